@@ -1,0 +1,72 @@
+import type { TraceSpan } from "./trace.js";
+import type { Usage } from "./usage.js";
+
+export type PairVerdict = "A" | "B" | "tie";
+export type JudgeKind = "pairwise" | "pointwise";
+export type Order = "AB" | "BA";
+
+/**
+ * Why a judgment has no verdict. Errors are data (invariant 5): they are recorded and scored by each
+ * benchmark's own rule, never silently counted as right or wrong.
+ */
+export type JudgmentStatus =
+  | "ok"
+  /** No verdict could be read from the answer region. */
+  | "parse-error"
+  /** The engine failed (after retries). */
+  | "engine-error"
+  /** K samples split evenly between the top verdicts. */
+  | "vote-tie"
+  /** Both orders were judged and disagreed. */
+  | "inconsistent";
+
+/** One pass of the model over one prompt: one order, one sample. */
+export interface JudgmentRun {
+  order: Order;
+  sample: number;
+  seed: number;
+  /** Verdict in the caller's labelling (a BA run's verdict is mapped back to the original A/B). */
+  verdict: PairVerdict | null;
+  /** Verdict as the model wrote it, in the order it saw. */
+  rawVerdict: string | null;
+  score: number | null;
+  status: "ok" | "parse-error" | "engine-error";
+  error?: string;
+  /** Probability of this run's verdict among the possible verdicts, where the engine reports probabilities. */
+  confidence?: number;
+  waitsUsed: number;
+  forcedEnd: boolean;
+  trace: TraceSpan[];
+  usage: Usage;
+  wallMs: number;
+}
+
+export interface Votes {
+  A: number;
+  B: number;
+  tie: number;
+  invalid: number;
+}
+
+export interface Judgment {
+  kind: JudgeKind;
+  verdict: PairVerdict | null;
+  /** Pointwise judgments: the (mean) score; pairwise: null. */
+  score: number | null;
+  status: JudgmentStatus;
+  error?: string;
+  confidence?: number;
+  /** Of the representative run (the first run that agrees with the final verdict, else the first run). */
+  waitsUsed: number;
+  forcedEnd: boolean;
+  trace: TraceSpan[];
+  /** Summed over all runs: what the whole judgment cost. */
+  usage: Usage;
+  wallMs: number;
+  votes?: Votes;
+  runs: JudgmentRun[];
+}
+
+export function flipVerdict(verdict: PairVerdict): PairVerdict {
+  return verdict === "A" ? "B" : verdict === "B" ? "A" : "tie";
+}

@@ -1,0 +1,111 @@
+import type { PromptSegment } from "../core/template.js";
+
+/**
+ * The engine seam. A session holds one growing text (prompt, then whatever is generated or appended);
+ * the judge drives it with four moves: generate until the end of thinking, append text, answer with a
+ * verdict, and roll back to a mark. Judge and eval import only this file, never a concrete engine.
+ */
+export interface Engine {
+  readonly name: string;
+  readonly capabilities: EngineCapabilities;
+  /** Opens a session on a rendered prompt; the prompt is evaluated (or reused from cache) here. */
+  open(prompt: readonly PromptSegment[], options?: OpenOptions): Promise<EngineSession>;
+  /** Counts tokens the way this engine's model does (for budgets and reports). */
+  countTokens?(text: string): Promise<number>;
+  /** A short description for reports: model file or URL and settings. */
+  describe(): EngineDescription;
+  dispose(): Promise<void>;
+}
+
+export interface EngineCapabilities {
+  /** The verdict can be constrained to the valid choices. */
+  grammar: boolean;
+  /** Token probabilities at the verdict position (for confidence). */
+  probabilities: boolean;
+  /** Injected text replaces the end of thinking inside the sequence, with no prefix re-evaluation. */
+  tokenLevelInjection: boolean;
+  /** How many sessions can run at once (sequences of one context, or concurrent HTTP requests). */
+  parallelSessions: number;
+}
+
+export interface EngineDescription {
+  engine: string;
+  model: string;
+  [key: string]: string | number | boolean | undefined;
+}
+
+export interface OpenOptions {
+  signal?: AbortSignal;
+}
+
+export interface GenerateRequest {
+  /** Stop before this text enters the sequence (the end-of-thinking delimiter). */
+  stopAt: string;
+  /** At most this many generated tokens; undefined means up to the context limit. */
+  maxTokens?: number;
+  temperature: number;
+  seed: number;
+  /** Streaming: called with each new piece of generated text. */
+  onText?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface GenerateResult {
+  /** The generated text, without the stop text. */
+  text: string;
+  tokens: number;
+  /**
+   * delimiter: the model produced `stopAt` (it is not in the sequence; the caller appends it or replaces it);
+   * end: end of generation; length: `maxTokens` reached.
+   */
+  stop: "delimiter" | "end" | "length";
+}
+
+export interface AnswerRequest {
+  /** The valid verdict texts, e.g. ["A", "B"] or ["1", …, "10"]. */
+  choices: readonly string[];
+  /** Text that closes a verdict ("]]"); a grammar requires it, free generation stops at it. */
+  suffix: string;
+  maxTokens: number;
+  temperature: number;
+  seed: number;
+  signal?: AbortSignal;
+}
+
+export interface AnswerResult {
+  /** The generated answer text (the verdict and the suffix when the model wrote them). */
+  text: string;
+  tokens: number;
+  /**
+   * Probability of each choice at the verdict position, normalised over the choices; present only where
+   * the engine reports probabilities.
+   */
+  choiceProbabilities?: Record<string, number>;
+}
+
+export interface SessionUsage {
+  promptTokens: number;
+  /** Tokens the engine actually ran through the model in this session. */
+  evaluatedTokens: number;
+  /** Prompt tokens reused from the engine's cache. */
+  cachedTokens: number;
+}
+
+/** A position in a session's sequence to roll back to. */
+export interface SessionMark {
+  readonly position: number;
+}
+
+export interface EngineSession {
+  readonly promptTokens: number;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** Appends text to the sequence; returns its token count. */
+  append(text: string, options?: { signal?: AbortSignal }): Promise<number>;
+  answer(request: AnswerRequest): Promise<AnswerResult>;
+  mark(): SessionMark;
+  /** Drops everything after the mark: the next step continues from there, with nothing re-evaluated. */
+  rollback(mark: SessionMark): Promise<void>;
+  usage(): SessionUsage;
+  /** Frees the session (returns a sequence to its pool); idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,146 @@
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import os from "node:os";
+import { J1Error, errorMessage } from "../../core/errors.js";
+import type { PromptSegment } from "../../core/template.js";
+import type { Engine, EngineCapabilities, EngineDescription, EngineSession, OpenOptions } from "../engine.js";
+import { getRuntime } from "./llama-runtime.js";
+import { LlamaCppSession } from "./llamacpp-session.js";
+import { resolveModel, type ResolveModelOptions } from "./model-source.js";
+import { SequencePool } from "./sequence-pool.js";
+
+export interface LlamaCppEngineOptions extends ResolveModelOptions {
+  /** A GGUF path, an hf: URI, or "tiny". */
+  model: string;
+  /** CPU threads for evaluation. Always set: llama.cpp's default crawls on small machines. */
+  threads?: number;
+  /** Tokens per sequence. */
+  contextSize?: number;
+  /** Parallel sequences in the one context (samples and items run side by side, batched). */
+  sequences?: number;
+  /** Batch size for prompt evaluation. */
+  batchSize?: number;
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(8, os.availableParallelism()));
+}
+
+/**
+ * llama.cpp in-process through node-llama-cpp: one model, one context with N sequences, lent out one per
+ * session. Created by `createLlamaCppEngine`, freed by `dispose()` (idempotent; waits for open sessions'
+ * work to settle before freeing native memory, the source of node-llama-cpp's known disposal crashes).
+ */
+export class LlamaCppEngine implements Engine {
+  readonly name = "llamacpp";
+  readonly capabilities: EngineCapabilities;
+  private readonly pool: SequencePool;
+  private disposed = false;
+  private readonly open_ = new Set<LlamaCppSession>();
+
+  private constructor(
+    private readonly llama: Llama,
+    readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    sequences: LlamaContextSequence[],
+    private readonly description: EngineDescription,
+  ) {
+    this.pool = new SequencePool(sequences);
+    this.capabilities = { grammar: true, probabilities: true, tokenLevelInjection: true, parallelSessions: sequences.length };
+  }
+
+  static async create(options: LlamaCppEngineOptions): Promise<LlamaCppEngine> {
+    const source = await resolveModel(options.model, options);
+    const llama = await getRuntime();
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: source.path });
+    } catch (error) {
+      throw new J1Error("model-load", `${source.path}: cannot load the model (${errorMessage(error)}). Is it a GGUF file?`, { context: { file: source.path }, cause: error });
+    }
+    const sequenceCount = Math.max(1, Math.min(256, options.sequences ?? 1));
+    const threads = options.threads ?? defaultThreads();
+    const contextSize = Math.min(options.contextSize ?? 8192, model.trainContextSize);
+    let context: LlamaContext;
+    try {
+      context = await model.createContext({ contextSize, sequences: sequenceCount, threads, batchSize: options.batchSize ?? 512 });
+    } catch (error) {
+      await model.dispose();
+      throw new J1Error("model-load", `cannot create a context of ${contextSize} tokens x ${sequenceCount} sequences: ${errorMessage(error)}. Try a smaller --context-size or fewer parallel sequences.`, { cause: error });
+    }
+    const sequences: LlamaContextSequence[] = [];
+    for (let index = 0; index < sequenceCount; index++) sequences.push(context.getSequence());
+    const description: EngineDescription = { engine: "llamacpp", model: options.model === "tiny" ? "tiny" : source.path, threads, contextSize, sequences: sequenceCount };
+    return new LlamaCppEngine(llama, model, context, sequences, description);
+  }
+
+  describe(): EngineDescription {
+    return { ...this.description };
+  }
+
+  async countTokens(text: string): Promise<number> {
+    return this.model.tokenize(text, false).length;
+  }
+
+  /** Prompt tokens: trusted scaffolding may hold special tokens; judged text never does. */
+  tokenizePrompt(prompt: readonly PromptSegment[]): Token[] {
+    const tokens: Token[] = [];
+    if (this.model.tokens.shouldPrependBosToken && this.model.tokens.bos !== null) tokens.push(this.model.tokens.bos);
+    for (const segment of prompt) tokens.push(...this.model.tokenize(segment.text, segment.trusted));
+    return tokens;
+  }
+
+  async open(prompt: readonly PromptSegment[], options: OpenOptions = {}): Promise<EngineSession> {
+    if (this.disposed) throw new J1Error("engine", "engine is disposed");
+    const tokens = this.tokenizePrompt(prompt);
+    const room = this.context.contextSize - 64;
+    if (tokens.length > room) {
+      throw new J1Error("engine", `the prompt has ${tokens.length} tokens but the context holds ${this.context.contextSize}; raise --context-size or shorten the input`, { context: { promptTokens: tokens.length } });
+    }
+    const sequence = await this.pool.acquire(options.signal, (candidate) => sharedPrefix(candidate.contextTokens, tokens));
+    try {
+      // Reuse the longest cached prefix; at least one prompt token stays to be fed, for the first logits.
+      const keep = Math.min(sharedPrefix(sequence.contextTokens, tokens), tokens.length - 1);
+      if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+      const session: LlamaCppSession = new LlamaCppSession({
+        llama: this.llama,
+        model: this.model,
+        sequence,
+        promptTokens: tokens.length,
+        cachedTokens: keep,
+        pending: tokens.slice(keep),
+        release: () => {
+          this.open_.delete(session);
+          this.pool.release(sequence);
+        },
+      });
+      this.open_.add(session);
+      return session;
+    } catch (error) {
+      this.pool.release(sequence);
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.all([...this.open_].map((session) => session.close()));
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+function sharedPrefix(a: readonly Token[], b: readonly Token[]): number {
+  const length = Math.min(a.length, b.length);
+  let index = 0;
+  while (index < length && a[index] === b[index]) index++;
+  return index;
+}
+
+export function createLlamaCppEngine(options: LlamaCppEngineOptions): Promise<LlamaCppEngine> {
+  return LlamaCppEngine.create(options);
+}

@@ -1,0 +1,286 @@
+import { DEFAULT_SCALING, validateScaling, type ScalingOptions } from "../core/budget.js";
+import { renderChat, segmentsText, type ChatFormatName } from "../core/chat-format.js";
+import { J1Error, errorMessage } from "../core/errors.js";
+import { flipVerdict, type Judgment, type JudgmentRun, type Order, type PairVerdict } from "../core/judgment.js";
+import { deriveSeed } from "../core/seed.js";
+import {
+  DEFAULT_PAIRWISE_TEMPLATE,
+  DEFAULT_POINTWISE_TEMPLATE,
+  renderPairwise,
+  renderPointwise,
+  verdictChoices,
+  type JudgeTemplate,
+  type PairInput,
+  type PointInput,
+  type PromptSegment,
+} from "../core/template.js";
+import { addUsage, emptyUsage } from "../core/usage.js";
+import { combineOrders, majorityVote, meanScore } from "../core/vote.js";
+import type { Engine } from "../engines/engine.js";
+import { runThinking, type RawRun, type ThinkingEvent } from "./thinking-run.js";
+
+export interface JudgeOptions {
+  engine: Engine;
+  template?: JudgeTemplate;
+  chatFormat?: ChatFormatName;
+  scaling?: Partial<ScalingOptions>;
+}
+
+export interface JudgeCallOptions {
+  /** K samples per order, majority vote. */
+  samples?: number;
+  /** Judge both orders; a verdict only when they agree. */
+  swap?: boolean;
+  /** Allow "tie" as a pairwise verdict. */
+  allowTie?: boolean;
+  /** 0 = greedy. */
+  temperature?: number;
+  /** Base seed; each (item, order, sample) gets its own seed derived from it. */
+  seed?: number;
+  /** Identifies the item in seed derivation, so two items never share a random stream. */
+  itemKey?: string;
+  /** One-pass sweep: also read the verdict at these wait counts (see `judgeSweep`). */
+  readAtWaits?: readonly number[];
+  signal?: AbortSignal;
+  /** Streaming view of the thinking, per run. */
+  onEvent?: (event: ThinkingEvent & { order: Order; sample: number }) => void;
+}
+
+/** A judgment per sweep point, from one pass per run (see DESIGN.md, "One-pass sweep"). */
+export interface SweepJudgments {
+  points: Map<number, Judgment>;
+  /** What the whole sweep cost the engine. */
+  evaluatedTokens: number;
+}
+
+/**
+ * A Judge is a template, an engine and a scaling policy. It renders the prompt (both orders when asked),
+ * runs K budget-forced passes per order on the engine, and folds them into one Judgment by the vote and
+ * consistency rules of core/vote.ts.
+ */
+export class Judge {
+  readonly engine: Engine;
+  readonly template: JudgeTemplate;
+  readonly chatFormat: ChatFormatName;
+  readonly scaling: ScalingOptions;
+
+  constructor(options: JudgeOptions) {
+    this.engine = options.engine;
+    this.template = options.template ?? DEFAULT_PAIRWISE_TEMPLATE;
+    this.chatFormat = options.chatFormat ?? "chatml";
+    this.scaling = { ...DEFAULT_SCALING, ...options.scaling };
+    const problems = validateScaling(this.scaling);
+    if (problems.length > 0) throw new J1Error("bad-input", `invalid scaling options: ${problems.join("; ")}`);
+  }
+
+  /** The prompt the model sees for a pair in an order. */
+  renderPair(input: PairInput, order: Order = "AB"): PromptSegment[] {
+    const shown = order === "AB" ? input : { ...input, a: input.b, b: input.a };
+    return renderChat(renderPairwise(this.template, shown), this.chatFormat);
+  }
+
+  renderPoint(input: PointInput): PromptSegment[] {
+    return renderChat(renderPointwise(this.template, input), this.chatFormat);
+  }
+
+  async judgePair(input: PairInput, options: JudgeCallOptions = {}): Promise<Judgment> {
+    const sweep = await this.judgePairSweep(input, options);
+    return sweep.points.get(this.scaling.waits) as Judgment;
+  }
+
+  /**
+   * Pairwise judgment at several wait counts in one pass per run: the trace with k waits is a prefix of
+   * the trace with k+1, so each point is read on the way and the curve costs about its largest point.
+   * Points above the judge's `waits` are not reachable; the judge's own `waits` is always included.
+   */
+  async judgePairSweep(input: PairInput, options: JudgeCallOptions = {}): Promise<SweepJudgments> {
+    if (this.template.kind !== "pairwise") throw new J1Error("bad-template", `template "${this.template.name}" is pointwise: use judgePoint`);
+    const orders: Order[] = options.swap ? ["AB", "BA"] : ["AB"];
+    const choices = verdictChoices(this.template, options.allowTie ?? false);
+    const prompts = new Map(orders.map((order) => [order, this.renderPair(input, order)]));
+    return this.runAll(orders, choices, (order) => prompts.get(order) as PromptSegment[], options, (runs) => foldPairwise(runs, orders));
+  }
+
+  async judgePoint(input: PointInput, options: Omit<JudgeCallOptions, "swap" | "allowTie"> = {}): Promise<Judgment> {
+    if (this.template.kind !== "pointwise") throw new J1Error("bad-template", `template "${this.template.name}" is pairwise: use judgePair`);
+    const prompt = this.renderPoint(input);
+    const choices = verdictChoices(this.template, false);
+    const sweep = await this.runAll(["AB"], choices, () => prompt, options, foldPointwise);
+    return sweep.points.get(this.scaling.waits) as Judgment;
+  }
+
+  private async runAll(
+    orders: Order[],
+    choices: string[],
+    promptFor: (order: Order) => PromptSegment[],
+    options: JudgeCallOptions,
+    fold: (runs: JudgmentRun[]) => Omit<Judgment, "wallMs">,
+  ): Promise<SweepJudgments> {
+    const samples = Math.max(1, options.samples ?? 1);
+    const baseSeed = options.seed ?? 0;
+    const points = [...new Set([...(options.readAtWaits ?? []).filter((k) => k <= this.scaling.waits), this.scaling.waits])].sort((x, y) => x - y);
+    const started = performance.now();
+    const tasks: Array<Promise<{ order: Order; sample: number; seed: number; runs: Map<number, JudgmentRun>; evaluated: number }>> = [];
+    for (const order of orders) {
+      for (let sample = 0; sample < samples; sample++) {
+        const seed = deriveSeed(baseSeed, options.itemKey ?? "", order, sample);
+        tasks.push(this.runOne(order, sample, seed, choices, promptFor(order), points, options));
+      }
+    }
+    const results = await Promise.all(tasks);
+    const wallMs = performance.now() - started;
+    const judgments = new Map<number, Judgment>();
+    for (const point of points) {
+      const runs = results.map((result) => result.runs.get(point) as JudgmentRun);
+      judgments.set(point, { ...fold(runs), wallMs });
+    }
+    return { points: judgments, evaluatedTokens: results.reduce((sum, result) => sum + result.evaluated, 0) };
+  }
+
+  private async runOne(order: Order, sample: number, seed: number, choices: string[], prompt: PromptSegment[], points: number[], options: JudgeCallOptions) {
+    const started = performance.now();
+    const temperature = options.temperature ?? 0;
+    const toRun = (raw: RawRun): JudgmentRun => {
+      const verdict = toPairVerdict(raw.rawVerdict, order, this.template.kind);
+      return {
+        order,
+        sample,
+        seed,
+        verdict,
+        rawVerdict: raw.rawVerdict,
+        score: this.template.kind === "pointwise" && raw.rawVerdict !== null ? Number(raw.rawVerdict) : null,
+        status: raw.rawVerdict === null ? "parse-error" : "ok",
+        error: raw.parseError,
+        confidence: raw.confidence,
+        waitsUsed: raw.waitsUsed,
+        forcedEnd: raw.forcedEnd,
+        trace: raw.trace,
+        usage: raw.usage,
+        wallMs: performance.now() - started,
+      };
+    };
+    let session;
+    try {
+      session = await this.engine.open(prompt, { signal: options.signal });
+      const result = await runThinking(session, {
+        template: this.template,
+        scaling: this.scaling,
+        choices,
+        temperature,
+        seed,
+        readAtWaits: points,
+        promptText: segmentsText(prompt),
+        signal: options.signal,
+        onEvent: options.onEvent ? (event) => options.onEvent?.({ ...event, order, sample }) : undefined,
+      });
+      const runs = new Map<number, JudgmentRun>();
+      for (const point of points) runs.set(point, toRun(point === this.scaling.waits ? result.final : (result.readouts.get(point) as RawRun)));
+      return { order, sample, seed, runs, evaluated: result.evaluatedTokens };
+    } catch (error) {
+      if (error instanceof J1Error && error.code === "cancelled") throw error;
+      if (options.signal?.aborted) throw error;
+      const failed: JudgmentRun = {
+        order,
+        sample,
+        seed,
+        verdict: null,
+        rawVerdict: null,
+        score: null,
+        status: "engine-error",
+        error: errorMessage(error),
+        waitsUsed: 0,
+        forcedEnd: false,
+        trace: [],
+        usage: { ...emptyUsage(), evaluatedTokens: session?.usage().evaluatedTokens ?? 0 },
+        wallMs: performance.now() - started,
+      };
+      return { order, sample, seed, runs: new Map(points.map((point) => [point, failed])), evaluated: failed.usage.evaluatedTokens };
+    } finally {
+      await session?.close();
+    }
+  }
+}
+
+function toPairVerdict(raw: string | null, order: Order, kind: Judgment["kind"]): PairVerdict | null {
+  if (kind !== "pairwise" || raw === null) return null;
+  const verdict = raw as PairVerdict;
+  return order === "AB" ? verdict : flipVerdict(verdict);
+}
+
+function representative(runs: JudgmentRun[], verdict: PairVerdict | null): JudgmentRun {
+  return runs.find((run) => verdict !== null && run.verdict === verdict) ?? runs[0];
+}
+
+function totalUsage(runs: JudgmentRun[]) {
+  return runs.reduce((total, run) => addUsage(total, run.usage), emptyUsage());
+}
+
+function meanConfidence(runs: JudgmentRun[], verdict: PairVerdict | null): number | undefined {
+  if (verdict === null) return undefined;
+  const values: number[] = [];
+  for (const run of runs) {
+    const probabilities = run.confidence === undefined ? undefined : run.rawVerdict;
+    if (probabilities === undefined) return undefined;
+    // P(final verdict) in this run: its own confidence if it agrees, else 1 - confidence (two-way choice).
+    values.push(run.verdict === verdict ? (run.confidence as number) : 1 - (run.confidence as number));
+  }
+  return values.length === 0 ? undefined : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function foldPairwise(runs: JudgmentRun[], orders: Order[]): Omit<Judgment, "wallMs"> {
+  const perOrder = orders.map((order) => majorityVote(runs.filter((run) => run.order === order).map((run) => run.verdict)));
+  const allVotes = majorityVote(runs.map((run) => run.verdict)).votes;
+  let verdict: PairVerdict | null;
+  let status: Judgment["status"];
+  let error: string | undefined;
+  if (orders.length === 2) {
+    const combined = combineOrders(perOrder[0].verdict, perOrder[1].verdict);
+    verdict = combined.verdict;
+    status = combined.consistent ? "ok" : "inconsistent";
+    if (!combined.consistent) error = `orders disagree: AB gave ${perOrder[0].verdict ?? "no verdict"}, BA gave ${perOrder[1].verdict ?? "no verdict"}`;
+  } else {
+    verdict = perOrder[0].verdict;
+    status = "ok";
+  }
+  if (verdict === null && status === "ok") {
+    const outcome = perOrder[0];
+    status = outcome.verdict === null && outcome.reason === "vote-tie" ? "vote-tie" : runs.every((run) => run.status === "engine-error") ? "engine-error" : "parse-error";
+    error = status === "vote-tie" ? `samples split evenly: ${JSON.stringify(outcome.votes)}` : runs.find((run) => run.error)?.error;
+  }
+  const chosen = representative(runs, verdict);
+  return {
+    kind: "pairwise",
+    verdict,
+    score: null,
+    status,
+    error,
+    confidence: meanConfidence(runs, verdict),
+    waitsUsed: chosen.waitsUsed,
+    forcedEnd: chosen.forcedEnd,
+    trace: chosen.trace,
+    usage: totalUsage(runs),
+    votes: runs.length > 1 ? allVotes : undefined,
+    runs,
+  };
+}
+
+function foldPointwise(runs: JudgmentRun[]): Omit<Judgment, "wallMs"> {
+  const score = meanScore(runs.map((run) => run.score));
+  const chosen = runs.find((run) => run.score !== null) ?? runs[0];
+  const status: Judgment["status"] = score !== null ? "ok" : runs.every((run) => run.status === "engine-error") ? "engine-error" : "parse-error";
+  return {
+    kind: "pointwise",
+    verdict: null,
+    score,
+    status,
+    error: score === null ? runs.find((run) => run.error)?.error : undefined,
+    confidence: runs.length === 1 ? runs[0].confidence : undefined,
+    waitsUsed: chosen.waitsUsed,
+    forcedEnd: chosen.forcedEnd,
+    trace: chosen.trace,
+    usage: totalUsage(runs),
+    runs,
+  };
+}
+
+export { DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE };
