@@ -73,7 +73,7 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
     trace.add({ source, text, tokens, role });
     if (source === "generated") usage.thinkingTokens += tokens;
     else usage.injectedTokens += tokens;
-    if (source === "injected") options.onEvent?.({ type: "injected", text, role });
+    options.onEvent?.(source === "injected" ? { type: "injected", text, role } : { type: "thinking", text });
   };
 
   const finishRun = async (): Promise<RawRun> => {

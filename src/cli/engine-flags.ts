@@ -1,0 +1,116 @@
+import { Option, type Command } from "commander";
+import { DEFAULT_SCALING, type ScalingOptions } from "../core/budget.js";
+import { CHAT_FORMATS, isChatFormatName, type ChatFormatName } from "../core/chat-format.js";
+import { J1Error, badInput } from "../core/errors.js";
+import type { EngineConfig, EngineKind } from "../engines/create-engine.js";
+import { DEFAULT_MODEL } from "../engines/llamacpp/model-source.js";
+
+/**
+ * Flags shared by every command that runs a judge (judge, eval, data sft): which engine and model, and
+ * the test-time scaling knobs. Parsing and checking live here once, so every command says the same thing
+ * about the same bad value.
+ */
+export function addEngineFlags(command: Command): Command {
+  return command
+    .addOption(new Option("--engine <name>", "llamacpp (in-process) or openai (an OpenAI-compatible server)").choices(["llamacpp", "openai"]).default("llamacpp"))
+    .option("-m, --model <model>", `GGUF path, hf: URI, or "tiny" (offline test model); with --engine openai, the served model name`)
+    .option("--base-url <url>", "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (implies --engine openai)")
+    .option("--api-key <key>", "API key for --base-url (default: $J1_API_KEY or $OPENAI_API_KEY)")
+    .addOption(new Option("--api <kind>", "server API: completions (raw continuation) or chat (fallback)").choices(["completions", "chat"]).default("completions"))
+    .option("--threads <n>", "CPU threads for llama.cpp", positiveInt("--threads"))
+    .option("--context-size <n>", "tokens per sequence (llama.cpp)", positiveInt("--context-size"))
+    .option("--parallel <n>", "parallel sequences / concurrent requests", positiveInt("--parallel"))
+    .option("--chat-format <name>", `prompt format: ${CHAT_FORMATS.join(", ")}`, "chatml")
+    .option("--template <file>", "custom judge template (JSON; see README)");
+}
+
+export function addScalingFlags(command: Command): Command {
+  return command
+    .option("--waits <n>", "times an attempt to end thinking is replaced by the wait text", nonNegativeInt("--waits"), 0)
+    .option("--wait-text <text>", "text injected in place of the end of thinking", DEFAULT_SCALING.waitText)
+    .option("--min-thinking <n>", "suppress the end of thinking until this many thinking tokens", nonNegativeInt("--min-thinking"), 0)
+    .option("--max-thinking <n>", "cap: force the end of thinking at this many thinking tokens", positiveInt("--max-thinking"))
+    .option("--answer-tokens <n>", "tokens allowed for the verdict", positiveInt("--answer-tokens"), DEFAULT_SCALING.answerTokens)
+    .option("--samples <n>", "K samples per order, majority vote", positiveInt("--samples"), 1)
+    .option("--swap", "judge both orders; a verdict only when they agree", false)
+    .option("--tie", "allow [[tie]] as a verdict", false)
+    .option("--temperature <t>", "sampling temperature (default 0 = greedy; 0.7 when --samples > 1)", nonNegativeNumber("--temperature"))
+    .option("--seed <n>", "base seed (each item, order and sample derives its own)", nonNegativeInt("--seed"), 0);
+}
+
+export interface EngineFlagValues {
+  engine: EngineKind;
+  model?: string;
+  baseUrl?: string;
+  apiKey?: string;
+  api: "completions" | "chat";
+  threads?: number;
+  contextSize?: number;
+  parallel?: number;
+  chatFormat: string;
+  template?: string;
+}
+
+export interface ScalingFlagValues {
+  waits: number;
+  waitText: string;
+  minThinking: number;
+  maxThinking?: number;
+  answerTokens: number;
+  samples: number;
+  swap: boolean;
+  tie: boolean;
+  temperature?: number;
+  seed: number;
+}
+
+export function engineConfig(values: EngineFlagValues, defaults: { parallel?: number } = {}): EngineConfig {
+  const engine: EngineKind = values.baseUrl ? "openai" : values.engine;
+  return {
+    engine,
+    model: engine === "llamacpp" ? values.model ?? DEFAULT_MODEL : values.model,
+    baseUrl: values.baseUrl,
+    apiKey: values.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY,
+    api: values.api,
+    threads: values.threads,
+    contextSize: values.contextSize,
+    parallel: values.parallel ?? defaults.parallel,
+  };
+}
+
+export function chatFormat(values: EngineFlagValues): ChatFormatName {
+  if (!isChatFormatName(values.chatFormat)) throw badInput(`unknown chat format "${values.chatFormat}"; known: ${CHAT_FORMATS.join(", ")}`, { field: "--chat-format" });
+  return values.chatFormat;
+}
+
+export function scalingOptions(values: ScalingFlagValues): Partial<ScalingOptions> {
+  return {
+    waits: values.waits,
+    waitText: values.waitText,
+    minThinkingTokens: values.minThinking,
+    maxThinkingTokens: values.maxThinking,
+    answerTokens: values.answerTokens,
+  };
+}
+
+export function samplingTemperature(values: ScalingFlagValues): number {
+  return values.temperature ?? (values.samples > 1 ? 0.7 : 0);
+}
+
+function parseNumber(flag: string, text: string, check: (value: number) => boolean, what: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || !check(value)) throw new J1Error("bad-input", `${flag}: "${text}" is not ${what}`, { context: { field: flag } });
+  return value;
+}
+
+export function positiveInt(flag: string) {
+  return (text: string) => parseNumber(flag, text, (value) => Number.isInteger(value) && value >= 1, "a whole number >= 1");
+}
+
+export function nonNegativeInt(flag: string) {
+  return (text: string) => parseNumber(flag, text, (value) => Number.isInteger(value) && value >= 0, "a whole number >= 0");
+}
+
+export function nonNegativeNumber(flag: string) {
+  return (text: string) => parseNumber(flag, text, (value) => value >= 0, "a number >= 0");
+}

@@ -1,0 +1,113 @@
+/**
+ * Progress for long runs, on stderr so stdout stays clean for JSON: a live bar with ETA, judgments/s,
+ * tokens/s and a running score on a terminal; a line every few seconds when stderr is not a terminal;
+ * nothing in quiet mode; one JSON object per update in jsonl mode (for scripts).
+ */
+export type ProgressMode = "auto" | "bar" | "lines" | "quiet" | "jsonl";
+
+export interface ProgressUpdate {
+  /** Tokens the engine evaluated for the finished unit. */
+  tokens?: number;
+  /** For a running score: whether the finished unit was right (undefined: not scored). */
+  correct?: boolean;
+}
+
+export interface ProgressSnapshot {
+  done: number;
+  total: number | undefined;
+  elapsedSeconds: number;
+  etaSeconds: number | undefined;
+  perSecond: number;
+  tokensPerSecond: number;
+  runningScore: number | undefined;
+}
+
+export class Progress {
+  private done = 0;
+  private tokens = 0;
+  private scored = 0;
+  private right = 0;
+  private readonly started = performance.now();
+  private lastPrint = 0;
+  private readonly mode: Exclude<ProgressMode, "auto">;
+
+  constructor(
+    private readonly label: string,
+    private total: number | undefined,
+    mode: ProgressMode = "auto",
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    /** Units already done before this process (a resumed run), so the ETA counts only new work. */
+    private readonly alreadyDone = 0,
+  ) {
+    this.mode = mode === "auto" ? (stream.isTTY ? "bar" : "lines") : mode;
+  }
+
+  setTotal(total: number): void {
+    this.total = total;
+  }
+
+  tick(update: ProgressUpdate = {}): void {
+    this.done++;
+    this.tokens += update.tokens ?? 0;
+    if (update.correct !== undefined) {
+      this.scored++;
+      if (update.correct) this.right++;
+    }
+    this.render(false);
+  }
+
+  snapshot(): ProgressSnapshot {
+    const elapsedSeconds = (performance.now() - this.started) / 1000;
+    const perSecond = elapsedSeconds > 0 ? this.done / elapsedSeconds : 0;
+    const remaining = this.total === undefined ? undefined : Math.max(0, this.total - this.alreadyDone - this.done);
+    return {
+      done: this.alreadyDone + this.done,
+      total: this.total,
+      elapsedSeconds,
+      etaSeconds: remaining === undefined || perSecond === 0 ? undefined : remaining / perSecond,
+      perSecond,
+      tokensPerSecond: elapsedSeconds > 0 ? this.tokens / elapsedSeconds : 0,
+      runningScore: this.scored > 0 ? (100 * this.right) / this.scored : undefined,
+    };
+  }
+
+  finish(): void {
+    this.render(true);
+    if (this.mode === "bar") this.stream.write("\n");
+  }
+
+  private render(final: boolean): void {
+    if (this.mode === "quiet") return;
+    const now = performance.now();
+    const interval = this.mode === "bar" ? 100 : this.mode === "lines" ? 5000 : 1000;
+    if (!final && now - this.lastPrint < interval) return;
+    this.lastPrint = now;
+    const snap = this.snapshot();
+    if (this.mode === "jsonl") {
+      this.stream.write(`${JSON.stringify({ type: "progress", label: this.label, ...snap, final })}\n`);
+      return;
+    }
+    const line = formatProgress(this.label, snap);
+    if (this.mode === "bar") this.stream.write(`\r\u001b[2K${line}`);
+    else this.stream.write(`${line}\n`);
+  }
+}
+
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return "--:--";
+  const whole = Math.round(seconds);
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor((whole % 3600) / 60);
+  const secs = whole % 60;
+  const two = (value: number) => String(value).padStart(2, "0");
+  return hours > 0 ? `${hours}:${two(minutes)}:${two(secs)}` : `${two(minutes)}:${two(secs)}`;
+}
+
+export function formatProgress(label: string, snap: ProgressSnapshot): string {
+  const width = 24;
+  const fraction = snap.total ? Math.min(1, snap.done / snap.total) : 0;
+  const bar = snap.total ? `[${"#".repeat(Math.round(fraction * width)).padEnd(width, ".")}] ` : "";
+  const count = snap.total ? `${snap.done}/${snap.total}` : `${snap.done}`;
+  const score = snap.runningScore === undefined ? "" : ` score ${snap.runningScore.toFixed(1)}`;
+  return `${label} ${bar}${count} ${snap.perSecond.toFixed(2)}/s ${Math.round(snap.tokensPerSecond)} tok/s${score} elapsed ${formatDuration(snap.elapsedSeconds)} eta ${formatDuration(snap.etaSeconds)}`;
+}

@@ -1,0 +1,55 @@
+import { createReadStream } from "node:fs";
+import { access } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { badInput, errorMessage } from "../core/errors.js";
+import type { PairInput } from "../core/template.js";
+
+export interface PairRecord extends PairInput {
+  id: string;
+  /** 1-based line in the file. */
+  line: number;
+}
+
+const TEXT_FIELDS = ["question", "a", "b"] as const;
+
+/**
+ * Reads pairs to judge from JSONL (`question`, `a`, `b`, optional `id`, `context`), streaming. A bad line
+ * stops with an error naming the file, line and field, before any judging of later lines.
+ */
+export async function* readPairsFile(file: string): AsyncGenerator<PairRecord> {
+  try {
+    await access(file);
+  } catch (error) {
+    throw badInput(`cannot read the input (${errorMessage(error)})`, { file });
+  }
+  const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+  let lineNumber = 0;
+  const seen = new Set<string>();
+  for await (const text of lines) {
+    lineNumber++;
+    if (text.trim().length === 0) continue;
+    yield parsePairLine(text, file, lineNumber, seen);
+  }
+}
+
+export function parsePairLine(text: string, file: string, line: number, seen: Set<string>): PairRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw badInput(`not valid JSON (${errorMessage(error)})`, { file, line });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw badInput("each line must be a JSON object", { file, line });
+  const record = value as Record<string, unknown>;
+  for (const field of TEXT_FIELDS) {
+    if (!(field in record)) throw badInput("missing", { file, line, field });
+    if (typeof record[field] !== "string") throw badInput(`must be a string, got ${typeof record[field]}`, { file, line, field });
+  }
+  if (record.context !== undefined && typeof record.context !== "string") throw badInput("must be a string", { file, line, field: "context" });
+  const rawId = record.id;
+  if (rawId !== undefined && typeof rawId !== "string" && typeof rawId !== "number") throw badInput("must be a string or a number", { file, line, field: "id" });
+  const id = rawId === undefined ? `line-${line}` : String(rawId);
+  if (seen.has(id)) throw badInput(`duplicate id "${id}"`, { file, line, field: "id" });
+  seen.add(id);
+  return { id, line, question: record.question as string, a: record.a as string, b: record.b as string, context: record.context as string | undefined };
+}
