@@ -1,0 +1,64 @@
+import type { TraceSpan } from "../core/trace.js";
+import type { PairVerdict } from "../core/judgment.js";
+import type { BenchmarkScore } from "./types.js";
+
+/**
+ * What a report is made of: per run, per benchmark, the official score with its breakdown, and for a
+ * sweep, one score per point. Renderers (markdown, HTML, JSON) read only these types.
+ */
+export interface SweepPoint {
+  /** The swept setting, e.g. "waits" or "max-thinking". */
+  setting: string;
+  value: number;
+  score: BenchmarkScore;
+  /** Mean generated thinking tokens per judgment at this point. */
+  meanThinkingTokens: number;
+  /** Mean tokens the engine evaluated per judgment at this point. */
+  meanEvaluatedTokens: number;
+}
+
+/** How much a sweep bought: the score at the largest point minus at the smallest, and per doubling. */
+export interface ScalingTrend {
+  setting: string;
+  /** Points (score units) gained from the smallest to the largest point. */
+  gain: number;
+  /** The gain relative to the smallest point's score (0.05 = +5%). */
+  relativeGain: number;
+  /** Least-squares slope of score against log2(mean thinking tokens): points per doubling of thinking. */
+  slopePerDoubling: number | undefined;
+}
+
+export interface WorstItem {
+  benchmark: string;
+  itemId: string;
+  category: string;
+  label: PairVerdict;
+  verdict: PairVerdict | null;
+  status: string;
+  confidence?: number;
+  /** The representative run's trace (prompt text may be shortened by the renderer). */
+  trace: TraceSpan[];
+}
+
+export interface BenchmarkReport {
+  benchmark: string;
+  /** The run's main result (the sweep's largest point when swept). */
+  score: BenchmarkScore;
+  sweep?: SweepPoint[];
+  trend?: ScalingTrend;
+}
+
+export interface RunReport {
+  runId: string;
+  /** A short label for table rows: model and key options. */
+  label: string;
+  createdAt: string;
+  /** The run's settings as recorded (engine, model, template, scaling, seeds, limit, ...). */
+  config: Record<string, unknown>;
+  benchmarks: BenchmarkReport[];
+  /** Mean of the benchmarks' official scores (the J1 paper's "overall"), where more than one. */
+  overall?: number;
+  worst: WorstItem[];
+  /** Judgments counted, and how many were errors of each kind. */
+  judgments: { total: number; errors: Record<string, number> };
+}
