@@ -1,0 +1,171 @@
+import { J1Error, errorMessage } from "../../core/errors.js";
+import { parseRetryAfter, retryWithExponentialBackoff } from "../retry.js";
+import { Semaphore } from "./semaphore.js";
+
+export interface HttpClientOptions {
+  apiKey?: string;
+  /** Per attempt, from sending the request to reading the whole body. */
+  timeoutMs: number;
+  maxRetries: number;
+  /** Requests in flight at once, over every session of the engine. */
+  concurrency: number;
+  /** First backoff delay (tests shorten it). */
+  retryDelayMs?: number;
+  /** Aborts everything in flight when the engine is disposed. */
+  lifetime?: AbortSignal;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Set for probes whose failure the caller handles (e.g. /tokenize missing): no retries. */
+  retries?: number;
+}
+
+/** How much of a server's error body goes into an error message. */
+const ERROR_TEXT_LIMIT = 500;
+
+/** Connection failures worth another try: the server restarted, dropped us, or is still starting. */
+const TRANSIENT_NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CLOSED",
+]);
+
+/**
+ * JSON over HTTP with what a judge run needs from a remote model: a bearer key, a bound on requests in
+ * flight, a per-attempt timeout, cancellation, and retries (through engines/retry.ts) of the failures
+ * that can pass. Every error names the method, URL and status and quotes the server's own error text.
+ */
+export class HttpClient {
+  private readonly semaphore: Semaphore;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.semaphore = new Semaphore(options.concurrency);
+  }
+
+  get inFlight(): number {
+    return this.semaphore.inUse;
+  }
+
+  getJson(url: string, options: RequestOptions = {}): Promise<unknown> {
+    return this.request("GET", url, undefined, options);
+  }
+
+  postJson(url: string, body: unknown, options: RequestOptions = {}): Promise<unknown> {
+    return this.request("POST", url, body, options);
+  }
+
+  private request(method: string, url: string, body: unknown, options: RequestOptions): Promise<unknown> {
+    const signal = anySignal([options.signal, this.options.lifetime]);
+    return retryWithExponentialBackoff(() => this.once(method, url, body, signal), {
+      maxRetries: options.retries ?? this.options.maxRetries,
+      initialDelayMs: this.options.retryDelayMs,
+      signal,
+    });
+  }
+
+  private async once(method: string, url: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    const release = await this.semaphore.acquire(signal);
+    const attempt = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort(new Error("timeout"));
+    }, this.options.timeoutMs);
+    const onCancel = () => attempt.abort(signal?.reason);
+    signal?.addEventListener("abort", onCancel, { once: true });
+    try {
+      const headers: Record<string, string> = { accept: "application/json" };
+      if (body !== undefined) headers["content-type"] = "application/json";
+      if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+      const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: attempt.signal });
+      const text = await response.text();
+      if (!response.ok) throw httpError(method, url, response, text);
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new J1Error("engine-http", `${method} ${url}: the server's answer is not valid JSON (HTTP ${response.status}): ${truncate(text)}`, {
+          context: { url, status: response.status },
+        });
+      }
+    } catch (error) {
+      if (error instanceof J1Error) throw error;
+      if (signal?.aborted) throw new J1Error("cancelled", `${method} ${url}: cancelled`, { context: { url }, cause: error });
+      if (timedOut) {
+        throw new J1Error("engine-timeout", `${method} ${url}: no complete answer within ${this.options.timeoutMs} ms`, {
+          context: { url, timeoutMs: this.options.timeoutMs },
+          retryable: true,
+          cause: error,
+        });
+      }
+      const code = networkErrorCode(error);
+      throw new J1Error("engine-http", `${method} ${url}: ${errorMessage(error)}${causeText(error)}`, {
+        context: { url, networkError: code },
+        retryable: code !== undefined && TRANSIENT_NETWORK_CODES.has(code),
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onCancel);
+      release();
+    }
+  }
+}
+
+function httpError(method: string, url: string, response: Response, text: string): J1Error {
+  const status = response.status;
+  // 408 and 409 are the other answers that mean "try again"; 4xx otherwise means the request is wrong.
+  const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
+  const hint = status === 401 || status === 403 ? " (check --api-key, J1_API_KEY or OPENAI_API_KEY)" : "";
+  return new J1Error("engine-http", `${method} ${url}: HTTP ${status}${hint}: ${truncate(serverErrorText(text))}`, {
+    context: { url, status, retryAfterMs: parseRetryAfter(response.headers.get("retry-after")) },
+    retryable,
+  });
+}
+
+/** Servers wrap their message as {error: {message}} (OpenAI, llama-server), {error: "…"} or {detail} (vLLM's FastAPI). */
+function serverErrorText(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown };
+    const error = parsed.error;
+    if (typeof error === "string") return error;
+    if (error && typeof error === "object" && typeof (error as { message?: unknown }).message === "string") return (error as { message: string }).message;
+    if (typeof parsed.message === "string") return parsed.message;
+    if (parsed.detail !== undefined) return typeof parsed.detail === "string" ? parsed.detail : JSON.stringify(parsed.detail);
+  } catch {
+    // Not JSON: quote it as it is.
+  }
+  return text.trim() || "(empty body)";
+}
+
+function truncate(text: string): string {
+  return text.length <= ERROR_TEXT_LIMIT ? text : `${text.slice(0, ERROR_TEXT_LIMIT)}… (${text.length} characters)`;
+}
+
+/** undici reports network failures as TypeError("fetch failed") with the system error as its cause. */
+function networkErrorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function causeText(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error && cause.message ? ` (${cause.message})` : "";
+}
+
+function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  if (present.length <= 1) return present[0];
+  return AbortSignal.any(present);
+}
