@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { Judgment } from "../src/core/judgment.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const work = mkdtempSync(path.join(os.tmpdir(), "j1-cli-"));
+const env = { ...process.env, J1_CACHE_DIR: path.join(work, "cache"), NO_COLOR: "1" };
+
+function j1(...args: string[]) {
+  const result = spawnSync(process.execPath, [path.join(root, "bin/j1"), ...args], { cwd: work, env, encoding: "utf8", timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("j1 judge (CLI, real engine, tiny model)", () => {
+  it("the issue's done-when command: waits 2, two injected waits, usage adds up", () => {
+    const run = j1("judge", "--model", "tiny", "--question", "2+2?", "--a", "4", "--b", "5", "--waits", "2", "--json");
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /verdicts mean nothing/, "the tiny model says plainly that its verdicts mean nothing");
+    const judgment = JSON.parse(run.stdout) as Judgment;
+    assert.equal(judgment.verdict, "A");
+    assert.equal(judgment.waitsUsed, 2);
+    assert.equal(judgment.forcedEnd, false);
+    const waits = judgment.trace.filter((span) => span.source === "injected" && span.text === "Wait");
+    assert.equal(waits.length, 2);
+    for (const span of judgment.trace) assert.ok(["prompt", "generated", "injected"].includes(span.source));
+    const { usage } = judgment;
+    const spanTokens = judgment.trace.reduce((sum, span) => sum + span.tokens, 0);
+    assert.equal(usage.promptTokens + usage.thinkingTokens + usage.injectedTokens + usage.answerTokens, spanTokens);
+    assert.equal(usage.evaluatedTokens + usage.cachedTokens, spanTokens - 1);
+  });
+
+  it("the human view streams thinking with injected parts marked, then the verdict", () => {
+    const run = j1("judge", "--model", "tiny", "-q", "2+2?", "-a", "4", "-b", "5", "--waits", "1");
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /Let me compare both\.⟦Wait⟧, check again\.<\/think>⟦\[\[⟧A\]\]/);
+    assert.match(run.stdout, /verdict A, confidence 0\.731/);
+    assert.match(run.stdout, /waits used 1, end natural/);
+  });
+
+  it("@file values and a pointwise score", () => {
+    writeFileSync(path.join(work, "q.txt"), "What is 2+2?");
+    const run = j1("judge", "--model", "tiny", "--pointwise", "-q", "@q.txt", "--response", "4", "--json");
+    assert.equal(run.code, 0, run.stderr);
+    const judgment = JSON.parse(run.stdout) as Judgment;
+    assert.equal(judgment.kind, "pointwise");
+    assert.ok(judgment.score !== null && judgment.score >= 1 && judgment.score <= 10, String(judgment.score));
+    assert.ok(judgment.trace[0].text.includes("What is 2+2?"));
+  });
+
+  it("--input / --output writes one judgment per line and --resume judges only the rest", () => {
+    const input = path.join(work, "pairs.jsonl");
+    const output = path.join(work, "out.jsonl");
+    writeFileSync(input, ["p1", "p2", "p3"].map((id) => JSON.stringify({ id, question: `q ${id}`, a: "x", b: "y" })).join("\n") + "\n");
+    const first = j1("judge", "--model", "tiny", "--input", input, "--output", output, "--progress", "quiet");
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(readFileSync(output, "utf8").trim().split("\n").length, 3);
+    const refused = j1("judge", "--model", "tiny", "--input", input, "--output", output);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /exists: pass --resume/);
+    appendFileSync(input, ["p4", "p5"].map((id) => JSON.stringify({ id, question: `q ${id}`, a: "x", b: "y" })).join("\n") + "\n");
+    const resumed = j1("judge", "--model", "tiny", "--input", input, "--output", output, "--resume", "--progress", "quiet");
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming: 3 of 5 already judged/);
+    const ids = readFileSync(output, "utf8").trim().split("\n").map((line) => (JSON.parse(line) as { id: string }).id);
+    assert.deepEqual(ids.sort(), ["p1", "p2", "p3", "p4", "p5"]);
+  });
+
+  it("bad input lines name the file, line and field, and nothing is judged", () => {
+    const input = path.join(work, "bad.jsonl");
+    const output = path.join(work, "bad-out.jsonl");
+    writeFileSync(input, `${JSON.stringify({ question: "q", a: "x", b: "y" })}\n{not json\n`);
+    const notJson = j1("judge", "--model", "tiny", "--input", input, "--output", output);
+    assert.equal(notJson.code, 2);
+    assert.match(notJson.stderr, /bad\.jsonl:2: not valid JSON/);
+    writeFileSync(input, `${JSON.stringify({ question: "q", a: "x", b: "y" })}\n\n${JSON.stringify({ question: "q", a: "x" })}\n`);
+    const missing = j1("judge", "--model", "tiny", "--input", input, "--output", output);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /bad\.jsonl:3: field "b": missing/);
+    const wrongType = path.join(work, "type.jsonl");
+    writeFileSync(wrongType, `${JSON.stringify({ question: "q", a: 4, b: "y" })}\n`);
+    assert.match(j1("judge", "--model", "tiny", "--input", wrongType).stderr, /type\.jsonl:1: field "a": must be a string, got number/);
+  });
+
+  it("an unreadable model file and an unreachable model URI say what to do instead", () => {
+    const missing = j1("judge", "--model", path.join(work, "nope.gguf"), "-q", "x", "-a", "y", "-b", "z");
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nope\.gguf: cannot read the model file/);
+    const garbage = path.join(work, "garbage.gguf");
+    writeFileSync(garbage, "this is not a GGUF file");
+    const notGguf = j1("judge", "--model", garbage, "-q", "x", "-a", "y", "-b", "z");
+    assert.equal(notGguf.code, 1);
+    assert.match(notGguf.stderr, /garbage\.gguf: cannot load the model/);
+    // No model hub is reachable from here (and none should be needed): the real download path fails
+    // with advice, rather than hanging or crashing.
+    const offline = j1("judge", "--model", "hf:nobody/no-such-model-GGUF:Q4_K_M", "-q", "x", "-a", "y", "-b", "z");
+    assert.equal(offline.code, 1);
+    assert.match(offline.stderr, /cannot fetch hf:nobody\/no-such-model-GGUF:Q4_K_M/);
+    assert.match(offline.stderr, /--model \.\/model\.gguf/);
+  });
+
+  it("bad flag values are refused with the flag's name", () => {
+    const run = j1("judge", "--model", "tiny", "-q", "x", "-a", "y", "-b", "z", "--samples", "0");
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--samples: "0" is not a whole number >= 1/);
+    const noPair = j1("judge", "--model", "tiny", "-q", "x", "-a", "y");
+    assert.match(noPair.stderr, /needs both --a and --b/);
+  });
+});
