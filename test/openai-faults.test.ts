@@ -267,3 +267,34 @@ test("retry helper: only retryable errors are retried, Retry-After parsing", asy
   assert.equal(parseRetryAfter(new Date(Date.now() + 3000).toUTCString(), Date.now()) !== undefined, true);
   assert.equal(parseRetryAfter("soon"), undefined);
 });
+
+test("chat fallback: the rendered prompt as a user message, the continuation as a partial assistant message", async () => {
+  const { session } = await openSession({ api: "chat" });
+  server.script({ kind: "ok", text: "Thinking.", stopType: "word" }, { kind: "ok", text: " More.", stopType: "eos" });
+  assert.equal((await session.generate(think)).text, "Thinking.");
+  await session.append("Wait");
+  const step = await session.generate(think);
+  assert.equal(step.text, " More.");
+  assert.equal(step.stop, "end");
+  const bodies = server.completionRequests().map((request) => request.body as Record<string, unknown>);
+  assert.ok(server.completionRequests().every((request) => request.path === "/v1/chat/completions"));
+  assert.deepEqual(bodies[1].messages, [
+    { role: "user", content: "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n<think>\n" },
+    { role: "assistant", content: "Thinking.Wait" },
+  ]);
+  assert.equal(bodies[1].continue_final_message, true);
+  assert.equal(bodies[1].add_generation_prompt, false);
+  assert.equal(bodies[1].reasoning_format, "none");
+});
+
+test("a server that says only \"stop\" is read as end of generation, with a warning", async () => {
+  const { engine, session } = await openSession({ flavor: "generic" });
+  server.script({ kind: "ok", text: "Done.", stopType: "word" });
+  const step = await session.generate(think);
+  assert.equal(step.stop, "end");
+  assert.ok(engine.warnings.some((warning) => warning.type === "other" && warning.message.includes('only "stop"')));
+  const body = server.completionRequests()[0].body as Record<string, unknown>;
+  assert.equal(body.skip_special_tokens, false);
+  assert.equal(body.add_special_tokens, false);
+  assert.equal(body.verbose, undefined);
+});

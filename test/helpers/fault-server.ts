@@ -104,7 +104,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
         counted = false;
       };
       response.once("close", done);
-      await answerStep(queue.shift() ?? state.defaultStep, body ?? {}, request, response);
+      await answerStep(queue.shift() ?? state.defaultStep, body ?? {}, path.endsWith("/chat/completions"), request, response);
       return;
     }
     sendJson(response, 404, { error: { code: 404, message: "File Not Found", type: "not_found_error" } });
@@ -136,7 +136,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   };
 }
 
-async function answerStep(step: FaultStep, body: Record<string, unknown>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function answerStep(step: FaultStep, body: Record<string, unknown>, chat: boolean, request: IncomingMessage, response: ServerResponse): Promise<void> {
   switch (step.kind) {
     case "hang":
       return;
@@ -154,13 +154,13 @@ async function answerStep(step: FaultStep, body: Record<string, unknown>, reques
     case "ok":
       if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
       if (response.destroyed) return;
-      sendJson(response, 200, completionAnswer(step, body));
+      sendJson(response, 200, completionAnswer(step, body, chat));
       return;
   }
 }
 
-/** The shape of llama-server's /v1/completions answer (non-streaming), with `__verbose` when asked. */
-function completionAnswer(step: Extract<FaultStep, { kind: "ok" }>, body: Record<string, unknown>): Record<string, unknown> {
+/** The shape of llama-server's /v1/completions (or chat) answer, non-streaming, with `__verbose` when asked. */
+function completionAnswer(step: Extract<FaultStep, { kind: "ok" }>, body: Record<string, unknown>, chat: boolean): Record<string, unknown> {
   const text = step.text ?? "";
   const stopType = step.stopType ?? "eos";
   const stop = Array.isArray(body.stop) ? (body.stop[0] as string | undefined) : undefined;
@@ -180,11 +180,11 @@ function completionAnswer(step: Extract<FaultStep, { kind: "ok" }>, body: Record
       }
     : null;
   const answer: Record<string, unknown> = {
-    choices: [{ text, index: 0, logprobs, finish_reason: stopType === "limit" ? "length" : "stop" }],
+    choices: [{ ...(chat ? { message: { role: "assistant", content: text } } : { text }), index: 0, logprobs, finish_reason: stopType === "limit" ? "length" : "stop" }],
     created: Math.floor(Date.now() / 1000),
     model: MODEL_ID,
     system_fingerprint: "fault-server",
-    object: "text_completion",
+    object: chat ? "chat.completion" : "text_completion",
     usage: { completion_tokens: completionTokens, prompt_tokens: promptTokens, total_tokens: promptTokens + completionTokens, prompt_tokens_details: { cached_tokens: 0 } },
     id: "cmpl-fault",
     timings: { cache_n: 0, prompt_n: promptTokens, prompt_ms: 1, predicted_n: completionTokens, predicted_ms: 1 },
