@@ -1,0 +1,232 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Command } from "commander";
+import { badInput, errorMessage } from "../../core/errors.js";
+import { DEFAULT_PAIRWISE_TEMPLATE, type JudgeTemplate } from "../../core/template.js";
+import { readTemplateFile } from "../../judge/template-file.js";
+import { RewardScorer } from "../../reward/reward-batch.js";
+import { resolveRewardOptions, type JudgeRewardOptions } from "../../reward/reward-options.js";
+import { DEFAULT_SERVICE_URL, DEFAULT_TOKEN_ENV, renderVerlRewardFile } from "../../reward/verl-client.js";
+import { createRewardApp } from "../../server/reward-app.js";
+import { listen } from "../../server/reward-server.js";
+
+interface RewardRuleFlags {
+  template?: string;
+  correct: string;
+  wrong: string;
+  malformed: string;
+  inconsistent: string;
+  openingTag: string;
+  afterVerdict: string;
+  normalise: string;
+  allowEmptyThinking: boolean;
+  pointwiseShape: string;
+  tolerance: string;
+  scale?: string;
+}
+
+interface ServeFlags extends RewardRuleFlags {
+  host: string;
+  port: string;
+  token?: string;
+  maxBody: string;
+  consistency: boolean;
+}
+
+interface VerlFlags {
+  out: string;
+  url: string;
+  tokenEnv: string;
+  force: boolean;
+}
+
+interface CheckFlags extends RewardRuleFlags {
+  label: string;
+  output?: string;
+}
+
+export function registerReward(program: Command): void {
+  const reward = program.command("reward").description("The verifiable judge reward for RL (OpenRLHF, verl): a service, a verl client, a checker.");
+
+  const serve = reward
+    .command("serve")
+    .description("Serve the reward over HTTP: OpenRLHF's POST /get_reward, verl-shaped POST /score, GET /health.")
+    .option("--host <address>", "address to bind (keep it private; 0.0.0.0 exposes the service)", "127.0.0.1")
+    .option("--port <n>", "port (0: any free port)", "8765")
+    .option("--token <token>", "require this bearer token on POST routes (default: env J1_REWARD_TOKEN)")
+    .option("--max-body <size>", "largest request body (b, kb, mb)", "10mb")
+    .option("--consistency", "apply the both-orders consistency term where a batch holds both orders of a pair (labels with pair and order)", false);
+  addRuleFlags(serve);
+  serve.addHelpText(
+    "after",
+    `
+Examples:
+  j1 reward serve --port 8765
+  J1_REWARD_TOKEN=secret j1 reward serve --host 0.0.0.0 --malformed -1
+Then, in OpenRLHF: --reward.remote_url http://127.0.0.1:8765/get_reward --data.label_key label
+(OpenRLHF's client sends no headers: with a token, use .../get_reward?token=<token>).`,
+  );
+  serve.action(async (flags: ServeFlags) => {
+    await runServe(flags);
+  });
+
+  reward
+    .command("verl")
+    .description("Write the Python reward file verl loads (compute_score posting to this service; stdlib only).")
+    .requiredOption("--out <file>", "where to write the .py file")
+    .option("--url <url>", "the reward service's base URL", DEFAULT_SERVICE_URL)
+    .option("--token-env <name>", "environment variable that holds the token at run time", DEFAULT_TOKEN_ENV)
+    .option("--force", "overwrite an existing file", false)
+    .action(async (flags: VerlFlags) => {
+      const file = path.resolve(flags.out);
+      let text: string;
+      try {
+        text = renderVerlRewardFile({ url: flags.url, tokenEnv: flags.tokenEnv });
+      } catch (error) {
+        throw badInput(errorMessage(error), { field: "--url / --token-env" });
+      }
+      try {
+        await writeFile(file, text, { flag: flags.force ? "w" : "wx" });
+      } catch (error) {
+        const exists = (error as NodeJS.ErrnoException).code === "EEXIST";
+        throw badInput(exists ? "exists already (use --force to overwrite)" : `cannot write (${errorMessage(error)})`, { file });
+      }
+      console.log(file);
+      console.error(`j1: verl: reward.custom_reward_function.path=${file} reward.custom_reward_function.name=compute_score`);
+    });
+
+  const check = reward
+    .command("check")
+    .description("Score one judge output against a label and print why (the same rules as the service).")
+    .requiredOption("--label <label>", 'the right verdict: "A", "B", "tie", or a score')
+    .option("--output <text>", "the judge's output (@file reads a file; default: stdin)");
+  addRuleFlags(check);
+  check.action(async (flags: CheckFlags) => {
+    const options = await rewardOptions(flags);
+    const output = await readOutputText(flags.output);
+    const detail = new RewardScorer(options).scoreOne(output, flags.label);
+    console.log(JSON.stringify(detail, null, 2));
+  });
+}
+
+function addRuleFlags(command: Command): void {
+  command
+    .option("--template <file>", "judge template JSON (delimiters and, for pointwise, the scale)")
+    .option("--correct <x>", "reward for a well-formed right verdict", "1")
+    .option("--wrong <x>", "reward for a well-formed wrong verdict", "0")
+    .option("--malformed <x>", "reward for malformed output (0 by default: -1 also punishes thinking cut off by the token cap)", "0")
+    .option("--inconsistent <x>", "with --consistency: at most this for a verdict the other order contradicts", "0")
+    .option("--opening-tag <rule>", "auto (prefilled <think> or one at the start), required, prefilled", "auto")
+    .option("--after-verdict <rule>", "nothing (only whitespace or . after the verdict) or text", "nothing")
+    .option("--normalise <form>", "none (ASCII verdicts only) or nfkc (full-width verdicts count)", "none")
+    .option("--allow-empty-thinking", "accept an empty <think></think> block", false)
+    .option("--pointwise-shape <shape>", "pointwise labels: tolerance (1 within --tolerance, else 0) or distance (partial credit)", "tolerance")
+    .option("--tolerance <x>", "pointwise: largest |score - label| still counted right", "0")
+    .option("--scale <min-max>", "pointwise score scale (default: the template's, else 1-10)");
+}
+
+async function rewardOptions(flags: RewardRuleFlags): Promise<JudgeRewardOptions> {
+  const template: JudgeTemplate = flags.template ? await readTemplateFile(flags.template) : DEFAULT_PAIRWISE_TEMPLATE;
+  const scale = flags.scale ? parseScale(flags.scale) : (template.scale ?? { min: 1, max: 10 });
+  return resolveRewardOptions({
+    template,
+    weights: {
+      correct: parseNumber(flags.correct, "--correct"),
+      wrong: parseNumber(flags.wrong, "--wrong"),
+      malformed: parseNumber(flags.malformed, "--malformed"),
+      inconsistent: parseNumber(flags.inconsistent, "--inconsistent"),
+    },
+    openingTag: oneOf(flags.openingTag, ["auto", "required", "prefilled"] as const, "--opening-tag"),
+    afterVerdict: oneOf(flags.afterVerdict, ["nothing", "text"] as const, "--after-verdict"),
+    normalisation: oneOf(flags.normalise, ["none", "nfkc"] as const, "--normalise"),
+    requireThinking: !flags.allowEmptyThinking,
+    pointwise: {
+      shape: oneOf(flags.pointwiseShape, ["tolerance", "distance"] as const, "--pointwise-shape"),
+      tolerance: parseNumber(flags.tolerance, "--tolerance"),
+      min: scale.min,
+      max: scale.max,
+    },
+  });
+}
+
+async function runServe(flags: ServeFlags): Promise<void> {
+  const options = await rewardOptions(flags);
+  const token = flags.token ?? process.env.J1_REWARD_TOKEN;
+  const port = parseNumber(flags.port, "--port");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw badInput(`must be a port number (0-65535), got ${flags.port}`, { field: "--port" });
+  const scorer = new RewardScorer(options, flags.consistency);
+  const app = createRewardApp({
+    scorer,
+    token,
+    maxBodyBytes: parseSize(flags.maxBody, "--max-body"),
+    logError: (error) => console.error(`j1: reward service error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  });
+  const server = await listen(app, flags.host, port);
+  const loopback = /^(127\.|::1$|localhost$)/.test(server.host);
+  console.log(`j1 reward service on ${server.url}  (POST /get_reward, POST /score, GET /health)`);
+  console.error(`j1: OpenRLHF: --reward.remote_url ${server.url}/get_reward${token ? "?token=<token>" : ""}   verl: j1 reward verl --url ${server.url} --out j1_reward.py`);
+  if (!loopback && !token) console.error("j1: warning: listening beyond this machine without --token; anyone who can reach the port can call it");
+
+  const signal = await nextStopSignal();
+  console.error(`j1: ${signal}: finishing requests in flight, then stopping`);
+  await server.close();
+  const { outputs, correct, partial, wrong, malformed } = scorer.counters;
+  console.error(`j1: scored ${outputs} outputs: ${correct} correct, ${partial} partial, ${wrong} wrong, ${malformed} malformed`);
+  process.exitCode = 0;
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one then ends the process the default way. */
+function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+async function readOutputText(value: string | undefined): Promise<string> {
+  if (value === undefined) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  }
+  if (!value.startsWith("@")) return value;
+  const file = value.slice(1);
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw badInput(`cannot read (${errorMessage(error)})`, { file });
+  }
+}
+
+function parseNumber(text: string, flag: string): number {
+  const value = Number(text);
+  if (text.trim().length === 0 || !Number.isFinite(value)) throw badInput(`must be a number, got ${JSON.stringify(text)}`, { field: flag });
+  return value;
+}
+
+function parseScale(text: string): { min: number; max: number } {
+  const match = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|:)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
+  if (!match || Number(match[1]) >= Number(match[2])) throw badInput(`must be min-max with min < max, e.g. 1-10; got ${JSON.stringify(text)}`, { field: "--scale" });
+  return { min: Number(match[1]), max: Number(match[2]) };
+}
+
+/** "10mb", "512kb", "1048576" → bytes (powers of 1024). */
+export function parseSize(text: string, flag: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g)?\s*$/i.exec(text);
+  if (!match) throw badInput(`must be a size such as 10mb, 512kb or 1048576; got ${JSON.stringify(text)}`, { field: flag });
+  const unit = (match[2] ?? "b").toLowerCase()[0];
+  const scale = unit === "g" ? 1024 ** 3 : unit === "m" ? 1024 ** 2 : unit === "k" ? 1024 : 1;
+  const bytes = Math.floor(Number(match[1]) * scale);
+  if (bytes < 1) throw badInput(`must be at least 1 byte, got ${JSON.stringify(text)}`, { field: flag });
+  return bytes;
+}
+
+function oneOf<T extends string>(value: string, choices: readonly T[], flag: string): T {
+  if (!(choices as readonly string[]).includes(value)) throw badInput(`must be one of ${choices.join(", ")}; got ${JSON.stringify(value)}`, { field: flag });
+  return value as T;
+}

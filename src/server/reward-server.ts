@@ -1,0 +1,55 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import type { Hono } from "hono";
+import { J1Error, errorMessage } from "../core/errors.js";
+
+/**
+ * A running HTTP service with an explicit lifecycle: `listen` resolves once the port is bound (port 0
+ * picks a free one), `close` stops accepting, lets requests in flight finish, and resolves when the last
+ * connection is gone. Idle keep-alive connections are closed at once; a connection still busy after
+ * `graceMs` is cut, so a stuck client cannot hold the process forever.
+ */
+export interface RunningServer {
+  url: string;
+  host: string;
+  port: number;
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function listen(app: Hono, host: string, port: number): Promise<RunningServer> {
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  // Trainers keep connections open between steps; keep them longer than a typical client's idle time.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      const hint = error.code === "EADDRINUSE" ? ": the port is taken (choose another with --port, or 0 for any free port)" : "";
+      reject(new J1Error("bad-input", `cannot listen on ${host}:${port} (${errorMessage(error)})${hint}`, { context: { field: "--port" }, cause: error }));
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    host: address.address,
+    port: address.port,
+    close(graceMs = 10_000) {
+      closing ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
