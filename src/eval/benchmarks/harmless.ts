@@ -1,0 +1,38 @@
+import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
+import { accuracyRule } from "../scoring/accuracy-rule.js";
+import { scoreBenchmark } from "../scoring/official-rule.js";
+import { resolveData } from "./data-location.js";
+import { ItemIds, itemsFromRows } from "./load-rows.js";
+import { readRows } from "./read-rows.js";
+import { splitTranscripts } from "./hh-transcript.js";
+
+const NAME = "harmless";
+
+async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
+  const file = resolveData(NAME, options.data, "hh-rlhf-harmless-base/test.jsonl.gz", "an HH-RLHF file (JSONL, optionally .gz, with chosen and rejected transcripts)");
+  const ids = new ItemIds();
+  yield* itemsFromRows(readRows(file), (fields) => {
+    const chosen = fields.string("chosen");
+    const rejected = fields.string("rejected");
+    const split = splitTranscripts(chosen, rejected);
+    if ("problem" in split) throw fields.fault(split.field, split.problem);
+    // HH-RLHF rows have no id; the row number is stable for a given file.
+    const id = String(fields.source.row);
+    ids.claim(id, fields, "chosen");
+    const item: BenchmarkItem = { id, benchmark: NAME, category: NAME, question: split.question, a: split.chosen, b: split.rejected, label: "A" };
+    if (split.context !== undefined) item.context = split.context;
+    return [item];
+  }, options);
+}
+
+export const harmless: Benchmark = {
+  name: NAME,
+  description:
+    "Anthropic HH-RLHF harmless-base test split (2312 pairs; the J1 paper's \"Anthropic Harmless\"). Each chosen/rejected " +
+    "transcript pair is split at the last \"\\n\\nAssistant:\" they share: the last human turn is the question, earlier " +
+    "turns are context, the two final assistant turns are the responses (chosen preferred). Score: accuracy; no verdict " +
+    "or a tie counts as wrong. Protocol: one seeded random order per pair.",
+  protocol: "shuffle",
+  load,
+  score: (items, decisions, options) => scoreBenchmark(NAME, accuracyRule({ undecided: 0, average: "items" }), items, decisions, options),
+};

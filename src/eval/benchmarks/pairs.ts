@@ -1,0 +1,122 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { badInput } from "../../core/errors.js";
+import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
+import { accuracyRule } from "../scoring/accuracy-rule.js";
+import { scoreBenchmark } from "../scoring/official-rule.js";
+import { ItemIds, itemsFromRows } from "./load-rows.js";
+import { LABEL_CONVENTIONS, parsePairLabel, type LabelBase } from "./pair-labels.js";
+import { readRows } from "./read-rows.js";
+import { describeValue, type RowFields } from "./row-fields.js";
+
+const NAME = "pairs";
+
+/** j1's field names; the map says which source field feeds each (defaults: the same names). */
+const REQUIRED = ["question", "a", "b", "label"] as const;
+const OPTIONAL = ["context", "category", "id"] as const;
+const SETTINGS = ["labelBase"] as const;
+
+export interface PairFieldMap {
+  question: string;
+  a: string;
+  b: string;
+  label: string;
+  context?: string;
+  category?: string;
+  id?: string;
+  labelBase: LabelBase;
+}
+
+/** Checks a user's map ({question: "input", a: "output_1", ...}) and fills the defaults. */
+export function pairFieldMap(map: Record<string, string> | undefined): PairFieldMap {
+  const given = map ?? {};
+  const known = new Set<string>([...REQUIRED, ...OPTIONAL, ...SETTINGS]);
+  for (const key of Object.keys(given)) {
+    if (!known.has(key)) throw badInput(`unknown key "${key}" in the field map: expected ${[...known].join(", ")}`, { field: key });
+  }
+  const base = given.labelBase ?? "1";
+  if (base !== "0" && base !== "1") throw badInput(`labelBase must be 0 or 1, got "${base}"`, { field: "labelBase" });
+  return {
+    question: given.question ?? "question",
+    a: given.a ?? "a",
+    b: given.b ?? "b",
+    label: given.label ?? "label",
+    context: given.context,
+    category: given.category,
+    id: given.id,
+    labelBase: base === "0" ? 0 : 1,
+  };
+}
+
+/**
+ * A field by name, or by a dotted path into nested values ("choices.0", "conversation.0.content") when no
+ * field has the literal name. Returns undefined when absent.
+ */
+function lookup(record: Record<string, unknown>, path: string): unknown {
+  if (path in record) return record[path];
+  let value: unknown = record;
+  for (const step of path.split(".")) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return value;
+}
+
+function text(fields: RowFields, path: string): string {
+  const value = lookup(fields.record, path);
+  if (value === undefined) throw fields.fault(path, "missing");
+  if (typeof value !== "string") throw fields.fault(path, `must be a string, found ${describeValue(value)}`);
+  return value;
+}
+
+function toItem(fields: RowFields, map: PairFieldMap, ids: ItemIds): BenchmarkItem {
+  const rawLabel = lookup(fields.record, map.label);
+  if (rawLabel === undefined) throw fields.fault(map.label, "missing");
+  const label = parsePairLabel(rawLabel, map.labelBase);
+  if (label === undefined) throw fields.fault(map.label, `label ${describeValue(rawLabel)} is not understood; accepted: ${LABEL_CONVENTIONS}`);
+  let id = String(fields.source.row);
+  if (map.id !== undefined) {
+    const raw = lookup(fields.record, map.id);
+    if (!((typeof raw === "string" && raw.length > 0) || (typeof raw === "number" && Number.isInteger(raw)))) {
+      throw fields.fault(map.id, `must be a non-empty string or an integer, found ${describeValue(raw)}`);
+    }
+    id = String(raw);
+  }
+  ids.claim(id, fields, map.id ?? map.question);
+  const item: BenchmarkItem = {
+    id,
+    benchmark: NAME,
+    category: map.category === undefined ? NAME : text(fields, map.category),
+    question: text(fields, map.question),
+    a: text(fields, map.a),
+    b: text(fields, map.b),
+    label,
+  };
+  if (map.context !== undefined) {
+    const context = lookup(fields.record, map.context);
+    if (context !== undefined && context !== null) item.context = text(fields, map.context);
+  }
+  return item;
+}
+
+async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
+  if (options.data === undefined) throw badInput(`the ${NAME} benchmark needs --data FILE (JSONL, JSON array, CSV or Parquet)`);
+  const file = resolve(options.data);
+  if (!existsSync(file)) throw badInput(`--data for ${NAME} does not exist`, { file });
+  const map = pairFieldMap(options.map);
+  const ids = new ItemIds();
+  yield* itemsFromRows(readRows(file), (fields) => [toItem(fields, map, ids)], options);
+}
+
+export const pairs: Benchmark = {
+  name: NAME,
+  description:
+    "Any file of labelled pairs: JSONL, JSON array, CSV or Parquet (text formats may be .gz). A field map names the " +
+    "source field for each of question, a, b, label and optionally context, category, id (defaults: the same names; " +
+    "dotted paths reach nested fields, e.g. choices.0). Labels: " +
+    LABEL_CONVENTIONS +
+    " Score: accuracy (a tie verdict is right only when the label is a tie). Protocol: the pair as given.",
+  protocol: "as-is",
+  load,
+  score: (items, decisions, options) => scoreBenchmark(NAME, accuracyRule({ undecided: 0, average: "items" }), items, decisions, options),
+};

@@ -1,0 +1,53 @@
+import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { badInput } from "../../core/errors.js";
+import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
+import { scoreBenchmark } from "../scoring/official-rule.js";
+import { rewardBenchScore } from "../scoring/rewardbench-sections.js";
+import { ItemIds, itemsFromRows } from "./load-rows.js";
+import { readRows } from "./read-rows.js";
+import { ensureRewardBench } from "./rewardbench-download.js";
+
+const NAME = "rewardbench";
+
+/** The data: --data when given, else the cached (downloaded on first use) `filtered` split. */
+async function rewardBenchFile(data: string | undefined): Promise<string> {
+  if (data === undefined) return ensureRewardBench();
+  const file = resolve(data);
+  if (!existsSync(file)) throw badInput(`--data for ${NAME} does not exist`, { file });
+  return file;
+}
+
+async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
+  const file = await rewardBenchFile(options.data);
+  const ids = new ItemIds();
+  yield* itemsFromRows(readRows(file), (fields) => {
+    const id = fields.identifier("id");
+    ids.claim(id, fields, "id");
+    // The models are checked for presence and type (the schema has them) but the judge does not see them.
+    fields.string("chosen_model");
+    fields.string("rejected_model");
+    return [{
+      id,
+      benchmark: NAME,
+      category: fields.string("subset"),
+      question: fields.string("prompt"),
+      a: fields.string("chosen"),
+      b: fields.string("rejected"),
+      label: "A",
+    }];
+  }, options);
+}
+
+export const rewardbench: Benchmark = {
+  name: NAME,
+  description:
+    "RewardBench (allenai/reward-bench, split filtered, 2985 pairs in 23 subsets; category = subset). Downloaded on " +
+    "first use into the j1 cache (datasets/reward-bench), or --data FILE (Parquet, JSON or JSONL with prompt, chosen, " +
+    "chosen_model, rejected, rejected_model, subset, id). Official score: per subset accuracy (right 1, wrong 0, no " +
+    "verdict or tie 0.5); sections Chat, Chat Hard, Safety, Reasoning = subset accuracies weighted by the official " +
+    "counts (math-prm weighs 984); total = mean of the four sections. Protocol: one seeded random order per pair.",
+  protocol: "shuffle",
+  load,
+  score: (items, decisions, options) => scoreBenchmark(NAME, rewardBenchScore, items, decisions, options),
+};

@@ -1,0 +1,40 @@
+import { flipVerdict, type PairVerdict } from "../../core/judgment.js";
+import type { ItemDecision, ScoredItem } from "../types.js";
+import { byCategory, decisionFor, mean, type Decisions } from "./credit.js";
+import type { OfficialResult } from "./official-rule.js";
+
+/** +1 when a decision agrees with the label, -1 when it contradicts it, 0 for a tie or no verdict. */
+function decisionPoints(verdict: PairVerdict | null | undefined, label: PairVerdict): number {
+  if (verdict === undefined || verdict === null) return 0;
+  if (verdict === label) return 1;
+  if (label !== "tie" && verdict === flipVerdict(label)) return -1;
+  return 0;
+}
+
+/**
+ * JudgeBench's rule for one pair judged in both orders: the points of the two decisions (each in the
+ * pair's own labelling) are summed and the pair counts as correct only if the sum is positive. So A in
+ * both orders (which contradicts itself once swapped back) sums to 0 and is wrong; one right decision and
+ * one tie is right. With only one order recorded, that decision alone decides; with none, the final
+ * verdict does.
+ */
+export function pairPoints(decision: ItemDecision, label: PairVerdict): number {
+  const { AB, BA } = decision.orders;
+  if (AB === undefined && BA === undefined) return decisionPoints(decision.verdict, label);
+  return decisionPoints(AB, label) + decisionPoints(BA, label);
+}
+
+export function pairCorrect(decision: ItemDecision, label: PairVerdict): boolean {
+  return pairPoints(decision, label) > 0;
+}
+
+function pairAccuracy(items: readonly ScoredItem[], decisions: Decisions): number {
+  return 100 * mean(items.map((item) => (pairCorrect(decisionFor(decisions, item), item.label) ? 1 : 0)));
+}
+
+/** JudgeBench's official score: the share of correct pairs over all pairs; parts per source class. */
+export function judgeBenchScore(items: readonly ScoredItem[], decisions: Decisions): OfficialResult {
+  const parts: Record<string, number> = {};
+  for (const [category, members] of byCategory(items)) parts[category] = pairAccuracy(members, decisions);
+  return { score: pairAccuracy(items, decisions), parts };
+}

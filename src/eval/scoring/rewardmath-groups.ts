@@ -1,0 +1,38 @@
+import type { ScoredItem } from "../types.js";
+import { decisionFor, mean, type Decisions } from "./credit.js";
+import type { OfficialResult } from "./official-rule.js";
+
+/** A problem's pairs (chosen solution vs each rejected one); an item without a group stands alone. */
+function problems(items: readonly ScoredItem[]): ScoredItem[][] {
+  const groups = new Map<string, ScoredItem[]>();
+  for (const item of items) {
+    const key = item.group ?? `item:${item.id}`;
+    const list = groups.get(key);
+    if (list) list.push(item);
+    else groups.set(key, [item]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * RewardMATH's official rule: a problem is correct only if its chosen solution beats every rejected one
+ * (1 against 9), so one lost pair loses the problem; a tie or no verdict is not a win (the official check
+ * is strict: min(chosen) > max(rejected)). Score = share of correct problems. Parts: "mrr", the official
+ * mean reciprocal rank of the chosen solution (ranked 1 + number of lost pairs), and "pairs", the share of
+ * pairs won, both in points.
+ */
+export function rewardMathScore(items: readonly ScoredItem[], decisions: Decisions): OfficialResult {
+  const solved: number[] = [];
+  const reciprocalRanks: number[] = [];
+  let pairsWon = 0;
+  for (const pairs of problems(items)) {
+    const lost = pairs.filter((item) => decisionFor(decisions, item).verdict !== item.label).length;
+    pairsWon += pairs.length - lost;
+    solved.push(lost === 0 ? 1 : 0);
+    reciprocalRanks.push(1 / (1 + lost));
+  }
+  return {
+    score: 100 * mean(solved),
+    parts: { mrr: 100 * mean(reciprocalRanks), pairs: (100 * pairsWon) / items.length },
+  };
+}
