@@ -9,6 +9,11 @@ import { registerCommands } from "./commands/index.js";
  * exit code (process.exitCode, so pending output is flushed).
  */
 export async function main(argv: string[]): Promise<void> {
+  // `j1 runs export RUN | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   const program = new Command()
     .name("j1")
     .description("Thinking LLM judges with simple test-time scaling (budget forcing), after J1 (Chan et al., 2025).")

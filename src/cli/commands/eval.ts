@@ -1,0 +1,219 @@
+import type { Command } from "commander";
+import { DEFAULT_SCALING } from "../../core/budget.js";
+import { badInput } from "../../core/errors.js";
+import { DEFAULT_PAIRWISE_TEMPLATE } from "../../core/template.js";
+import { createEngine } from "../../engines/create-engine.js";
+import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
+import { readTemplateFile } from "../../judge/template-file.js";
+import { getBenchmark } from "../../eval/benchmarks/registry.js";
+import type { EvalSettings } from "../../eval/eval-settings.js";
+import { expandBenchmarks } from "../../eval/paper.js";
+import { renderTerminal } from "../../eval/report/index.js";
+import { buildRunReport } from "../../eval/run-report.js";
+import { collectItems, passesPerItem, runEval } from "../../eval/runner.js";
+import { parseSweep } from "../../eval/sweep.js";
+import { defaultStorePath, openRunStore } from "../../store/run-store.js";
+import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { Progress, type ProgressMode } from "../progress.js";
+
+interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
+  bench: string[];
+  data: string[];
+  map?: string;
+  limit?: number;
+  skipBad: boolean;
+  dryRun: boolean;
+  sweep?: string;
+  resume?: string;
+  store?: string;
+  label?: string;
+  json: boolean;
+  progress: ProgressMode;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").map((part) => part.trim()).filter(Boolean)];
+const collectRaw = (value: string, previous: string[]) => [...previous, value];
+
+export function registerEval(program: Command): void {
+  const command = program
+    .command("eval")
+    .description("Measure a judge on benchmarks with their official scoring; sweep test-time scaling; resumable.")
+    .option("--bench <names>", "benchmarks (repeat or comma-separate): rewardbench, rewardmath, rewardmath-pairwise, harmless, codepref, rmbench, judgebench, llmbar, pairs, or paper (the J1 table)", collect, [])
+    .option("--data <file>", "local data: FILE for a single benchmark, or NAME=FILE (repeatable)", collectRaw, [])
+    .option("--map <mapping>", "pairs: field mapping, e.g. question=input,a=output_1,b=output_2,label=label")
+    .option("--limit <n>", "items per benchmark (groups are completed)", (text) => {
+      const value = Number(text);
+      if (!Number.isInteger(value) || value < 1) throw badInput(`"${text}" is not a whole number >= 1`, { field: "--limit" });
+      return value;
+    })
+    .option("--skip-bad", "skip malformed rows (counted in the report) instead of stopping", false)
+    .option("--dry-run", "load and validate the data, print item counts and the judgments the run would make; no model", false)
+    .option("--sweep <spec>", "scaling sweep: waits=0,1,2,4,8 (one pass) or max-thinking=256,512,1024")
+    .option("--resume <run>", "continue a run (same settings, from the store); nothing done is judged again")
+    .option("--store <file>", "run store (SQLite)", defaultStorePath())
+    .option("--label <text>", "the run's name in tables (default: model and options)")
+    .option("--json", "print the report as JSON", false)
+    .option("--progress <mode>", "auto, bar, lines, quiet or jsonl (JSON lines on stderr)", "auto");
+  addEngineFlags(command);
+  addScalingFlags(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  j1 eval --bench harmless --model tiny --limit 50 --sweep waits=0,1,2 --json
+  j1 eval --bench paper --data rewardbench=filtered.parquet --model ./j1-7b.gguf --sweep waits=0,1,2,4
+  j1 eval --bench pairs --data mine.csv --map question=prompt,a=resp1,b=resp2,label=winner --dry-run
+  j1 eval --resume r20261127-233000-ab12`,
+  );
+  command.action(async (flags: EvalFlags) => {
+    await runEvalCommand(flags);
+  });
+}
+
+function parseData(entries: string[], benchmarks: string[]): Record<string, string> {
+  const data: Record<string, string> = {};
+  for (const entry of entries) {
+    const equals = entry.indexOf("=");
+    if (equals > 0 && benchmarks.includes(entry.slice(0, equals))) data[entry.slice(0, equals)] = entry.slice(equals + 1);
+    else if (benchmarks.length === 1) data[benchmarks[0]] = entry;
+    else throw badInput(`with several benchmarks, write --data NAME=FILE (got "${entry}"; benchmarks: ${benchmarks.join(", ")})`, { field: "--data" });
+  }
+  return data;
+}
+
+function parseMap(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  const map: Record<string, string> = {};
+  for (const part of text.split(",")) {
+    const [key, value] = part.split("=").map((piece) => piece?.trim());
+    if (!key || !value) throw badInput(`"${part}" is not field=source`, { field: "--map" });
+    map[key] = value;
+  }
+  return map;
+}
+
+async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
+  if (flags.bench.length === 0) throw badInput("name at least one benchmark with --bench (or --resume RUN)", { field: "--bench" });
+  const benchmarks = expandBenchmarks(flags.bench);
+  for (const name of benchmarks) getBenchmark(name);
+  const config = engineConfig(flags);
+  return {
+    benchmarks,
+    data: parseData(flags.data, benchmarks),
+    limit: flags.limit,
+    skipBad: flags.skipBad,
+    map: parseMap(flags.map),
+    engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
+    template: flags.template ? await readTemplateFile(flags.template) : DEFAULT_PAIRWISE_TEMPLATE,
+    chatFormat: chatFormat(flags),
+    scaling: { ...DEFAULT_SCALING, ...scalingOptions(flags) },
+    sweep: flags.sweep ? parseSweep(flags.sweep) : undefined,
+    samples: flags.samples,
+    swap: flags.swap,
+    allowTie: flags.tie,
+    temperature: samplingTemperature(flags),
+    seed: flags.seed,
+  };
+}
+
+function defaultLabel(settings: EvalSettings): string {
+  const model = settings.engine.model ?? settings.engine.baseUrl ?? "model";
+  const short = model.split("/").pop() ?? model;
+  const parts = [short];
+  if (settings.scaling.waits) parts.push(`waits ${settings.scaling.waits}`);
+  if (settings.scaling.maxThinkingTokens) parts.push(`cap ${settings.scaling.maxThinkingTokens}`);
+  if (settings.samples > 1) parts.push(`K=${settings.samples}`);
+  if (settings.swap) parts.push("swap");
+  return parts.join(", ");
+}
+
+async function runEvalCommand(flags: EvalFlags): Promise<void> {
+  const store = flags.dryRun ? undefined : openRunStore(flags.store ?? defaultStorePath());
+  try {
+    let settings: EvalSettings;
+    let label: string;
+    if (flags.resume) {
+      if (!store) throw badInput("--dry-run and --resume do not go together");
+      const run = store.getRun(flags.resume);
+      settings = run.settings as unknown as EvalSettings;
+      // Speed settings may change on resume; they do not change verdicts.
+      settings = { ...settings, engine: { ...settings.engine, threads: flags.threads ?? settings.engine.threads, parallel: flags.parallel ?? settings.engine.parallel } };
+      label = run.label;
+      flags.resume = run.id;
+    } else {
+      settings = await settingsFromFlags(flags);
+      label = flags.label ?? defaultLabel(settings);
+    }
+    const skippedErrors: string[] = [];
+    if (flags.dryRun) {
+      await dryRun(settings, flags.json);
+      return;
+    }
+    if (settings.engine.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
+    const engine = await createEngine({ ...settings.engine, apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, parallel: settings.engine.parallel ?? Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2) });
+    const controller = new AbortController();
+    const onSignal = () => {
+      if (controller.signal.aborted) process.exit(130);
+      console.error("\nj1: stopping after the judgments in flight (Ctrl-C again to quit now); resume with --resume");
+      controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    const progress = new Progress("eval", undefined, flags.progress);
+    try {
+      const result = await runEval({
+        settings,
+        store: store as NonNullable<typeof store>,
+        engine,
+        resumeRunId: flags.resume,
+        label,
+        progress,
+        signal: controller.signal,
+        onSkip: (error) => skippedErrors.push(error.message),
+      });
+      progress.finish();
+      const report = buildRunReport(store as NonNullable<typeof store>, result.runId);
+      store?.saveReport(result.runId, report);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ ...report, run: result }, null, 2)}\n`);
+      else {
+        process.stdout.write(`${renderTerminal([report])}\n`);
+        for (const bench of report.benchmarks) {
+          for (const point of bench.sweep ?? []) {
+            process.stdout.write(`  ${bench.benchmark} ${point.setting}=${point.value}: ${point.score.score.toFixed(2)} (mean thinking ${point.meanThinkingTokens.toFixed(1)} tokens)\n`);
+          }
+        }
+      }
+      if (skippedErrors.length) console.error(`j1: skipped ${skippedErrors.length} malformed rows (--skip-bad); first: ${skippedErrors[0]}`);
+      const status = result.interrupted ? "interrupted" : "done";
+      console.error(`j1: run ${result.runId} ${status}: ${result.items} items (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before) in ${store?.file}`);
+      console.error(`j1: j1 report ${result.runId} --html report.html${result.interrupted ? ` | continue: j1 eval --resume ${result.runId}` : ""}`);
+      if (result.interrupted) process.exitCode = 130;
+    } finally {
+      process.off("SIGINT", onSignal);
+      await engine.dispose();
+    }
+  } finally {
+    store?.close();
+  }
+}
+
+async function dryRun(settings: EvalSettings, json: boolean): Promise<void> {
+  const skipped: string[] = [];
+  const collected = await collectItems(settings, (error) => skipped.push(error.message));
+  const benchmarks = settings.benchmarks.map((name) => {
+    const benchmark = getBenchmark(name);
+    const categories: Record<string, number> = {};
+    for (const item of collected.items) if (item.id.startsWith(`${name}:`)) categories[item.category] = (categories[item.category] ?? 0) + 1;
+    const items = collected.perBenchmark.get(name) ?? 0;
+    return { benchmark: name, protocol: benchmark.protocol, items, categories, judgments: items * passesPerItem(settings, benchmark) };
+  });
+  const summary = { dryRun: true, items: collected.items.length, skipped: collected.skipped, judgments: benchmarks.reduce((sum, bench) => sum + bench.judgments, 0), benchmarks, skippedRows: skipped.slice(0, 20) };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  for (const bench of benchmarks) {
+    process.stdout.write(`${bench.benchmark} (${bench.protocol}): ${bench.items} items, ${bench.judgments} judgments\n`);
+    for (const [category, count] of Object.entries(bench.categories)) process.stdout.write(`  ${category}: ${count}\n`);
+  }
+  process.stdout.write(`total: ${summary.items} items, ${summary.judgments} judgments${summary.skipped ? `, ${summary.skipped} rows skipped` : ""}\n`);
+}

@@ -1,0 +1,38 @@
+import { writeFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { renderHtml, renderJson, renderMarkdown, renderTerminal } from "../../eval/report/index.js";
+import { buildRunReport } from "../../eval/run-report.js";
+import { defaultStorePath, openRunStore } from "../../store/run-store.js";
+
+export function registerReport(program: Command): void {
+  program
+    .command("report <runs...>")
+    .description("Reports of runs: the paper's table (rows = runs), breakdowns, scaling curves, worst items with traces.")
+    .option("--store <file>", "run store (SQLite)", defaultStorePath())
+    .option("--html <file>", "one self-contained HTML page with SVG scaling curves")
+    .option("--md <file>", "markdown")
+    .option("--json <file>", "JSON")
+    .action(async (ids: string[], flags: { store: string; html?: string; md?: string; json?: string }) => {
+      const store = openRunStore(flags.store);
+      try {
+        const reports = ids.map((id) => buildRunReport(store, store.getRun(id).id));
+        const written: string[] = [];
+        if (flags.html) {
+          await writeFile(flags.html, renderHtml(reports));
+          written.push(flags.html);
+        }
+        if (flags.md) {
+          await writeFile(flags.md, renderMarkdown(reports));
+          written.push(flags.md);
+        }
+        if (flags.json) {
+          await writeFile(flags.json, renderJson(reports));
+          written.push(flags.json);
+        }
+        process.stdout.write(`${renderTerminal(reports)}\n`);
+        if (written.length) console.error(`j1: wrote ${written.join(", ")}`);
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,81 @@
+import { createWriteStream } from "node:fs";
+import type { Command } from "commander";
+import { buildRunReport } from "../../eval/run-report.js";
+import { renderTerminal } from "../../eval/report/index.js";
+import { defaultStorePath, openRunStore } from "../../store/run-store.js";
+
+export function registerRuns(program: Command): void {
+  const runs = program.command("runs").description("Runs in the run store: list, show, export.");
+  const storeOption = ["--store <file>", "run store (SQLite)", defaultStorePath()] as const;
+
+  runs
+    .command("list")
+    .description("All runs, newest first.")
+    .option(...storeOption)
+    .option("--json", "as JSON", false)
+    .action((flags: { store: string; json: boolean }) => {
+      const store = openRunStore(flags.store);
+      try {
+        const listing = store.listRuns();
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
+          return;
+        }
+        if (listing.length === 0) {
+          console.log(`no runs in ${store.file} (start one with: j1 eval --bench harmless --model tiny --limit 20)`);
+          return;
+        }
+        for (const run of listing) {
+          console.log(`${run.id}  ${run.status.padEnd(11)} ${run.benchmark.padEnd(24)} ${String(run.itemsJudged).padStart(6)}/${String(run.items ?? "?").padEnd(6)} ${run.label}`);
+        }
+      } finally {
+        store.close();
+      }
+    });
+
+  runs
+    .command("show <run>")
+    .description("A run's settings and scores (the id or a unique prefix).")
+    .option(...storeOption)
+    .option("--json", "as JSON", false)
+    .action((id: string, flags: { store: string; json: boolean }) => {
+      const store = openRunStore(flags.store);
+      try {
+        const run = store.getRun(id);
+        const report = buildRunReport(store, run.id);
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ run, report }, null, 2)}\n`);
+          return;
+        }
+        console.log(`run ${run.id} (${run.status}), created ${run.createdAt}, ${run.items ?? "?"} items${run.skipped ? `, ${run.skipped} rows skipped` : ""}`);
+        console.log(`settings: ${JSON.stringify({ ...run.settings, template: (run.settings.template as { name?: string } | undefined)?.name })}`);
+        console.log(renderTerminal([report]));
+      } finally {
+        store.close();
+      }
+    });
+
+  runs
+    .command("export <run>")
+    .description("Every judgment of a run as JSON lines (with traces).")
+    .option(...storeOption)
+    .option("-o, --output <file>", "write to a file instead of stdout")
+    .action(async (id: string, flags: { store: string; output?: string }) => {
+      const store = openRunStore(flags.store);
+      const out = flags.output ? createWriteStream(flags.output) : process.stdout;
+      try {
+        const run = store.getRun(id);
+        let count = 0;
+        for (const row of store.exportRun(run.id)) {
+          if (!out.write(`${JSON.stringify(row)}\n`)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+          count++;
+        }
+        if (flags.output) {
+          await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+          console.error(`j1: ${count} judgments -> ${flags.output}`);
+        }
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,97 @@
+import { getBenchmark } from "./benchmarks/registry.js";
+import type { EvalSettings } from "./eval-settings.js";
+import { benchmarkOf } from "./item-stream.js";
+import type { BenchmarkReport, RunReport, SweepPoint, WorstItem } from "./report-types.js";
+import { scalingTrend } from "./scaling-trend.js";
+import { FINAL_POINT, parsePointName } from "./sweep.js";
+import type { RunStore, StoredDecision } from "../store/types.js";
+import type { ScoredItem } from "./types.js";
+
+/** How many wrong or failed items, per benchmark, a report shows with their traces. */
+const WORST_PER_BENCHMARK = 5;
+
+/**
+ * A run's report, computed from the store alone (never from memory of the run), so a resumed run and an
+ * uninterrupted one give the same report: same items, same judgments, same scoring, same bootstrap seed.
+ */
+export function buildRunReport(store: RunStore, runId: string): RunReport {
+  const run = store.getRun(runId);
+  const settings = run.settings as unknown as EvalSettings;
+  const items = store.runItems(run.id);
+  const points = store.points(run.id);
+  const byBenchmark = new Map<string, ScoredItem[]>();
+  for (const item of items) {
+    const name = benchmarkOf(item.id);
+    let list = byBenchmark.get(name);
+    if (!list) byBenchmark.set(name, (list = []));
+    list.push(item);
+  }
+  const benchmarks: BenchmarkReport[] = [];
+  const worst: WorstItem[] = [];
+  const errors: Record<string, number> = {};
+  let total = 0;
+  const mainPoint = points.includes(FINAL_POINT) ? FINAL_POINT : largestPoint(points);
+  const decisionsAt = new Map(points.map((point) => [point, store.decisions(run.id, point)]));
+  for (const [name, benchItems] of byBenchmark) {
+    const benchmark = getBenchmark(name);
+    const scoreAt = (point: string) => {
+      const all = decisionsAt.get(point) ?? new Map<string, StoredDecision>();
+      const decisions = new Map(benchItems.filter((item) => all.has(item.id)).map((item) => [item.id, all.get(item.id) as StoredDecision]));
+      return { decisions, score: benchmark.score(benchItems, decisions, { skipped: run.skipped ?? 0, seed: settings.seed ?? 0 }) };
+    };
+    const main = scoreAt(mainPoint);
+    for (const decision of main.decisions.values()) {
+      total++;
+      if (decision.status !== "ok") errors[decision.status] = (errors[decision.status] ?? 0) + 1;
+    }
+    const report: BenchmarkReport = { benchmark: name, score: main.score };
+    const sweepPoints = points.map(parsePointName).filter((point) => point !== undefined);
+    if (sweepPoints.length > 0) {
+      report.sweep = sweepPoints.map(({ setting, value }): SweepPoint => {
+        const at = scoreAt(`${setting}=${value}`);
+        const decisions = [...at.decisions.values()];
+        const mean = (pick: (decision: StoredDecision) => number) => (decisions.length ? decisions.reduce((sum, decision) => sum + pick(decision), 0) / decisions.length : 0);
+        return { setting, value, score: at.score, meanThinkingTokens: mean((decision) => decision.thinkingTokens), meanEvaluatedTokens: mean((decision) => decision.evaluatedTokens) };
+      });
+      report.trend = scalingTrend(report.sweep);
+    }
+    benchmarks.push(report);
+    worst.push(...worstOf(store, run.id, mainPoint, name, benchItems, main.decisions));
+  }
+  const overall = benchmarks.length > 1 ? benchmarks.reduce((sum, bench) => sum + bench.score.score, 0) / benchmarks.length : undefined;
+  return {
+    runId: run.id,
+    label: run.label,
+    createdAt: run.createdAt,
+    config: run.settings,
+    benchmarks,
+    overall,
+    worst,
+    judgments: { total, errors },
+  };
+}
+
+function largestPoint(points: string[]): string {
+  const parsed = points.map((point) => ({ point, parsed: parsePointName(point) })).filter((entry) => entry.parsed);
+  parsed.sort((x, y) => (x.parsed?.value ?? 0) - (y.parsed?.value ?? 0));
+  return parsed.length ? parsed[parsed.length - 1].point : FINAL_POINT;
+}
+
+/** The most confident wrong verdicts and the failures, with their traces. */
+function worstOf(store: RunStore, runId: string, point: string, benchmark: string, items: ScoredItem[], decisions: Map<string, StoredDecision>): WorstItem[] {
+  const wrong = items
+    .map((item) => ({ item, decision: decisions.get(item.id) }))
+    .filter((entry): entry is { item: ScoredItem; decision: StoredDecision } => entry.decision !== undefined && entry.decision.verdict !== entry.item.label)
+    .sort((x, y) => (y.decision.confidence ?? -1) - (x.decision.confidence ?? -1) || x.item.id.localeCompare(y.item.id))
+    .slice(0, WORST_PER_BENCHMARK);
+  return wrong.map(({ item, decision }) => ({
+    benchmark,
+    itemId: item.id,
+    category: item.category,
+    label: item.label,
+    verdict: decision.verdict,
+    status: decision.status,
+    confidence: decision.confidence,
+    trace: store.judgment(runId, item.id, point)?.trace ?? [],
+  }));
+}
