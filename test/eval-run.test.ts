@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
+import { Judge } from "../src/judge/judge.js";
+import type { RunReport } from "../src/eval/report-types.js";
+import { tinyEngine } from "./helpers/tiny-engine.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const work = mkdtempSync(path.join(os.tmpdir(), "j1-eval-"));
+const env = { ...process.env, J1_CACHE_DIR: path.join(work, "cache"), NO_COLOR: "1" };
+const harmless = path.resolve(root, "../shared/benchmarks/hh-rlhf-harmless-base/test.jsonl.gz");
+
+function j1(...args: string[]) {
+  const result = spawnSync(process.execPath, [path.join(root, "bin/j1"), ...args], { cwd: work, env, encoding: "utf8", timeout: 300_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A small pairs file of our own (the shared benchmarks may be absent on a fresh clone). */
+function writePairs(file: string, count: number, bad?: { line: number; text: string }) {
+  const lines: string[] = [];
+  for (let index = 1; index <= count; index++) {
+    lines.push(bad?.line === index ? bad.text : JSON.stringify({ id: `p${index}`, question: `question ${index}?`, a: `answer ${index} a`, b: `answer ${index} b`, label: index % 3 === 0 ? "B" : "A" }));
+  }
+  writeFileSync(file, `${lines.join("\n")}\n`);
+}
+
+/**
+ * The parts of a report that must not depend on how the run got done (interrupted or not). Everything
+ * but the tokens the engine evaluated: those depend on what its prefix cache held when each judgment
+ * started, and a restarted process starts with an empty cache (the evaluated + cached sum is the same).
+ */
+function comparable(report: RunReport) {
+  const benchmarks = report.benchmarks.map((bench) => ({ ...bench, sweep: bench.sweep?.map(({ meanEvaluatedTokens: _, ...point }) => point) }));
+  return { benchmarks, worst: report.worst, judgments: report.judgments, overall: report.overall };
+}
+
+describe("one-pass waits sweep", () => {
+  let engine: LlamaCppEngine;
+  before(async () => {
+    engine = await tinyEngine({ sequences: 4 });
+  });
+  after(async () => {
+    await engine.dispose();
+  });
+
+  it("gives the same per-point verdicts and traces as separate runs with the same seeds", async () => {
+    const pair = { question: "2+2?", a: "4", b: "5" };
+    const points = [0, 1, 2, 4];
+    for (const seed of [1, 2, 3]) {
+      const call = { samples: 3, swap: true, temperature: 1, seed, itemKey: "x" };
+      const sweep = await new Judge({ engine, scaling: { waits: 4 } }).judgePairSweep(pair, { ...call, readAtWaits: points });
+      for (const waits of points) {
+        const separate = await new Judge({ engine, scaling: { waits } }).judgePair(pair, call);
+        const fromSweep = sweep.points.get(waits);
+        assert.ok(fromSweep);
+        assert.deepEqual(fromSweep.runs.map((run) => run.verdict), separate.runs.map((run) => run.verdict), `seed ${seed} waits ${waits}`);
+        assert.deepEqual(fromSweep.runs.map((run) => run.trace.map((span) => span.text)), separate.runs.map((run) => run.trace.map((span) => span.text)));
+        assert.equal(fromSweep.verdict, separate.verdict);
+        assert.equal(fromSweep.usage.thinkingTokens, separate.usage.thinkingTokens);
+        assert.equal(fromSweep.usage.injectedTokens, separate.usage.injectedTokens);
+        assert.equal(fromSweep.waitsUsed, separate.waitsUsed);
+      }
+    }
+  });
+
+  it("costs about as much as its largest point alone (fresh engines, no cache)", async () => {
+    const pair = { question: "cost?", a: "x", b: "y" };
+    const sweepEngine = await tinyEngine();
+    const aloneEngine = await tinyEngine();
+    try {
+      const sweep = await new Judge({ engine: sweepEngine, scaling: { waits: 8 } }).judgePairSweep(pair, { readAtWaits: [0, 1, 2, 4, 8] });
+      const alone = await new Judge({ engine: aloneEngine, scaling: { waits: 8 } }).judgePair(pair);
+      const ratio = sweep.evaluatedTokens / alone.usage.evaluatedTokens;
+      assert.ok(ratio >= 1 && ratio <= 1.15, `sweep/alone = ${ratio}`);
+    } finally {
+      await sweepEngine.dispose();
+      await aloneEngine.dispose();
+    }
+  });
+});
+
+describe("j1 eval (CLI, real engine, real SQLite)", () => {
+  it("the issue's done-when: harmless, 50 items, sweep waits=0,1,2 -> three points; the report draws the curve", (t) => {
+    if (!existsSync(harmless)) {
+      if (process.env.CI) assert.fail(`${harmless} is missing in CI`);
+      t.skip("../shared/benchmarks absent");
+      return;
+    }
+    const store = path.join(work, "done-when.sqlite");
+    const run = j1("eval", "--bench", "harmless", "--data", harmless, "--model", "tiny", "--limit", "50", "--sweep", "waits=0,1,2", "--json", "--store", store, "--progress", "quiet");
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as RunReport;
+    const bench = report.benchmarks[0];
+    assert.equal(bench.benchmark, "harmless");
+    assert.equal(bench.score.metrics.items, 50);
+    assert.deepEqual(bench.sweep?.map((point) => point.value), [0, 1, 2]);
+    // The tiny model thinks 5 tokens + its </think>, and 4 more per wait.
+    assert.deepEqual(bench.sweep?.map((point) => point.meanThinkingTokens), [6, 10, 14]);
+    for (const point of bench.sweep ?? []) assert.ok(point.score.score >= 0 && point.score.score <= 100);
+    const html = path.join(work, "out.html");
+    const reported = j1("report", report.runId, "--html", html, "--store", store);
+    assert.equal(reported.code, 0, reported.stderr);
+    const page = readFileSync(html, "utf8");
+    assert.match(page, /<svg/);
+    const polyline = /<polyline[^>]*points="([^"]+)"/.exec(page);
+    assert.ok(polyline, "a scaling curve is drawn");
+    assert.equal(polyline[1].trim().split(/\s+/).length, 3, "one vertex per sweep point");
+  });
+
+  it("kill -9 in the middle, then --resume: the same report as an uninterrupted run, no duplicates", async () => {
+    const data = path.join(work, "kill.jsonl");
+    writePairs(data, 60);
+    const common = ["eval", "--bench", "pairs", "--data", data, "--model", "tiny", "--sweep", "waits=0,2", "--parallel", "1"];
+    const whole = j1(...common, "--store", path.join(work, "whole.sqlite"), "--json", "--progress", "quiet");
+    assert.equal(whole.code, 0, whole.stderr);
+    const wholeReport = JSON.parse(whole.stdout) as RunReport;
+
+    const store = path.join(work, "killed.sqlite");
+    const child = spawn(process.execPath, [path.join(root, "bin/j1"), ...common, "--store", store, "--progress", "jsonl"], { cwd: work, env });
+    let stderr = "";
+    const killedAt = await new Promise<number>((resolve, reject) => {
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const done = [...stderr.matchAll(/"done":(\d+)/g)].map((match) => Number(match[1]));
+        const last = done[done.length - 1] ?? 0;
+        if (last >= 15 && child.exitCode === null) {
+          child.kill("SIGKILL");
+          resolve(last);
+        }
+      });
+      child.on("exit", (code) => (code === 0 ? reject(new Error(`finished before the kill: ${stderr}`)) : undefined));
+    });
+    await new Promise((resolve) => child.once("exit", resolve));
+    assert.ok(killedAt >= 15 && killedAt < 60);
+    const listed = JSON.parse(j1("runs", "list", "--store", store, "--json").stdout) as Array<{ id: string; status: string; itemsJudged: number }>;
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].status, "running", "a killed run never got to say it stopped");
+    assert.ok(listed[0].itemsJudged >= killedAt, "every judgment reported done was committed");
+
+    const resumed = j1("eval", "--resume", listed[0].id.slice(0, 14), "--store", store, "--json", "--progress", "quiet");
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const resumedReport = JSON.parse(resumed.stdout) as RunReport & { run: { judged: number; alreadyDone: number } };
+    assert.ok(resumedReport.run.alreadyDone >= killedAt, JSON.stringify(resumedReport.run));
+    assert.deepEqual(comparable(resumedReport), comparable(wholeReport));
+    const exported = j1("runs", "export", listed[0].id, "--store", store).stdout.trim().split("\n");
+    assert.equal(exported.length, 60 * 2, "one row per item and point, none twice");
+    const keys = new Set(exported.map((line) => { const row = JSON.parse(line) as { itemId: string; point: string }; return `${row.itemId}/${row.point}`; }));
+    assert.equal(keys.size, 120);
+  });
+
+  it("a second run with the same settings reuses every judgment by key", () => {
+    const data = path.join(work, "reuse.jsonl");
+    writePairs(data, 10);
+    const store = path.join(work, "reuse.sqlite");
+    const args = ["eval", "--bench", "pairs", "--data", data, "--model", "tiny", "--store", store, "--json", "--progress", "quiet"];
+    const first = JSON.parse(j1(...args).stdout) as { run: { judged: number; reused: number } };
+    const second = JSON.parse(j1(...args).stdout) as { run: { judged: number; reused: number } };
+    assert.deepEqual([first.run.judged, first.run.reused], [10, 0]);
+    assert.deepEqual([second.run.judged, second.run.reused], [0, 10]);
+  });
+
+  it("--dry-run counts items and judgments without loading a model", () => {
+    const data = path.join(work, "dry.jsonl");
+    writePairs(data, 12);
+    const run = j1("eval", "--bench", "pairs", "--data", data, "--model", path.join(work, "no-such-model.gguf"), "--swap", "--samples", "3", "--dry-run", "--json");
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as { items: number; judgments: number; benchmarks: Array<{ categories: Record<string, number> }> };
+    assert.equal(summary.items, 12);
+    assert.equal(summary.judgments, 12 * 2 * 3);
+    assert.deepEqual(Object.values(summary.benchmarks[0].categories).reduce((sum, count) => sum + count, 0), 12);
+  });
+
+  it("a malformed row stops the run before judging, naming file, row and field; --skip-bad skips and counts it", () => {
+    const data = path.join(work, "bad.jsonl");
+    writePairs(data, 8, { line: 5, text: JSON.stringify({ id: "p5", question: "q", a: "x", label: "A" }) });
+    const store = path.join(work, "bad.sqlite");
+    const stopped = j1("eval", "--bench", "pairs", "--data", data, "--model", "tiny", "--store", store, "--progress", "quiet");
+    assert.equal(stopped.code, 2, stopped.stderr);
+    assert.match(stopped.stderr, /bad\.jsonl/);
+    assert.match(stopped.stderr, /\b5\b/);
+    assert.match(stopped.stderr, /"b"|\bb\b/);
+    const skipped = j1("eval", "--bench", "pairs", "--data", data, "--model", "tiny", "--store", store, "--skip-bad", "--json", "--progress", "quiet");
+    assert.equal(skipped.code, 0, skipped.stderr);
+    const report = JSON.parse(skipped.stdout) as RunReport;
+    assert.equal(report.benchmarks[0].score.skipped, 1);
+    assert.equal(report.benchmarks[0].score.metrics.items, 7);
+  });
+});
