@@ -7,8 +7,8 @@ import { J1Error, errorMessage } from "../core/errors.js";
 /**
  * A running HTTP service with an explicit lifecycle: `listen` resolves once the port is bound (port 0
  * picks a free one), `close` stops accepting, lets requests in flight finish, and resolves when the last
- * connection is gone. Idle keep-alive connections are closed at once; a connection still busy after
- * `graceMs` is cut, so a stuck client cannot hold the process forever.
+ * connection is gone. Idle keep-alive connections are closed at once, busy ones as soon as they turn
+ * idle; a connection still busy after `graceMs` is cut, so a stuck client cannot hold the process forever.
  */
 export interface RunningServer {
   url: string;
@@ -41,10 +41,15 @@ export async function listen(app: Hono, host: string, port: number): Promise<Run
     port: address.port,
     close(graceMs = 10_000) {
       closing ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        timer.unref();
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        // A keep-alive connection busy now turns idle when its response is sent; close those as they
+        // come, or close() would wait for the client to hang up.
+        const sweep = setInterval(() => server.closeIdleConnections(), 25);
+        cut.unref();
+        sweep.unref();
         server.close(() => {
-          clearTimeout(timer);
+          clearTimeout(cut);
+          clearInterval(sweep);
           resolve();
         });
         server.closeIdleConnections();

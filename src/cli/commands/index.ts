@@ -4,6 +4,7 @@ import { registerJudge } from "./judge.js";
 import { registerModel } from "./model.js";
 import { registerReport } from "./report.js";
 import { registerReward } from "./reward.js";
+import { registerDataRl } from "./data-rl.js";
 import { registerRuns } from "./runs.js";
 import { registerDataRl } from "./data-rl.js";
 
@@ -15,5 +16,6 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerModel(program);
   registerReward(program);
+  registerDataRl(program);
   registerDataRl(program);
 }

@@ -1,0 +1,132 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { CHAT_FORMATS, isChatFormatName } from "../../core/chat-format.js";
+import { badInput } from "../../core/errors.js";
+import { DEFAULT_PAIRWISE_TEMPLATE, type JudgeTemplate } from "../../core/template.js";
+import { writeOpenRlhfJsonl } from "../../data/export-openrlhf.js";
+import { writeVerlParquet } from "../../data/export-verl.js";
+import { buildRlExamples } from "../../data/rl-examples.js";
+import { readPreferencePairs, type PreferencePair } from "../../data/rl-pairs.js";
+import { readTemplateFile } from "../../judge/template-file.js";
+
+interface DataRlFlags {
+  input?: string;
+  bench?: string;
+  data?: string;
+  openrlhf?: string;
+  verl?: string;
+  template?: string;
+  chatFormat: string;
+  pairLabels: boolean;
+  dataSource?: string;
+  ability: string;
+  split: string;
+  limit?: string;
+  force: boolean;
+}
+
+/** The `data` group is shared with other data commands (`j1 data sft`): find it or create it. */
+export function dataCommand(program: Command): Command {
+  return program.commands.find((command) => command.name() === "data") ?? program.command("data").description("Build training data for the judge: SFT traces, RL prompts with labels.");
+}
+
+export function registerDataRl(program: Command): void {
+  dataCommand(program)
+    .command("rl")
+    .description("RL prompts with labels from preference pairs: both orders of every pair (balanced A/B), rendered with the judge template, for OpenRLHF (JSONL) and verl (Parquet).")
+    .option("-i, --input <file>", "JSONL of pairs: question, a, b, label (A or B), optional id, context, category")
+    .option("--bench <name>", "or take the pairs from a benchmark loader (ties are skipped)")
+    .option("--data <path>", "with --bench: the benchmark's local file or folder")
+    .option("--openrlhf <file>", "write OpenRLHF JSONL ({input, label, ...}; train with --data.input_key input --data.label_key label)")
+    .option("--verl <file>", "write verl Parquet (data_source, prompt, ability, reward_model, extra_info)")
+    .option("--template <file>", "judge template JSON (default: j1's pairwise template)")
+    .option("--chat-format <name>", `chat format of the OpenRLHF prompt text: ${CHAT_FORMATS.join(", ")}`, "chatml")
+    .option("--pair-labels", 'OpenRLHF labels as {"verdict","pair","order"} (for j1 reward serve --consistency)', false)
+    .option("--data-source <name>", "verl data_source (default: j1/<bench> or j1/pairs)")
+    .option("--ability <name>", "verl ability tag", "judge")
+    .option("--split <name>", "verl extra_info.split", "train")
+    .option("--limit <n>", "use only the first n pairs")
+    .option("--force", "overwrite existing output files", false)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  j1 data rl --input pairs.jsonl --openrlhf rl.jsonl --verl rl.parquet
+  j1 data rl --bench judgebench --verl judgebench-rl.parquet --limit 100`,
+    )
+    .action(async (flags: DataRlFlags) => {
+      await runDataRl(flags);
+    });
+}
+
+async function runDataRl(flags: DataRlFlags): Promise<void> {
+  if ((flags.input === undefined) === (flags.bench === undefined)) throw badInput("give exactly one of --input FILE or --bench NAME", { field: "--input / --bench" });
+  if (flags.openrlhf === undefined && flags.verl === undefined) throw badInput("give at least one output: --openrlhf FILE and/or --verl FILE", { field: "--openrlhf / --verl" });
+  if (!isChatFormatName(flags.chatFormat)) throw badInput(`unknown chat format "${flags.chatFormat}"; known: ${CHAT_FORMATS.join(", ")}`, { field: "--chat-format" });
+  const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw badInput(`must be a positive integer, got ${flags.limit}`, { field: "--limit" });
+  const template: JudgeTemplate = flags.template ? await readTemplateFile(flags.template) : DEFAULT_PAIRWISE_TEMPLATE;
+  if (template.kind !== "pairwise") throw badInput(`template "${template.name}" is ${template.kind}; RL pairs need a pairwise template`, { file: flags.template });
+
+  for (const file of [flags.openrlhf, flags.verl]) {
+    // Checked before the work, not only when writing, so a long build does not end in "exists already".
+    if (file !== undefined && !flags.force && existsSync(file)) throw badInput("exists already (use --force to overwrite)", { file: path.resolve(file) });
+  }
+
+  const skipped = { ties: 0 };
+  const pairs = flags.input !== undefined ? readPreferencePairs(path.resolve(flags.input)) : benchmarkPairs(flags.bench as string, flags.data, skipped);
+  const { examples, summary } = await buildRlExamples(pairs, { template, chatFormat: flags.chatFormat, limit });
+  if (examples.length === 0) throw badInput("no pairs to export", { file: flags.input ?? flags.data });
+
+  if (flags.openrlhf !== undefined) {
+    await writeOpenRlhfJsonl(path.resolve(flags.openrlhf), examples, { labels: flags.pairLabels ? "pair" : "plain" }, flags.force);
+    console.log(path.resolve(flags.openrlhf));
+  }
+  if (flags.verl !== undefined) {
+    const dataSource = flags.dataSource ?? `j1/${flags.bench ?? "pairs"}`;
+    await writeVerlParquet(path.resolve(flags.verl), examples, { dataSource, ability: flags.ability, split: flags.split }, flags.force);
+    console.log(path.resolve(flags.verl));
+  }
+  console.error(
+    `j1: ${summary.pairs} pairs -> ${summary.examples} examples (both orders; labels A ${summary.labels.A}, B ${summary.labels.B})` +
+      (skipped.ties > 0 ? `; ${skipped.ties} tie pairs skipped` : ""),
+  );
+  if (summary.specialTokenText > 0) {
+    console.error(
+      `j1: warning: in ${summary.specialTokenText} examples a judged response holds text that looks like a special token (<|im_end|>, </s>, ...); ` +
+        "a trainer that tokenizes the prompt text with special tokens enabled will read it as a real one",
+    );
+  }
+}
+
+/** What `j1 data rl` needs of a benchmark loader (src/eval/benchmarks). */
+interface PairItem {
+  id: string;
+  category?: string;
+  question: string;
+  context?: string;
+  a: string;
+  b: string;
+  label: string;
+}
+interface BenchmarkRegistry {
+  getBenchmark(name: string): { load(options: { data?: string }): AsyncIterable<PairItem> };
+}
+
+/**
+ * Pairs from a benchmark loader. Imported when asked for, so that building RL data from a file does not
+ * load the evaluation code at all. Benchmarks that are evaluation sets should not be trained on; this is
+ * for training sets read through the same loaders (the generic "pairs" loader reads JSONL, CSV, Parquet).
+ */
+async function* benchmarkPairs(name: string, data: string | undefined, skipped: { ties: number }): AsyncGenerator<PreferencePair> {
+  const registry = (await import("../../eval/benchmarks/registry.js")) as BenchmarkRegistry;
+  const benchmark = registry.getBenchmark(name);
+  for await (const item of benchmark.load({ data })) {
+    if (item.label !== "A" && item.label !== "B") {
+      skipped.ties++;
+      continue;
+    }
+    yield { id: item.id, question: item.question, context: item.context, a: item.a, b: item.b, label: item.label, category: item.category };
+  }
+}
