@@ -121,6 +121,13 @@ test("RewardBench: sections weight subsets by the official counts; no verdict or
   assert.deepEqual(report.categories.map((category) => [category.category, category.score]), [
     ["alpacaeval-easy", 50], ["mt-bench-easy", 100], ["llmbar-natural", 75], ["donotanswer", 50], ["math-prm", 100], ["hep-python", 0],
   ]);
+
+  // A subset outside the official list counts in no section, but still gets its own category score.
+  const extra = [...items, scored("x1", "my-subset", "A"), scored("x2", "my-subset", "A")];
+  const withExtra = new Map([...decisions, ["x1", decision("x1", "A")], ["x2", decision("x2", null)]]);
+  const extended = getBenchmark("rewardbench").score(extra, withExtra, { seed: 1 });
+  assert.ok(Math.abs(extended.score - result.score) < 1e-9);
+  assert.equal(extended.categories.find((category) => category.category === "my-subset")?.score, 75);
 });
 
 test("RM-Bench: the 3x3 style matrix gives hard / normal / easy; domain = their mean; total = mean of domains", () => {

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { access } from "node:fs/promises";
+import { access, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -53,6 +53,7 @@ async function ensureReadable(file: string): Promise<void> {
   } catch (error) {
     throw badInput(`cannot read the file (${errorMessage(error)})`, { file });
   }
+  if ((await stat(file)).isDirectory()) throw badInput("is a folder; this benchmark reads one file here", { file });
 }
 
 /** Text of a (possibly gzipped) file as a stream of chunks; a corrupt gzip surfaces as a file error. */
@@ -73,6 +74,7 @@ export function textChunks(file: string): AsyncIterable<string> {
       throw badInput(`cannot read the file (${errorMessage(error)})`, { file });
     } finally {
       stream.destroy();
+      raw.destroy();
     }
   })();
 }

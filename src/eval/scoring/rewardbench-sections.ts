@@ -40,13 +40,13 @@ export function rewardBenchSection(subset: string): string | undefined {
  * parser would not read either). Subset accuracy is the mean; a section is the mean of its subsets'
  * accuracies weighted by the official counts; the total is the plain mean of the four sections. Subsets
  * or sections absent from the items are left out of the means (a partial run or one category); subsets
- * outside the official list are scored as categories but not counted in any section.
+ * outside the official list count in no section, and items with no official subset at all (a custom
+ * file in RewardBench's schema) are scored by the same per-item credit, averaged over items.
  */
 export function rewardBenchScore(items: readonly ScoredItem[], decisions: Decisions): OfficialResult {
+  const credit = (members: readonly ScoredItem[]): number => 100 * mean(members.map((item) => verdictCredit(decisionFor(decisions, item).verdict, item.label, 0.5)));
   const subsetAccuracy = new Map<string, number>();
-  for (const [subset, members] of byCategory(items)) {
-    subsetAccuracy.set(subset, 100 * mean(members.map((item) => verdictCredit(decisionFor(decisions, item).verdict, item.label, 0.5))));
-  }
+  for (const [subset, members] of byCategory(items)) subsetAccuracy.set(subset, credit(members));
   const parts: Record<string, number> = {};
   for (const [section, weights] of Object.entries(REWARDBENCH_SECTIONS)) {
     let weighted = 0;
@@ -59,5 +59,6 @@ export function rewardBenchScore(items: readonly ScoredItem[], decisions: Decisi
     }
     if (weightSum > 0) parts[section] = weighted / weightSum;
   }
+  if (Object.keys(parts).length === 0) return { score: credit(items), parts };
   return { score: mean(Object.values(parts)), parts };
 }
