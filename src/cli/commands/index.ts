@@ -4,7 +4,6 @@ import { registerJudge } from "./judge.js";
 import { registerModel } from "./model.js";
 import { registerReport } from "./report.js";
 import { registerReward } from "./reward.js";
-import { registerDataRl } from "./data-rl.js";
 import { registerRuns } from "./runs.js";
 import { registerDataRl } from "./data-rl.js";
 
@@ -16,6 +15,5 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerModel(program);
   registerReward(program);
-  registerDataRl(program);
   registerDataRl(program);
 }
