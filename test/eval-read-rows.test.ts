@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +9,7 @@ import { gzipSync } from "node:zlib";
 import { parseCsv } from "../src/eval/benchmarks/csv-stream.js";
 import { splitJsonArray } from "../src/eval/benchmarks/json-array-stream.js";
 import { readRows, type SourceRow } from "../src/eval/benchmarks/read-rows.js";
+import { getBenchmark } from "../src/eval/benchmarks/registry.js";
 
 async function* chunked(text: string, ...cuts: number[]): AsyncGenerator<string> {
   let start = 0;
@@ -74,4 +77,40 @@ test("readRows: JSONL (plain and .gz), a .json file holding JSON Lines, and a JS
   }
   assert.deepEqual((await values("a.jsonl")).map((row) => row.line), [1, 2]);
   assert.deepEqual((await values("array.json.gz")).map((row) => row.line), [2, 6]);
+});
+
+test("loaders stream: the first item arrives while the file is still being written (a FIFO)", async (t) => {
+  if (process.platform === "win32") return t.skip("no mkfifo on Windows");
+  const folder = await mkdtemp(join(tmpdir(), "j1-fifo-"));
+  t.after(() => rm(folder, { recursive: true, force: true }));
+  const fifo = join(folder, "pairs.jsonl");
+  execFileSync("mkfifo", [fifo]);
+  const writer = createWriteStream(fifo);
+  const row = (index: number): string => JSON.stringify({ question: `q${index}`, a: "x", b: "y", label: "A" }) + "\n";
+  writer.write(row(1));
+  const items = getBenchmark("pairs").load({ data: fifo })[Symbol.asyncIterator]();
+  const first = await Promise.race([items.next(), new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 10_000))]);
+  assert.notEqual(first, "timeout", "the loader waited for the end of the file");
+  assert.equal((first as IteratorResult<{ question: string }>).value.question, "q1");
+  writer.end(row(2));
+  const second = await items.next();
+  assert.equal(second.value?.question, "q2");
+  assert.equal((await items.next()).done, true);
+});
+
+test("a 100,000-row gzipped JSONL file loads completely", async (t) => {
+  const folder = await mkdtemp(join(tmpdir(), "j1-big-"));
+  t.after(() => rm(folder, { recursive: true, force: true }));
+  const file = join(folder, "big.jsonl.gz");
+  const lines: string[] = [];
+  for (let index = 0; index < 100_000; index++) lines.push(JSON.stringify({ question: `q${index}`, a: "a", b: "b", label: index % 3 === 0 ? "B" : "A" }));
+  await writeFile(file, gzipSync(lines.join("\n")));
+  let count = 0;
+  let labelB = 0;
+  for await (const item of getBenchmark("pairs").load({ data: file })) {
+    count++;
+    if (item.label === "B") labelB++;
+  }
+  assert.equal(count, 100_000);
+  assert.equal(labelB, 33_334);
 });

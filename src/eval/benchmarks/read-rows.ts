@@ -89,12 +89,17 @@ export async function* readJsonLines(file: string): AsyncGenerator<SourceRow> {
     const text = line === 1 ? rawText.replace(/^\ufeff/, "") : rawText;
     if (text.trim().length === 0) continue;
     row++;
-    try {
-      yield { file, row, line, value: JSON.parse(text) };
-    } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      yield { file, row, line, fault: badInput(`not valid JSON (${error.message})`, { file, line }) };
-    }
+    yield { file, row, line, ...parseJson(text, file, line) };
+  }
+}
+
+/** A decoded value, or the fault of a text that is not JSON (a row-level problem, not a file-level one). */
+function parseJson(text: string, file: string, line: number): { value: unknown } | { fault: J1Error } {
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    return { fault: badInput(`not valid JSON (${error.message})`, { file, line }) };
   }
 }
 
@@ -102,7 +107,13 @@ export async function* readJsonLines(file: string): AsyncGenerator<SourceRow> {
 async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
   let rest = "";
   for await (const chunk of chunks) {
-    const pieces = (rest + chunk).split("\n");
+    // A long line spans many chunks: gather them without re-splitting what was gathered.
+    if (!chunk.includes("\n")) {
+      rest += chunk;
+      continue;
+    }
+    const pieces = chunk.split("\n");
+    pieces[0] = rest + pieces[0];
     rest = pieces.pop() ?? "";
     for (const piece of pieces) yield piece.endsWith("\r") ? piece.slice(0, -1) : piece;
   }
@@ -120,12 +131,7 @@ export async function* readJsonArray(file: string): AsyncGenerator<SourceRow> {
       yield { ...place, fault: badInput("empty array element", { file, line: element.line }) };
       continue;
     }
-    try {
-      yield { ...place, value: JSON.parse(element.text) };
-    } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      yield { ...place, fault: badInput(`not valid JSON (${error.message})`, { file, line: element.line }) };
-    }
+    yield { ...place, ...parseJson(element.text, file, element.line) };
   }
 }
 
