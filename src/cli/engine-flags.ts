@@ -4,6 +4,7 @@ import { CHAT_FORMATS, isChatFormatName, type ChatFormatName } from "../core/cha
 import { J1Error, badInput } from "../core/errors.js";
 import type { EngineConfig, EngineKind } from "../engines/create-engine.js";
 import { DEFAULT_MODEL } from "../engines/llamacpp/model-source.js";
+import { downloadProgress } from "./progress.js";
 
 /**
  * Flags shared by every command that runs a judge (judge, eval, data sft): which engine and model, and
@@ -75,6 +76,7 @@ export function engineConfig(values: EngineFlagValues, defaults: { parallel?: nu
     threads: values.threads,
     contextSize: values.contextSize,
     parallel: values.parallel ?? defaults.parallel,
+    onDownloadProgress: downloadProgress("downloading model"),
   };
 }
 

@@ -111,3 +111,22 @@ export function formatProgress(label: string, snap: ProgressSnapshot): string {
   const score = snap.runningScore === undefined ? "" : ` score ${snap.runningScore.toFixed(1)}`;
   return `${label} ${bar}${count} ${snap.perSecond.toFixed(2)}/s ${Math.round(snap.tokensPerSecond)} tok/s${score} elapsed ${formatDuration(snap.elapsedSeconds)} eta ${formatDuration(snap.etaSeconds)}`;
 }
+
+/** A download bar for model files (hf: URIs), on stderr. */
+export function downloadProgress(label: string, stream: NodeJS.WriteStream = process.stderr): (status: { downloadedSize: number; totalSize: number }) => void {
+  let last = 0;
+  const started = performance.now();
+  return ({ downloadedSize, totalSize }) => {
+    const now = performance.now();
+    const finished = totalSize > 0 && downloadedSize >= totalSize;
+    if (!finished && now - last < 200) return;
+    last = now;
+    const megabytes = (bytes: number) => (bytes / 1048576).toFixed(1);
+    const fraction = totalSize > 0 ? downloadedSize / totalSize : 0;
+    const rate = downloadedSize / Math.max(0.001, (now - started) / 1000);
+    const eta = totalSize > 0 && rate > 0 ? (totalSize - downloadedSize) / rate : undefined;
+    const bar = `[${"#".repeat(Math.round(fraction * 24)).padEnd(24, ".")}]`;
+    const line = `${label} ${bar} ${megabytes(downloadedSize)}/${megabytes(totalSize)} MB ${megabytes(rate)} MB/s eta ${formatDuration(eta)}`;
+    stream.write(stream.isTTY ? `\r\u001b[2K${line}${finished ? "\n" : ""}` : `${line}\n`);
+  };
+}

@@ -14,7 +14,7 @@ import { collectItems, passesPerItem, runEval } from "../../eval/runner.js";
 import { parseSweep } from "../../eval/sweep.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
-import { Progress, type ProgressMode } from "../progress.js";
+import { downloadProgress, Progress, type ProgressMode } from "../progress.js";
 
 interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   bench: string[];
@@ -150,7 +150,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
       return;
     }
     if (settings.engine.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
-    const engine = await createEngine({ ...settings.engine, apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, parallel: settings.engine.parallel ?? Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2) });
+    const engine = await createEngine({ ...settings.engine, onDownloadProgress: downloadProgress("downloading model"), apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, parallel: settings.engine.parallel ?? Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2) });
     const controller = new AbortController();
     const onSignal = () => {
       if (controller.signal.aborted) process.exit(130);

@@ -108,6 +108,10 @@ export class LlamaCppSession implements EngineSession {
     let choiceProbabilities: Record<string, number> | undefined;
     const iterator = sequence.evaluateWithMetadata(input, { probabilities: true }, {
       temperature: request.temperature,
+      // The full distribution: top-k/top-p truncation would distort the verdict probabilities (confidence)
+      // and the grammar already limits the choice to valid verdicts.
+      topK: 0,
+      topP: 1,
       seed: request.seed,
       grammarEvaluationState: grammarState,
       yieldEogToken: true,
