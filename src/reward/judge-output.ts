@@ -45,9 +45,10 @@ export type JudgeOutput =
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const PAIR_VERDICT = /^(a|b|tie)$/i;
 const ALLOWED_AFTER_VERDICT = /^[\s.!]*$/;
+const NON_ASCII = /[^\x00-\x7F]/;
 
 export function readJudgeOutput(text: string, kind: JudgeKind, options: JudgeRewardOptions): JudgeOutput {
-  if (text.trim().length === 0) return fail("empty-output", "the output is empty");
+  if (!/\S/.test(text)) return fail("empty-output", "the output is empty");
   const thinkEnd = options.template.thinkEnd.trim();
   const thinkStart = options.template.thinkStart.trim();
 
@@ -100,9 +101,9 @@ function readVerdict(rawAnswer: string, kind: JudgeKind, options: JudgeRewardOpt
   const valid = tokens.filter((token) => verdictOf(token.content, kind) !== undefined);
 
   // Compare with what a careless reader would find: more tokens or more valid verdicts there means the
-  // answer holds a look-alike, which is never taken as a verdict.
-  const looseTokens = bracketTokens(looseView(answer), open, close);
-  const looseValid = looseTokens.filter((token) => verdictOf(token.content, kind) !== undefined);
+  // answer holds a look-alike, which is never taken as a verdict. (An all-ASCII answer has none.)
+  const looseTokens = NON_ASCII.test(answer) ? bracketTokens(looseView(answer), open, close) : tokens;
+  const looseValid = looseTokens === tokens ? valid : looseTokens.filter((token) => verdictOf(token.content, kind) !== undefined);
   if (looseTokens.length > tokens.length || looseValid.length > valid.length) {
     const shown = looseValid.map((token) => `${open}${token.content.trim()}${close}`).join(", ");
     return fail("lookalike-verdict", `the answer holds a look-alike verdict (non-ASCII brackets or letters${shown ? `, read loosely as ${shown}` : ""}); only ASCII ${open}…${close} counts`);

@@ -61,7 +61,7 @@ export function extractResponse(query: string, prompt: string | undefined): Extr
 }
 
 function locateResponse(query: string, prompt: string | undefined): ExtractedResponse {
-  if (prompt !== undefined && prompt.length > 0 && query.startsWith(prompt)) {
+  if (prompt !== undefined && prompt.length > 0 && hasPrefix(query, prompt)) {
     return { response: query.slice(prompt.length), source: "prompt-prefix" };
   }
   const queryMarkerEnds = markerEnds(query);
@@ -73,6 +73,11 @@ function locateResponse(query: string, prompt: string | undefined): ExtractedRes
   }
   if (queryMarkerEnds.length > 0) return { response: query.slice(queryMarkerEnds[queryMarkerEnds.length - 1]), source: "last-marker" };
   return { response: query, source: "whole-query" };
+}
+
+/** `text.startsWith(prefix)`, but V8 compares a sliced string for equality dozens of times faster than startsWith walks a long prefix. */
+function hasPrefix(text: string, prefix: string): boolean {
+  return text.length >= prefix.length && text.slice(0, prefix.length) === prefix;
 }
 
 function markerEnds(text: string): number[] {

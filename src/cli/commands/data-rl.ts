@@ -14,6 +14,7 @@ interface DataRlFlags {
   input?: string;
   bench?: string;
   data?: string;
+  map?: string;
   openrlhf?: string;
   verl?: string;
   template?: string;
@@ -38,6 +39,7 @@ export function registerDataRl(program: Command): void {
     .option("-i, --input <file>", "JSONL of pairs: question, a, b, label (A or B), optional id, context, category")
     .option("--bench <name>", "or take the pairs from a benchmark loader (ties are skipped)")
     .option("--data <path>", "with --bench: the benchmark's local file or folder")
+    .option("--map <mapping>", "with --bench pairs: field mapping, e.g. question=prompt,a=chosen,b=rejected,label=label")
     .option("--openrlhf <file>", "write OpenRLHF JSONL ({input, label, ...}; train with --data.input_key input --data.label_key label)")
     .option("--verl <file>", "write verl Parquet (data_source, prompt, ability, reward_model, extra_info)")
     .option("--template <file>", "judge template JSON (default: j1's pairwise template)")
@@ -75,7 +77,7 @@ async function runDataRl(flags: DataRlFlags): Promise<void> {
   }
 
   const skipped = { ties: 0 };
-  const pairs = flags.input !== undefined ? readPreferencePairs(path.resolve(flags.input)) : benchmarkPairs(flags.bench as string, flags.data, skipped);
+  const pairs = flags.input !== undefined ? readPreferencePairs(path.resolve(flags.input)) : benchmarkPairs(flags.bench as string, { data: flags.data, map: parseMap(flags.map) }, skipped);
   const { examples, summary } = await buildRlExamples(pairs, { template, chatFormat: flags.chatFormat, limit });
   if (examples.length === 0) throw badInput("no pairs to export", { file: flags.input ?? flags.data });
 
@@ -111,7 +113,7 @@ interface PairItem {
   label: string;
 }
 interface BenchmarkRegistry {
-  getBenchmark(name: string): { load(options: { data?: string }): AsyncIterable<PairItem> };
+  getBenchmark(name: string): { load(options: { data?: string; map?: Record<string, string> }): AsyncIterable<PairItem> };
 }
 
 /**
@@ -119,14 +121,26 @@ interface BenchmarkRegistry {
  * load the evaluation code at all. Benchmarks that are evaluation sets should not be trained on; this is
  * for training sets read through the same loaders (the generic "pairs" loader reads JSONL, CSV, Parquet).
  */
-async function* benchmarkPairs(name: string, data: string | undefined, skipped: { ties: number }): AsyncGenerator<PreferencePair> {
+async function* benchmarkPairs(name: string, source: { data?: string; map?: Record<string, string> }, skipped: { ties: number }): AsyncGenerator<PreferencePair> {
   const registry = (await import("../../eval/benchmarks/registry.js")) as BenchmarkRegistry;
   const benchmark = registry.getBenchmark(name);
-  for await (const item of benchmark.load({ data })) {
+  for await (const item of benchmark.load(source)) {
     if (item.label !== "A" && item.label !== "B") {
       skipped.ties++;
       continue;
     }
     yield { id: item.id, question: item.question, context: item.context, a: item.a, b: item.b, label: item.label, category: item.category };
   }
+}
+
+/** "question=prompt,a=chosen" -> {question: "prompt", a: "chosen"}; the loader checks the keys. */
+function parseMap(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  const map: Record<string, string> = {};
+  for (const part of text.split(",")) {
+    const [key, value, ...rest] = part.split("=").map((piece) => piece.trim());
+    if (!key || !value || rest.length > 0) throw badInput(`expected name=field pairs separated by commas, got ${JSON.stringify(part)}`, { field: "--map" });
+    map[key] = value;
+  }
+  return map;
 }
