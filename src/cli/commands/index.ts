@@ -6,6 +6,7 @@ import { registerReport } from "./report.js";
 import { registerReward } from "./reward.js";
 import { registerRuns } from "./runs.js";
 import { registerDataRl } from "./data-rl.js";
+import { registerDataSft } from "./data-sft.js";
 
 /** Every command registers itself; this list is the only place that names them all. */
 export function registerCommands(program: Command): void {
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerModel(program);
   registerReward(program);
   registerDataRl(program);
+  registerDataSft(program);
 }
