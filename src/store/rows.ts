@@ -1,0 +1,115 @@
+import type { JudgeKind, JudgmentStatus, PairVerdict } from "../core/judgment.js";
+import type { ItemDecision, ScoredItem } from "../eval/types.js";
+import { decodeJudgment } from "./judgment-codec.js";
+import type { ExportRow, RunRecord, RunStatus, StoredDecision } from "./types.js";
+
+/** Rows as SQLite returns them, and their mapping to the interface's types (absent stays absent). */
+
+export interface RunRow {
+  id: string;
+  benchmark: string;
+  label: string;
+  settings: string;
+  status: string;
+  summary: string | null;
+  item_count: number | null;
+  skipped: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ItemRow {
+  item_id: string;
+  position: number;
+  category: string;
+  label: string;
+  grp: string | null;
+  meta: string | null;
+}
+
+export interface JudgmentRow {
+  seq: number;
+  run_id: string;
+  item_id: string;
+  point: string;
+  key: string;
+  kind: string;
+  verdict: string | null;
+  score: number | null;
+  status: string;
+  confidence: number | null;
+  orders: string;
+  thinking_tokens: number;
+  evaluated_tokens: number;
+  body: Buffer;
+  encoding: string;
+  saved_at: string;
+}
+
+export function runFromRow(row: RunRow): RunRecord {
+  const run: RunRecord = {
+    id: row.id,
+    benchmark: row.benchmark,
+    label: row.label,
+    settings: JSON.parse(row.settings) as Record<string, unknown>,
+    status: row.status as RunStatus,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.summary !== null) run.summary = JSON.parse(row.summary);
+  if (row.item_count !== null) run.items = row.item_count;
+  if (row.skipped !== null) run.skipped = row.skipped;
+  return run;
+}
+
+export function itemFromRow(row: ItemRow): ScoredItem {
+  const item: ScoredItem = { id: row.item_id, category: row.category, label: row.label as PairVerdict };
+  if (row.grp !== null) item.group = row.grp;
+  if (row.meta !== null) item.meta = JSON.parse(row.meta) as ScoredItem["meta"];
+  return item;
+}
+
+export function decisionFromRow(row: Pick<JudgmentRow, "item_id" | "verdict" | "status" | "confidence" | "orders" | "thinking_tokens" | "evaluated_tokens" | "score">): StoredDecision {
+  const decision: StoredDecision = {
+    itemId: row.item_id,
+    verdict: row.verdict as PairVerdict | null,
+    status: row.status as JudgmentStatus,
+    orders: JSON.parse(row.orders) as ItemDecision["orders"],
+    thinkingTokens: row.thinking_tokens,
+    evaluatedTokens: row.evaluated_tokens,
+    score: row.score,
+  };
+  if (row.confidence !== null) decision.confidence = row.confidence;
+  return decision;
+}
+
+export function exportFromRows(row: JudgmentRow, item: ScoredItem | undefined): ExportRow {
+  const decision = decisionFromRow(row);
+  // Field order is the order of a JSONL line: who, what item, what verdict, what it cost, then the trace.
+  return {
+    runId: row.run_id,
+    itemId: row.item_id,
+    point: row.point,
+    key: row.key,
+    ...(item === undefined ? {} : { category: item.category, label: item.label }),
+    ...(item?.group === undefined ? {} : { group: item.group }),
+    ...(item?.meta === undefined ? {} : { meta: item.meta }),
+    kind: row.kind as JudgeKind,
+    verdict: decision.verdict,
+    score: decision.score,
+    status: decision.status,
+    ...(decision.confidence === undefined ? {} : { confidence: decision.confidence }),
+    orders: decision.orders,
+    thinkingTokens: decision.thinkingTokens,
+    evaluatedTokens: decision.evaluatedTokens,
+    savedAt: row.saved_at,
+    judgment: decodeJudgment(row.body, row.encoding),
+  };
+}
+
+/** Sweep points in a human order: "waits=2" before "waits=10", whatever the locale. */
+const POINT_ORDER = new Intl.Collator("en", { numeric: true });
+
+export function comparePoints(a: string, b: string): number {
+  return POINT_ORDER.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
