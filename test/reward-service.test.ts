@@ -82,6 +82,7 @@ test("service: bad requests are 400 and name the field", async () => {
     [JSON.stringify({ query: ["x", "y"], prompts: ["p"], labels: ["A", "B"] }), /field "prompts"/],
     [JSON.stringify({ query: ["x"], labels: ["maybe"] }), /field "labels\[0\]": expected "A", "B", "tie" or a number/],
     [JSON.stringify({ query: ["x"], labels: [null] }), /field "labels\[0\]"/],
+    [JSON.stringify({ query: ["x"], prompts: ["p"], labels: [""] }), /field "labels\[0\]": is empty .*--data.label_key label/],
   ];
   for (const [body, message] of cases) {
     const reply = await post(instance, "/get_reward", body);
@@ -114,13 +115,20 @@ test("service: token: missing or wrong is 401, right passes, query parameter for
   assert.equal((await instance.request("/health")).status, 200);
 });
 
-test("service: /health", async () => {
-  const { instance } = app();
+test("service: /health counts what was scored and what was refused; refusals are logged", async () => {
+  const refusals: Array<[number, string]> = [];
+  const { instance } = app({ logRefusal: (status, message) => refusals.push([status, message]) });
+  await post(instance, "/get_reward", openRlhfBody("x</think>[[A]]", "A"));
+  await post(instance, "/get_reward", JSON.stringify({ query: ["x"], labels: ["C"] }));
+  await instance.request("/nope");
   const reply = await instance.request("/health");
   assert.equal(reply.status, 200);
-  const body = (await reply.json()) as { status: string; served: { outputs: number } };
+  const body = (await reply.json()) as { status: string; served: { outputs: number; correct: number }; refused: Record<string, number> };
   assert.equal(body.status, "ok");
-  assert.equal(body.served.outputs, 0);
+  assert.deepEqual([body.served.outputs, body.served.correct], [1, 1]);
+  assert.deepEqual(body.refused, { 400: 1, 404: 1 });
+  assert.deepEqual(refusals.map(([status]) => status), [400, 404]);
+  assert.match(refusals[0][1], /labels\[0\]/);
 });
 
 test("service: unknown routes are 404 JSON", async () => {

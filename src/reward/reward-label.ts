@@ -29,6 +29,7 @@ export function parseRewardLabel(value: unknown, field = "label"): RewardLabel {
 
 function parseLabelText(text: string, field: string): RewardLabel {
   const trimmed = text.trim();
+  if (trimmed.length === 0) throw badInput('is empty (OpenRLHF sends "" when no --data.label_key is given: add --data.label_key label)', { field });
   const verdict = pairVerdictOf(trimmed);
   if (verdict) return { kind: "pairwise", verdict };
   if (NUMBER.test(trimmed)) return { kind: "pointwise", score: Number(trimmed) };

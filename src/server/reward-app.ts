@@ -3,7 +3,8 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { J1Error } from "../core/errors.js";
+import type { ClientErrorStatusCode } from "hono/utils/http-status";
+import { J1Error, badInput } from "../core/errors.js";
 import { VERSION } from "../index.js";
 import type { RewardScorer } from "../reward/reward-batch.js";
 
@@ -21,6 +22,12 @@ export interface RewardAppOptions {
   maxBodyBytes: number;
   /** Where unexpected errors go (the client only sees "internal error"). */
   logError?: (error: unknown) => void;
+  /**
+   * Told of every refused request (400, 401, 404, 413) with the message the client got. Trainers may only
+   * log a failed reward call quietly (OpenRLHF logs it at info level and carries on without a reward), so
+   * the service's own log is where a misconfiguration shows.
+   */
+  logRefusal?: (status: number, message: string) => void;
 }
 
 /**
@@ -28,6 +35,8 @@ export interface RewardAppOptions {
  * {"query": [str], "prompts": [str], "labels": [any]} with no headers of its own, and reads "rewards",
  * "scores" (falls back to "rewards") and "extra_logs". Other fields are ignored, for clients that send more.
  */
+type Refuse = (c: Context, status: ClientErrorStatusCode, message: string, headers?: Record<string, string>) => Response;
+
 const GetRewardRequest = z.object({
   query: z.array(z.string()),
   prompts: z.array(z.string()).optional(),
@@ -44,16 +53,20 @@ const ScoreRequest = z.object({
 export function createRewardApp(options: RewardAppOptions): Hono {
   const { scorer } = options;
   const app = new Hono();
+  const refused: Record<string, number> = {};
+  const refuse: Refuse = (c, status, message, headers) => {
+    refused[status] = (refused[status] ?? 0) + 1;
+    options.logRefusal?.(status, message);
+    return c.json({ error: message }, status, headers);
+  };
 
-  app.get("/health", (c) => c.json({ status: "ok", version: VERSION, served: scorer.counters }));
+  app.get("/health", (c) => c.json({ status: "ok", version: VERSION, served: scorer.counters, refused }));
 
-  const auth = requireToken(options.token);
-  const limit = limitBody(options.maxBodyBytes);
+  const auth = requireToken(options.token, refuse);
+  const limit = bodyLimit({ maxSize: options.maxBodyBytes, onError: (c) => refuse(c, 413, `the body is larger than the limit of ${options.maxBodyBytes} bytes`) });
 
   app.post("/get_reward", auth, limit, async (c) => {
-    const request = GetRewardRequest.safeParse(await readJson(c));
-    if (!request.success) return badRequest(c, request.error);
-    const { query, prompts, labels } = request.data;
+    const { query, prompts, labels } = validate(GetRewardRequest, await readJson(c));
     const batch = scorer.scoreBatch(query, prompts, labels);
     // Written by hand so that every number is a float ("1.0", not "1"): Python's json reads "1" as an
     // int, and an integer tensor in the trainer breaks means and in-place float updates.
@@ -64,9 +77,8 @@ export function createRewardApp(options: RewardAppOptions): Hono {
   });
 
   app.post("/score", auth, limit, async (c) => {
-    const request = ScoreRequest.safeParse(await readJson(c));
-    if (!request.success) return badRequest(c, request.error);
-    const detail = scorer.scoreOne(request.data.solution_str, request.data.ground_truth);
+    const request = validate(ScoreRequest, await readJson(c));
+    const detail = scorer.scoreOne(request.solution_str, request.ground_truth);
     return c.json({
       reward: detail.reward,
       score: detail.score,
@@ -78,11 +90,11 @@ export function createRewardApp(options: RewardAppOptions): Hono {
     });
   });
 
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /get_reward, POST /score` }, 404));
+  app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /get_reward, POST /score`));
 
   app.onError((error, c) => {
-    if (error instanceof J1Error && error.code === "bad-input") return c.json({ error: error.message }, 400);
-    if (error instanceof HTTPException) return c.json({ error: error.message || "request refused" }, error.status);
+    if (error instanceof J1Error && error.code === "bad-input") return refuse(c, 400, error.message);
+    if (error instanceof HTTPException && error.status < 500) return refuse(c, error.status as ClientErrorStatusCode, error.message || "request refused");
     options.logError?.(error);
     return c.json({ error: "internal error" }, 500);
   });
@@ -99,10 +111,13 @@ async function readJson(c: Context): Promise<unknown> {
   }
 }
 
-function badRequest(c: Context, error: z.ZodError): Response {
-  const issue = error.issues[0];
+/** The parsed body, or a bad-input error naming the first wrong field ("labels[2]"). */
+function validate<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
   const field = issue.path.length === 0 ? "body" : issue.path.map((key, index) => (typeof key === "number" ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`)).join("");
-  return c.json({ error: `field "${field}": ${issue.message}` }, 400);
+  throw badInput(issue.message, { field });
 }
 
 /**
@@ -110,24 +125,17 @@ function badRequest(c: Context, error: z.ZodError): Response {
  * also come as `?token=` in the URL given to `--reward.remote_url`; URLs end up in logs, so prefer the
  * header where the client allows it, and bind to a private address either way.
  */
-function requireToken(token: string | undefined): MiddlewareHandler {
+function requireToken(token: string | undefined, refuse: Refuse): MiddlewareHandler {
   if (token === undefined || token.length === 0) return async (_c, next) => next();
   const expected = digest(token);
+  const challenge = { "www-authenticate": 'Bearer realm="j1-reward"' };
   return async (c, next) => {
     const header = c.req.header("authorization");
     const given = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? c.req.query("token");
-    if (given === undefined) return unauthorized(c, "missing token: send Authorization: Bearer <token>");
-    if (!timingSafeEqual(digest(given), expected)) return unauthorized(c, "wrong token");
+    if (given === undefined) return refuse(c, 401, "missing token: send Authorization: Bearer <token>", challenge);
+    if (!timingSafeEqual(digest(given), expected)) return refuse(c, 401, "wrong token", challenge);
     await next();
   };
-}
-
-function unauthorized(c: Context, message: string): Response {
-  return c.json({ error: message }, 401, { "www-authenticate": 'Bearer realm="j1-reward"' });
-}
-
-function limitBody(maxBytes: number): MiddlewareHandler {
-  return bodyLimit({ maxSize: maxBytes, onError: (c) => c.json({ error: `the body is larger than the limit of ${maxBytes} bytes` }, 413) });
 }
 
 function digest(text: string): Buffer {

@@ -160,6 +160,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
     token,
     maxBodyBytes: parseSize(flags.maxBody, "--max-body"),
     logError: (error) => console.error(`j1: reward service error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+    logRefusal: refusalLog(),
   });
   const server = await listen(app, flags.host, port);
   const loopback = /^(127\.|::1$|localhost$)/.test(server.host);
@@ -173,6 +174,21 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const { outputs, correct, partial, wrong, malformed } = scorer.counters;
   console.error(`j1: scored ${outputs} outputs: ${correct} correct, ${partial} partial, ${wrong} wrong, ${malformed} malformed`);
   process.exitCode = 0;
+}
+
+/**
+ * Refused requests on stderr: each distinct message the first time, then a count every 1,000, so a
+ * misconfigured trainer shows at once without flooding the terminal at thousands of requests a second.
+ */
+function refusalLog(): (status: number, message: string) => void {
+  const seen = new Map<string, number>();
+  return (status, message) => {
+    const key = `${status} ${message}`;
+    const count = (seen.get(key) ?? 0) + 1;
+    if (seen.size < 1000 || seen.has(key)) seen.set(key, count);
+    if (count === 1) console.error(`j1: refused (${status}): ${message}`);
+    else if (count % 1000 === 0) console.error(`j1: refused (${status}) ${count} times: ${message}`);
+  };
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one then ends the process the default way. */
