@@ -152,6 +152,12 @@ export async function toCandidate(run: JudgmentRun, context: CandidateContext): 
     return candidate;
   }
   const prompt = renderSftPrompt(pair, run.order, template, context.chatFormat);
+  // The example must teach on the prompt the model really saw: the trace's prompt span is that text.
+  const seen = run.trace.find((span) => span.source === "prompt");
+  if (seen !== undefined && seen.text !== `${prompt.promptText}${template.thinkStart}`) {
+    candidate.unusable = "the trace's prompt differs from the rendered prompt (template or chat format changed?)";
+    return candidate;
+  }
   const thinking = split.thinking.map((span) => span.text).join("");
   const answer = `${template.answerPrefix}${raw}${template.answerSuffix}`;
   const completion = `${template.thinkStart}${thinking}${template.thinkEnd}${answer}`;

@@ -318,7 +318,10 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
       const written = await writeOutputs(plan, result.selection.examples, result.stats);
       process.stderr.write(`${renderSftStats(result.stats)}\n`);
       if (source.skipped.ties > 0) console.error(`j1: ${source.skipped.ties} tie pairs skipped (no preference to learn)`);
-      if (result.stats.examples === 0) console.error("j1: warning: no example passed the filters; the files are empty (see the stages above)");
+      const { before } = result.stats.balance;
+      if (settings.filters.balance && (before.A === 0) !== (before.B === 0)) {
+        console.error(`j1: warning: every accepted answer was [[${before.A === 0 ? "B" : "A"}]], so balancing kept none; sample more (--samples, --temperature) or pass --no-balance`);
+      } else if (result.stats.examples === 0) console.error("j1: warning: no example passed the filters; the files are empty (see the stages above)");
       if (plan.datasetInfoSnippet !== undefined) console.error(`j1: LLaMA-Factory dataset_info.json entry:\n${plan.datasetInfoSnippet}`);
       for (const file of written) console.log(file);
       console.error(`j1: run ${result.runId} done: ${counts} in ${store.file}`);
