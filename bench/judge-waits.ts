@@ -14,6 +14,7 @@
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { Judge } from "../src/judge/judge.js";
+import { DEFAULT_PAIRWISE_TEMPLATE } from "../src/core/template.js";
 import { traceTokens } from "../src/core/usage.js";
 
 const args = process.argv.slice(2);
@@ -30,6 +31,8 @@ interface WaitsRow {
   promptTokens: number;
   traceTokens: number;
   evaluatedPerJudgment: number;
+  cachedPerJudgment: number;
+  /** (evaluated + reused from cache) / (prompt + generated + injected): 1.00 = nothing evaluated twice. */
   ratio: number;
   judgmentsPerSecond: number;
   tokensPerSecond: number;
@@ -39,10 +42,14 @@ interface WaitsRow {
 
 async function directRun(sequence: LlamaContextSequence, promptTokens: Token[], generate: number): Promise<number> {
   // The baseline: node-llama-cpp alone, same prompt length, same count of generated tokens, greedy.
+  // Clearing the previous prompt is timed, as j1's engine times dropping the part of its cached prompt
+  // that the next one does not share.
+  const started = performance.now();
   await sequence.clearHistory();
   let generated = 0;
-  const started = performance.now();
-  for await (const token of sequence.evaluate(promptTokens, { temperature: 0 })) {
+  // yieldEogToken: the tiny model ends its text after "[[A]]"; the baseline keeps generating (end tokens
+  // included) until it has produced as many tokens as the judgment did.
+  for await (const token of sequence.evaluate(promptTokens, { temperature: 0, yieldEogToken: true })) {
     void token;
     if (++generated >= generate) break;
   }
@@ -61,22 +68,26 @@ async function main() {
   const directSequence = directContext.getSequence();
   const rows: WaitsRow[] = [];
   for (const waits of [0, 1, 2, 4, 8]) {
-    const judge = new Judge({ engine, scaling: { waits } });
     let j1Seconds = 0;
     let directSeconds = 0;
     let evaluated = 0;
+    let cached = 0;
     let trace = 0;
     let prompt = 0;
     for (let rep = 0; rep < reps; rep++) {
-      // A fresh question each time, so no prompt prefix is reused from the cache: every judgment pays in full.
+      // A system prompt that differs from its first words on, so (almost) no prefix is reused from the
+      // cache: every judgment pays for its whole prompt, as the direct baseline does.
+      const template = { ...DEFAULT_PAIRWISE_TEMPLATE, system: `Run ${waits}/${rep}. ${DEFAULT_PAIRWISE_TEMPLATE.system}` };
+      const judge = new Judge({ engine, template, scaling: { waits } });
       const pair = { question: `bench ${waits}/${rep}: which is better?`, a: "first answer", b: "second answer" };
       const started = performance.now();
       const judgment = await judge.judgePair(pair);
       j1Seconds += (performance.now() - started) / 1000;
-      evaluated += judgment.usage.evaluatedTokens + judgment.usage.cachedTokens;
+      evaluated += judgment.usage.evaluatedTokens;
+      cached += judgment.usage.cachedTokens;
       trace += traceTokens(judgment.usage);
       prompt += judgment.usage.promptTokens;
-      const promptTokens = engine.tokenizePrompt(judge.renderPair({ ...pair, question: `direct ${waits}/${rep}: which is better?` }));
+      const promptTokens = engine.tokenizePrompt(judge.renderPair(pair));
       const generate = traceTokens(judgment.usage) - judgment.usage.promptTokens;
       directSeconds += await directRun(directSequence, promptTokens, generate);
     }
@@ -85,10 +96,11 @@ async function main() {
       promptTokens: prompt / reps,
       traceTokens: trace / reps,
       evaluatedPerJudgment: evaluated / reps,
-      ratio: evaluated / trace,
+      cachedPerJudgment: cached / reps,
+      ratio: (evaluated + cached) / trace,
       judgmentsPerSecond: reps / j1Seconds,
       tokensPerSecond: evaluated / j1Seconds,
-      directTokensPerSecond: evaluated / directSeconds,
+      directTokensPerSecond: (evaluated + cached) / directSeconds,
       throughputVsDirect: directSeconds / j1Seconds,
     });
   }
@@ -131,7 +143,7 @@ async function main() {
     return;
   }
   console.log(`j1 budget forcing on the tiny model (node-llama-cpp, threads ${threads}, ${reps} judgments per row)`);
-  console.log("waits  prompt  trace  evaluated  ratio   judg/s  tok/s   direct tok/s  j1/direct");
+  console.log("waits  prompt  trace  evaluated  cached  ratio   judg/s  tok/s   direct tok/s  j1/direct");
   for (const row of rows) {
     console.log(
       [
@@ -139,6 +151,7 @@ async function main() {
         row.promptTokens.toFixed(0).padStart(7),
         row.traceTokens.toFixed(0).padStart(6),
         row.evaluatedPerJudgment.toFixed(1).padStart(10),
+        row.cachedPerJudgment.toFixed(1).padStart(7),
         row.ratio.toFixed(4).padStart(7),
         row.judgmentsPerSecond.toFixed(2).padStart(8),
         row.tokensPerSecond.toFixed(0).padStart(6),

@@ -17,6 +17,17 @@ export interface LlamaCppSessionParts {
   release: () => void;
 }
 
+type TokenStream = AsyncGenerator<Token, void, void | Token | Token[]>;
+
+interface LiveStream {
+  iterator: TokenStream;
+  temperature: number;
+  /** The sequence position at which the stream waits (its last yielded token not yet fed). */
+  position: number;
+  /** Not started: its input was given to evaluate(), and the first next() takes no tokens. */
+  fresh: boolean;
+}
+
 interface LlamaCppMark extends SessionMark {
   readonly fed: number;
   readonly pending: readonly Token[];
@@ -35,6 +46,7 @@ export class LlamaCppSession implements EngineSession {
   private readonly parts: LlamaCppSessionParts;
   private readonly meterStart: number;
   private pending: Token[];
+  private live: LiveStream | undefined;
   private closed = false;
 
   constructor(parts: LlamaCppSessionParts) {
@@ -55,39 +67,67 @@ export class LlamaCppSession implements EngineSession {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { model } = this.parts;
-    const sequence = this.sequence;
     const stopTokens = model.tokenize(request.stopAt, true);
     const limit = Math.max(0, Math.min(request.maxTokens ?? Number.POSITIVE_INFINITY, this.roomLeft()));
     if (limit === 0) return { text: "", tokens: 0, stop: "length" };
-    const input = this.takePending();
+    const stream = await this.thinkingStream(request.temperature, request.seed);
     const generated: Token[] = [];
-    let stop: GenerateResult["stop"] = "length";
-    const iterator = sequence.evaluate(input, { temperature: request.temperature, seed: request.seed, yieldEogToken: true });
-    try {
-      for await (const token of iterator) {
-        if (request.signal?.aborted) throw new J1Error("cancelled", "generation cancelled");
-        if (model.isEogToken(token)) {
-          stop = "end";
-          break;
-        }
-        generated.push(token);
-        if (endsWith(generated, stopTokens)) {
-          // The delimiter's last token never entered the sequence (the iterator yields before feeding);
-          // earlier pieces of a multi-token delimiter did, and are erased here.
-          generated.splice(generated.length - stopTokens.length);
-          if (stopTokens.length > 1) await this.eraseLast(stopTokens.length - 1);
-          return { text: model.detokenize(generated, false), tokens: generated.length, stop: "delimiter" };
-        }
-        request.onText?.(model.detokenize([token], false, generated.slice(Math.max(0, generated.length - 9), -1)));
-        if (generated.length >= limit) break;
+    let next = await stream.iterator.next(stream.fresh ? undefined : this.takePending());
+    stream.fresh = false;
+    for (;;) {
+      if (next.done) {
+        this.live = undefined;
+        return { text: model.detokenize(generated, false), tokens: generated.length, stop: "end" };
       }
-    } finally {
-      await iterator.return(undefined);
+      if (request.signal?.aborted) {
+        await this.closeStream();
+        throw new J1Error("cancelled", "generation cancelled");
+      }
+      const token = next.value;
+      // The stream now waits at a yielded token that is not in the sequence yet: whatever is appended next
+      // is fed in its place (the wait text instead of the end of thinking), from this very position.
+      stream.position = this.sequence.nextTokenIndex;
+      if (model.isEogToken(token)) return { text: model.detokenize(generated, false), tokens: generated.length, stop: "end" };
+      generated.push(token);
+      if (endsWith(generated, stopTokens)) {
+        // Earlier pieces of a multi-token delimiter did enter the sequence, and are erased here (which
+        // moves the position, so the stream is not continued).
+        generated.splice(generated.length - stopTokens.length);
+        if (stopTokens.length > 1) await this.eraseLast(stopTokens.length - 1);
+        return { text: model.detokenize(generated, false), tokens: generated.length, stop: "delimiter" };
+      }
+      request.onText?.(model.detokenize([token], false, generated.slice(Math.max(0, generated.length - 9), -1)));
+      if (generated.length >= limit) {
+        // The last sampled token was yielded but not fed: it is fed with the next step.
+        this.pending.push(token);
+        return { text: model.detokenize(generated, false), tokens: generated.length, stop: "length" };
+      }
+      next = await stream.iterator.next();
     }
-    // The last sampled token was yielded but not fed: it is fed with the next step. (An end-of-generation
-    // token is dropped.)
-    if (stop === "length" && generated.length > 0) this.pending.push(generated[generated.length - 1]);
-    return { text: model.detokenize(generated, false), tokens: generated.length, stop };
+  }
+
+  /**
+   * The generation stream that thinking continues in. One stream serves every thinking step of a
+   * judgment: when the model tries to end its thinking the stream stays suspended at that token, and the
+   * next step resumes it with the injected tokens in its place. Restarting a stream per step costs a
+   * sampler and a batch round trip each time; resuming costs nothing. A stream is resumed only from the
+   * position it stopped at (a read-out that was rolled back leaves it there) and with the same sampling;
+   * otherwise a new one starts from the pending tokens. A continued stream keeps its first seed.
+   */
+  private async thinkingStream(temperature: number, seed: number): Promise<LiveStream> {
+    const live = this.live;
+    if (live && live.temperature === temperature && live.position === this.sequence.nextTokenIndex) return live;
+    await this.closeStream();
+    const iterator = this.sequence.evaluate(this.takePending(), { temperature, seed, yieldEogToken: true });
+    const stream: LiveStream = { iterator, temperature, position: -1, fresh: true };
+    this.live = stream;
+    return stream;
+  }
+
+  private async closeStream(): Promise<void> {
+    const live = this.live;
+    this.live = undefined;
+    if (live) await live.iterator.return(undefined);
   }
 
   async append(text: string): Promise<number> {
@@ -150,6 +190,7 @@ export class LlamaCppSession implements EngineSession {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.closeStream();
     this.closed = true;
     this.parts.release();
   }
