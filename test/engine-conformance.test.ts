@@ -77,6 +77,15 @@ export function engineConformance(name: string, factory: EngineFactory): void {
       assert.equal(step.text, TINY_TRAJECTORY.start.slice(0, 2).join(""));
     });
 
+    withSession("generate reports 'end' at the end of generation, and counts no end token", async (session) => {
+      await session.generate(THINK);
+      await session.append(`${TINY_TRAJECTORY.endThink}[[`);
+      await session.answer(ANSWER);
+      // After "]]" the tiny model ends its output ("</s>").
+      const step = await session.generate(THINK);
+      assert.deepEqual([step.stop, step.text, step.tokens], ["end", "", 0]);
+    });
+
     withSession("append then generate continues from the appended text", async (session) => {
       await session.generate(THINK);
       const waitTokens = await session.append(TINY_TRAJECTORY.wait);

@@ -126,14 +126,17 @@ export class OpenAISession implements EngineSession {
   }
 
   /**
-   * The server's completion count includes the tokens of a stop string it matched and then cut from the
-   * text; those are taken off again, so thinking tokens match the text that stays in the session.
+   * The server's completion count includes what it sampled but cut from the text: the tokens of a stop
+   * string it matched (`stopText`), or the end-of-sequence token (llama-server and vLLM both count it).
+   * Those are taken off again, so the count matches the text that stays in the session.
    */
   private async generatedTokens(outcome: CompletionOutcome, stopText: string | undefined, signal: AbortSignal | undefined): Promise<number> {
     const { counter } = this.parts;
     if (outcome.completionTokens === undefined) return counter.count(outcome.text, { signal });
-    const stopTokens = stopText === undefined ? 0 : await counter.count(stopText, { signal });
-    return Math.max(0, outcome.completionTokens - stopTokens);
+    let cut = 0;
+    if (stopText !== undefined) cut = await counter.count(stopText, { signal });
+    else if (outcome.stop === "end") cut = 1;
+    return Math.max(0, outcome.completionTokens - cut);
   }
 
   private assertOpen(): void {
