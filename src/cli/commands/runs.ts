@@ -42,14 +42,16 @@ export function registerRuns(program: Command): void {
       const store = openRunStore(flags.store);
       try {
         const run = store.getRun(id);
-        const report = buildRunReport(store, run.id);
+        // Eval runs are scored; other runs (data sft) are shown with their counts and summary only.
+        const report = Array.isArray(run.settings.benchmarks) ? buildRunReport(store, run.id) : undefined;
         if (flags.json) {
           process.stdout.write(`${JSON.stringify({ run, report }, null, 2)}\n`);
           return;
         }
-        console.log(`run ${run.id} (${run.status}), created ${run.createdAt}, ${run.items ?? "?"} items${run.skipped ? `, ${run.skipped} rows skipped` : ""}`);
+        console.log(`run ${run.id} (${run.status}, ${run.benchmark}), created ${run.createdAt}, ${run.items ?? "?"} items${run.skipped ? `, ${run.skipped} rows skipped` : ""}`);
         console.log(`settings: ${JSON.stringify({ ...run.settings, template: (run.settings.template as { name?: string } | undefined)?.name })}`);
-        console.log(renderTerminal([report]));
+        if (report) console.log(renderTerminal([report]));
+        else if (run.summary !== undefined) console.log(`summary: ${JSON.stringify(run.summary)}`);
       } finally {
         store.close();
       }
