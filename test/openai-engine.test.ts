@@ -31,7 +31,7 @@ describe("openai engine on a real llama-server (tiny model)", { skip: binary ? f
   before(async () => {
     const modelPath = await ensureTinyModel({ cacheDir: j1CacheDir() });
     server = await startLlamaServer({ modelPath, binary, contextSize: 4096, parallel: 2, threads: 1 });
-    engine = (await createOpenAIEngine({ baseUrl: `${server.baseUrl}/v1`, concurrency: 2, timeoutMs: 30_000 })) as OpenAIEngine;
+    engine = await createOpenAIEngine({ baseUrl: `${server.baseUrl}/v1`, concurrency: 2, timeoutMs: 30_000 });
   });
   after(async () => {
     await engine?.dispose();
@@ -88,6 +88,18 @@ describe("openai engine on a real llama-server (tiny model)", { skip: binary ? f
       assert.equal(point.verdict, "A", `waits ${waits}`);
       assert.equal(point.waitsUsed, waits);
       assert.equal(spans(point, "wait").length, waits);
+    }
+  });
+
+  it("the chat fallback (continue_final_message) gives the same thinking and verdict", async () => {
+    const chat = await createOpenAIEngine({ baseUrl: `${server.baseUrl}/v1`, api: "chat", timeoutMs: 30_000 });
+    try {
+      const judgment = await new Judge({ engine: chat, scaling: { waits: 1 } }).judgePair(PAIR);
+      assert.equal(judgment.verdict, "A", judgment.error);
+      assert.deepEqual(spans(judgment, "thinking").map((span) => span.text), [START, AFTER_WAIT]);
+      assert.equal(spans(judgment, "answer")[0]?.text, "A]]");
+    } finally {
+      await chat.dispose();
     }
   });
 

@@ -29,7 +29,7 @@ after(async () => {
 });
 
 async function openSession(options: Partial<OpenAIEngineOptions> = {}): Promise<{ engine: OpenAIEngine; session: EngineSession }> {
-  const engine = (await createOpenAIEngine({ baseUrl: server.baseUrl, retryDelayMs: 10, timeoutMs: 5_000, ...options })) as OpenAIEngine;
+  const engine = await createOpenAIEngine({ baseUrl: server.baseUrl, retryDelayMs: 10, timeoutMs: 5_000, ...options });
   engines.push(engine);
   const session = await engine.open([{ text: "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n<think>\n", trusted: true }]);
   return { engine, session };
@@ -167,7 +167,7 @@ test("disposing the engine cancels its requests in flight", async () => {
 test("at most `concurrency` requests are in flight, however many sessions run", async () => {
   const before = server.maxInFlight;
   assert.ok(before <= 1);
-  const engine = (await createOpenAIEngine({ baseUrl: server.baseUrl, concurrency: 3 })) as OpenAIEngine;
+  const engine = await createOpenAIEngine({ baseUrl: server.baseUrl, concurrency: 3 });
   engines.push(engine);
   assert.equal(engine.capabilities.parallelSessions, 3);
   server.defaultStep = { kind: "ok", text: "slow", delayMs: 80, stopType: "word" };
@@ -232,7 +232,7 @@ test("answer: grammar for llama-server, the suffix put back, probabilities norma
 test("without /tokenize, counts are estimates and the engine says so", async () => {
   const bare = await startFaultServer({ tokenize: false });
   try {
-    const engine = (await createOpenAIEngine({ baseUrl: bare.baseUrl, retryDelayMs: 10 })) as OpenAIEngine;
+    const engine = await createOpenAIEngine({ baseUrl: bare.baseUrl, retryDelayMs: 10 });
     engines.push(engine);
     const session = await engine.open([{ text: "a prompt of some length", trusted: true }]);
     assert.equal(session.promptTokens, Math.ceil("a prompt of some length".length / 4));

@@ -180,7 +180,7 @@ function completionAnswer(step: Extract<FaultStep, { kind: "ok" }>, body: Record
       }
     : null;
   const answer: Record<string, unknown> = {
-    choices: [{ ...(chat ? { message: { role: "assistant", content: text } } : { text }), index: 0, logprobs, finish_reason: stopType === "limit" ? "length" : "stop" }],
+    choices: [{ ...(chat ? { message: { role: "assistant", content: echoedPrefill(body) + text } } : { text }), index: 0, logprobs, finish_reason: stopType === "limit" ? "length" : "stop" }],
     created: Math.floor(Date.now() / 1000),
     model: MODEL_ID,
     system_fingerprint: "fault-server",
@@ -191,6 +191,13 @@ function completionAnswer(step: Extract<FaultStep, { kind: "ok" }>, body: Record
   };
   if (body.verbose === true) answer.__verbose = { stop_type: stopType, stopping_word: stopType === "word" ? (stop ?? "") : "" };
   return answer;
+}
+
+/** llama-server's chat answer repeats the partial assistant message it was asked to continue. */
+function echoedPrefill(body: Record<string, unknown>): string {
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<{ role?: string; content?: string }>) : [];
+  const last = messages[messages.length - 1];
+  return body.continue_final_message === true && last?.role === "assistant" ? (last.content ?? "") : "";
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

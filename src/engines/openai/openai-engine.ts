@@ -42,15 +42,6 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 /** Chat-template control tokens: <|im_end|>, <|eot_id|>, <s>, </s>, <start_of_turn>, … */
 const SPECIAL_TOKEN_LIKE = /<\|[^|>]{1,40}\|>|<\/?s>|<(?:start|end)_of_turn>/;
 
-/**
- * The `openai` engine: budget forcing over any OpenAI-compatible server. A session is text on our side;
- * each step continues it with a raw completion request (see OpenAISession). What the server cannot do
- * (constrain a verdict, count tokens, tell a stop string from end of sequence, report cache use) is
- * recorded in `warnings`, never a failure.
- *
- * Delimiters must come out as text: vLLM needs `skip_special_tokens: false` (sent), llama-server renders
- * special tokens only with `--special` (start it so if your model's </think> is a special token).
- */
 interface EngineParts {
   client: HttpClient;
   counter: TokenCounter;
@@ -65,6 +56,15 @@ interface EngineParts {
   extraBody?: Record<string, unknown>;
 }
 
+/**
+ * The `openai` engine: budget forcing over any OpenAI-compatible server. A session is text on our side;
+ * each step continues it with a raw completion request (see OpenAISession). What the server cannot do
+ * (constrain a verdict, count tokens, tell a stop string from end of sequence, report cache use) is
+ * recorded in `warnings`, never a failure.
+ *
+ * Delimiters must come out as text: vLLM needs `skip_special_tokens: false` (sent), llama-server renders
+ * special tokens only with `--special` (start it so if your model's </think> is a special token).
+ */
 export class OpenAIEngine implements Engine {
   readonly name = "openai";
   readonly capabilities: EngineCapabilities;
@@ -158,6 +158,6 @@ export class OpenAIEngine implements Engine {
   }
 }
 
-export function createOpenAIEngine(options: OpenAIEngineOptions): Promise<Engine> {
+export function createOpenAIEngine(options: OpenAIEngineOptions): Promise<OpenAIEngine> {
   return OpenAIEngine.create(options);
 }

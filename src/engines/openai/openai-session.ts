@@ -115,6 +115,10 @@ export class OpenAISession implements EngineSession {
     const { path, body } = buildRequest({ ...step, promptText: this.parts.promptText, continuation: this.continuation }, shape, warnings);
     const url = baseUrl + path;
     const outcome = parseCompletion(await client.postJson(url, body, { signal }), step.stop[0], url);
+    // llama-server's chat answer repeats the partial assistant message it continued; vLLM's does not.
+    if (shape.api === "chat" && shape.flavor === "llama-server" && outcome.text.startsWith(this.continuation)) {
+      outcome.text = outcome.text.slice(this.continuation.length);
+    }
     if (!outcome.stopKnown && step.stop.length > 0) {
       warnings.other("stop-reason", `${url} says only "stop", not which: a stop at "${step.stop[0]}" is taken as the end of generation`);
     }
