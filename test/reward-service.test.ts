@@ -91,11 +91,31 @@ test("service: bad requests are 400 and name the field", async () => {
   }
 });
 
-test("service: an oversized body is 413", async () => {
+test("service: an oversized body is 413, announced by Content-Length or streamed in chunks", async () => {
   const { instance } = app({ maxBodyBytes: 1000 });
-  const reply = await post(instance, "/get_reward", JSON.stringify({ query: ["x".repeat(2000)], prompts: [""], labels: ["A"] }));
-  assert.equal(reply.status, 413);
-  assert.match(JSON.parse(reply.text).error, /larger than the limit of 1000 bytes/);
+  const body = JSON.stringify({ query: ["x".repeat(2000)], prompts: [""], labels: ["A"] });
+  const announced = await post(instance, "/get_reward", body, { "content-length": String(Buffer.byteLength(body)) });
+  assert.equal(announced.status, 413);
+  assert.match(JSON.parse(announced.text).error, /larger than the limit of 1000 bytes/);
+  const chunks = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let index = 0; index < 4; index++) controller.enqueue(new TextEncoder().encode(body.slice(index * 600, (index + 1) * 600)));
+      controller.close();
+    },
+  });
+  const streamed = await instance.request("/get_reward", { method: "POST", body: chunks, headers: { "transfer-encoding": "chunked" }, duplex: "half" } as RequestInit);
+  assert.equal(streamed.status, 413);
+  // A small chunked body passes.
+  const small = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(JSON.stringify({ query: ["x</think>[[A]]"], prompts: [""], labels: ["A"] })));
+      controller.close();
+    },
+  });
+  const passed = await instance.request("/get_reward", { method: "POST", body: small, headers: { "transfer-encoding": "chunked" }, duplex: "half" } as RequestInit);
+  assert.equal(passed.status, 200);
+  const bad = await post(instance, "/get_reward", "{}", { "content-length": "lots" });
+  assert.equal(bad.status, 400);
 });
 
 test("service: token: missing or wrong is 401, right passes, query parameter for OpenRLHF", async () => {

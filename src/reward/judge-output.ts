@@ -60,7 +60,7 @@ export function readJudgeOutput(text: string, kind: JudgeKind, options: JudgeRew
   const opening = readOpening(text, thinkStart, end, options);
   if ("problem" in opening) return opening;
   const thinking = text.slice(opening.thinkingStart, end);
-  if (options.requireThinking && thinking.trim().length === 0) return fail("empty-thinking", `the thinking block is empty`);
+  if (options.requireThinking && !/\S/.test(thinking)) return fail("empty-thinking", "the thinking block is empty");
 
   const answer = text.slice(end + thinkEnd.length);
   const verdict = readVerdict(answer, kind, options);
