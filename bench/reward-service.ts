@@ -8,7 +8,9 @@
  * reward client sends them (one sample per request: the full templated query, its prompt, its label),
  * over keep-alive connections, for S seconds or N requests, whichever comes first. Prints requests/s and
  * p50 / p99 latency (goal at 64 clients: >= 5,000 requests/s, p99 < 20 ms), checks every answer, and
- * stops the service with SIGTERM. Also times the scoring alone, in process, to show what HTTP adds.
+ * stops the service with SIGTERM. Also times the scoring alone, in process, to show what HTTP adds, and
+ * (with --baseline) runs the same clients against a bare node:http server that only reads the body and
+ * answers a fixed reward: the ceiling of this machine for any Node service, so the figures can be read.
  * Figures depend on the machine and on what else runs on it: the client shares its cores with the server.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
@@ -29,6 +31,7 @@ const seconds = Number(option("--seconds", "5"));
 const maxRequests = Number(option("--max-requests", "100000"));
 const clientCounts = option("--clients", "1,64").split(",").map(Number);
 const asJson = args.includes("--json");
+const withBaseline = args.includes("--baseline");
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** A realistic sample: a judge prompt over two ~1 KB responses, and ~1.5 KB of thinking before the verdict. */
@@ -46,8 +49,24 @@ function samples(): Array<{ body: string; reward: number }> {
   return outputs.map(([output, reward]) => ({ body: JSON.stringify({ query: [`${prompt}${output}`], prompts: [prompt], labels: ["A"] }), reward }));
 }
 
-function startService(): Promise<{ url: string; child: ChildProcessWithoutNullStreams }> {
-  const child = spawn(process.execPath, [join(ROOT, "bin", "j1"), "reward", "serve", "--host", "127.0.0.1", "--port", "0"], { stdio: ["pipe", "pipe", "pipe"] });
+/** The baseline: node:http alone, reading the body and answering a fixed reward (nothing parsed or scored). */
+const BARE_SERVER = `
+const http = require("node:http");
+const server = http.createServer((request, response) => {
+  const chunks = [];
+  request.on("data", (chunk) => chunks.push(chunk));
+  request.on("end", () => {
+    response.setHeader("content-type", "application/json");
+    response.end('{"rewards":[1.0],"scores":[1.0],"extra_logs":{}}');
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log("on http://127.0.0.1:" + server.address().port));
+process.on("SIGTERM", () => { server.close(); server.closeAllConnections(); process.exitCode = 0; });
+`;
+
+function startService(bare = false): Promise<{ url: string; child: ChildProcessWithoutNullStreams }> {
+  const command = bare ? ["-e", BARE_SERVER] : [join(ROOT, "bin", "j1"), "reward", "serve", "--host", "127.0.0.1", "--port", "0"];
+  const child = spawn(process.execPath, command, { stdio: ["pipe", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let stdout = "";
     let stderr = "";
@@ -88,7 +107,7 @@ interface PhaseResult {
   maxMs: number;
 }
 
-async function runPhase(url: URL, clients: number, bodies: ReturnType<typeof samples>, limitSeconds: number, limitRequests: number): Promise<PhaseResult> {
+async function runPhase(url: URL, clients: number, bodies: ReturnType<typeof samples>, limitSeconds: number, limitRequests: number, checkRewards = true): Promise<PhaseResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
   let errors = 0;
@@ -101,7 +120,7 @@ async function runPhase(url: URL, clients: number, bodies: ReturnType<typeof sam
       const begun = performance.now();
       const reply = await post(url, sample.body, agent);
       latencies.push(performance.now() - begun);
-      if (reply.status !== 200 || (JSON.parse(reply.text) as { rewards: number[] }).rewards[0] !== sample.reward) errors++;
+      if (reply.status !== 200 || (checkRewards && (JSON.parse(reply.text) as { rewards: number[] }).rewards[0] !== sample.reward)) errors++;
     }
   };
   await Promise.all(Array.from({ length: clients }, client));
@@ -124,33 +143,45 @@ function scoringAlone(bodies: ReturnType<typeof samples>): number {
   return ((performance.now() - started) * 1000) / rounds;
 }
 
-async function main(): Promise<void> {
-  const bodies = samples();
-  const { url, child } = await startService();
+/** Starts a server, warms it up, runs every client count against it, stops it with SIGTERM. */
+async function measure(bodies: ReturnType<typeof samples>, bare: boolean): Promise<{ url: string; results: PhaseResult[] }> {
+  const { url, child } = await startService(bare);
   const endpoint = new URL("/get_reward", url);
   const results: PhaseResult[] = [];
   try {
-    await runPhase(endpoint, 8, bodies, 1, 2000); // warm-up: JIT, connections
-    for (const clients of clientCounts) results.push(await runPhase(endpoint, clients, bodies, seconds, maxRequests));
+    await runPhase(endpoint, 8, bodies, 1, 2000, !bare); // warm-up: JIT, connections
+    for (const clients of clientCounts) results.push(await runPhase(endpoint, clients, bodies, seconds, maxRequests, !bare));
   } finally {
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");
     const code = await exited;
     if (code !== 0) process.exitCode = 1;
   }
+  return { url, results };
+}
+
+function printTable(title: string, results: readonly PhaseResult[]): void {
+  console.log(title);
+  console.log("clients  requests  errors  req/s     p50 ms  p99 ms  max ms");
+  for (const row of results) {
+    console.log(
+      `${String(row.clients).padStart(7)}  ${String(row.requests).padStart(8)}  ${String(row.errors).padStart(6)}  ${row.requestsPerSecond.toFixed(0).padStart(8)}  ${row.p50Ms.toFixed(2).padStart(6)}  ${row.p99Ms.toFixed(2).padStart(6)}  ${row.maxMs.toFixed(1).padStart(6)}`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const bodies = samples();
+  const { url, results } = await measure(bodies, false);
+  const baseline = withBaseline ? (await measure(bodies, true)).results : undefined;
   const microseconds = scoringAlone(bodies);
   const bodyBytes = Math.round(bodies.reduce((sum, sample) => sum + Buffer.byteLength(sample.body), 0) / bodies.length);
 
   if (asJson) {
-    console.log(JSON.stringify({ bodyBytes, scoringMicroseconds: microseconds, phases: results }));
+    console.log(JSON.stringify({ bodyBytes, scoringMicroseconds: microseconds, phases: results, baseline }));
   } else {
-    console.log(`reward service on ${url}: OpenRLHF-shaped requests of ~${bodyBytes} bytes, keep-alive, ${seconds}s or ${maxRequests} requests per phase`);
-    console.log("clients  requests  errors  req/s     p50 ms  p99 ms  max ms");
-    for (const row of results) {
-      console.log(
-        `${String(row.clients).padStart(7)}  ${String(row.requests).padStart(8)}  ${String(row.errors).padStart(6)}  ${row.requestsPerSecond.toFixed(0).padStart(8)}  ${row.p50Ms.toFixed(2).padStart(6)}  ${row.p99Ms.toFixed(2).padStart(6)}  ${row.maxMs.toFixed(1).padStart(6)}`,
-      );
-    }
+    printTable(`reward service on ${url}: OpenRLHF-shaped requests of ~${bodyBytes} bytes, keep-alive, ${seconds}s or ${maxRequests} requests per phase`, results);
+    if (baseline) printTable("baseline: bare node:http reading the same bodies and answering a fixed reward", baseline);
     console.log(`scoring alone (parse label, find response, read output), in process: ${microseconds.toFixed(1)} µs per request`);
     const wide = results.find((row) => row.clients === 64);
     if (wide) console.log(`goal at 64 clients (>= 5000 req/s, p99 < 20 ms): ${wide.requestsPerSecond >= 5000 && wide.p99Ms < 20 ? "met" : "NOT met"} on this machine`);
