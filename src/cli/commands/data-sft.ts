@@ -15,6 +15,7 @@ import { readTemplateFile } from "../../judge/template-file.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, nonNegativeInt, positiveInt, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { Progress, type ProgressMode } from "../progress.js";
+import { stopOnInterrupt } from "../interrupt.js";
 import { dataCommand } from "./data-rl.js";
 
 interface DataSftFlags extends EngineFlagValues, ScalingFlagValues {
@@ -298,16 +299,10 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
       });
       return engine;
     };
-    const controller = new AbortController();
-    const onSignal = () => {
-      if (controller.signal.aborted) process.exit(130);
-      console.error("\nj1: stopping after the judgments in flight (Ctrl-C again to quit now); resume with --resume");
-      controller.abort();
-    };
-    process.on("SIGINT", onSignal);
+    const interrupt = stopOnInterrupt();
     const progress = new Progress("data sft", undefined, flags.progress);
     try {
-      const result = await buildSftData({ settings, store, engine: loadEngine, pairs: source.read, resumeRunId, label, progress, signal: controller.signal });
+      const result = await buildSftData({ settings, store, engine: loadEngine, pairs: source.read, resumeRunId, label, progress, signal: interrupt.signal });
       progress.finish();
       const counts = `${result.pairs} pairs (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before)`;
       if (result.interrupted || result.stats === undefined || result.selection === undefined) {
@@ -326,7 +321,7 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
       for (const file of written) console.log(file);
       console.error(`j1: run ${result.runId} done: ${counts} in ${store.file}`);
     } finally {
-      process.off("SIGINT", onSignal);
+      interrupt.dispose();
       await engine?.dispose();
     }
   } finally {

@@ -15,6 +15,7 @@ import { parseSweep } from "../../eval/sweep.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { downloadProgress, Progress, type ProgressMode } from "../progress.js";
+import { stopOnInterrupt } from "../interrupt.js";
 
 interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   bench: string[];
@@ -151,13 +152,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     }
     if (settings.engine.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
     const engine = await createEngine({ ...settings.engine, onDownloadProgress: downloadProgress("downloading model"), apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, parallel: settings.engine.parallel ?? Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2) });
-    const controller = new AbortController();
-    const onSignal = () => {
-      if (controller.signal.aborted) process.exit(130);
-      console.error("\nj1: stopping after the judgments in flight (Ctrl-C again to quit now); resume with --resume");
-      controller.abort();
-    };
-    process.on("SIGINT", onSignal);
+    const interrupt = stopOnInterrupt();
     const progress = new Progress("eval", undefined, flags.progress);
     try {
       const result = await runEval({
@@ -167,7 +162,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         resumeRunId: flags.resume,
         label,
         progress,
-        signal: controller.signal,
+        signal: interrupt.signal,
         onSkip: (error) => skippedErrors.push(error.message),
       });
       progress.finish();
@@ -188,7 +183,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
       console.error(`j1: j1 report ${result.runId} --html report.html${result.interrupted ? ` | continue: j1 eval --resume ${result.runId}` : ""}`);
       if (result.interrupted) process.exitCode = 130;
     } finally {
-      process.off("SIGINT", onSignal);
+      interrupt.dispose();
       await engine.dispose();
     }
   } finally {
