@@ -126,3 +126,11 @@ describe("seeds and errors", () => {
     assert.equal(badInput("missing", { file: "pairs.jsonl", line: 3, field: "b" }).message, 'pairs.jsonl:3: field "b": missing');
   });
 });
+
+describe("verdict grammar", () => {
+  it("allows exactly the choices, then the suffix, with literals escaped", async () => {
+    const { choiceGrammarText } = await import("../src/core/verdict-grammar.js");
+    assert.equal(choiceGrammarText(["A", "B"], "]]"), 'root ::= ("A" | "B") "]]"');
+    assert.equal(choiceGrammarText(['say "x"', "back\\slash"], ""), 'root ::= "say \\"x\\"" | "back\\\\slash"');
+  });
+});

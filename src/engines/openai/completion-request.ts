@@ -1,4 +1,4 @@
-import { choiceGrammarText } from "../llamacpp/verdict-grammar.js";
+import { choiceGrammarText } from "../../core/verdict-grammar.js";
 import type { ServerFlavor } from "./server-flavor.js";
 import type { WarningLog } from "./warnings.js";
 
