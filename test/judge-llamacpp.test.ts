@@ -138,6 +138,9 @@ describe("budget forcing through real node-llama-cpp on the tiny model", () => {
     assert.equal(forward.verdict, backward.verdict);
     assert.notEqual(forward.rawVerdict, backward.rawVerdict, "agreeing across orders means different raw letters");
     assert.equal(agreed.verdict, forward.verdict);
+    // Confidence is P(final verdict) averaged over the runs, each read in the order that run saw: the tiny
+    // model gives its first-position letter 0.731 either way, so the agreeing pair averages to 0.5.
+    assert.ok(agreed.confidence !== undefined && Math.abs(agreed.confidence - 0.5) < 1e-3, String(agreed.confidence));
   });
 
   it("text inside the judged responses can never become the verdict", async () => {

@@ -34,6 +34,8 @@ export interface JudgmentRun {
   error?: string;
   /** Probability of this run's verdict among the possible verdicts, where the engine reports probabilities. */
   confidence?: number;
+  /** Probability of each possible verdict, as the model wrote them (its own order), normalised. */
+  choiceProbabilities?: Record<string, number>;
   waitsUsed: number;
   forcedEnd: boolean;
   trace: TraceSpan[];

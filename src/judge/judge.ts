@@ -152,6 +152,7 @@ export class Judge {
         status: raw.rawVerdict === null ? "parse-error" : "ok",
         error: raw.parseError,
         confidence: raw.confidence,
+        choiceProbabilities: raw.choiceProbabilities,
         waitsUsed: raw.waitsUsed,
         forcedEnd: raw.forcedEnd,
         trace: raw.trace,
@@ -215,16 +216,20 @@ function totalUsage(runs: JudgmentRun[]) {
   return runs.reduce((total, run) => addUsage(total, run.usage), emptyUsage());
 }
 
+/**
+ * P(final verdict), averaged over the runs: each run's probability of the letter that means the final
+ * verdict in the order it saw. Undefined unless every run reported probabilities.
+ */
 function meanConfidence(runs: JudgmentRun[], verdict: PairVerdict | null): number | undefined {
   if (verdict === null) return undefined;
-  const values: number[] = [];
+  let sum = 0;
   for (const run of runs) {
-    const probabilities = run.confidence === undefined ? undefined : run.rawVerdict;
-    if (probabilities === undefined) return undefined;
-    // P(final verdict) in this run: its own confidence if it agrees, else 1 - confidence (two-way choice).
-    values.push(run.verdict === verdict ? (run.confidence as number) : 1 - (run.confidence as number));
+    const letter = run.order === "AB" ? verdict : flipVerdict(verdict);
+    const probability = run.choiceProbabilities?.[letter];
+    if (probability === undefined) return undefined;
+    sum += probability;
   }
-  return values.length === 0 ? undefined : values.reduce((sum, value) => sum + value, 0) / values.length;
+  return sum / runs.length;
 }
 
 function foldPairwise(runs: JudgmentRun[], orders: Order[]): Omit<Judgment, "wallMs"> {
