@@ -153,6 +153,33 @@ describe("j1 eval (CLI, real engine, real SQLite)", () => {
     assert.equal(keys.size, 120);
   });
 
+  it("a max-thinking sweep caps each point's thinking", () => {
+    const data = path.join(work, "caps.jsonl");
+    writePairs(data, 6);
+    const run = j1("eval", "--bench", "pairs", "--data", data, "--model", "tiny", "--sweep", "max-thinking=2,4,8", "--store", path.join(work, "caps.sqlite"), "--json", "--progress", "quiet");
+    assert.equal(run.code, 0, run.stderr);
+    const sweep = (JSON.parse(run.stdout) as RunReport).benchmarks[0].sweep ?? [];
+    assert.deepEqual(sweep.map((point) => [point.setting, point.value]), [["max-thinking", 2], ["max-thinking", 4], ["max-thinking", 8]]);
+    // Caps 2 and 4 cut the 5-token first thought; at 8 the model ends on its own (5 tokens + its </think>).
+    assert.deepEqual(sweep.map((point) => point.meanThinkingTokens), [2, 4, 6]);
+  });
+
+  it("judgebench judges both orders: position consistency is measured (an always-A judge has none)", (t) => {
+    const judgebench = path.resolve(root, "../shared/benchmarks/judgebench");
+    if (!existsSync(judgebench)) {
+      if (process.env.CI) assert.fail(`${judgebench} is missing in CI`);
+      t.skip("../shared/benchmarks absent");
+      return;
+    }
+    const run = j1("eval", "--bench", "judgebench", "--model", "tiny", "--limit", "6", "--store", path.join(work, "jb.sqlite"), "--json", "--progress", "quiet");
+    assert.equal(run.code, 0, run.stderr);
+    const score = (JSON.parse(run.stdout) as RunReport).benchmarks[0].score;
+    assert.equal(score.metrics.items, 6);
+    assert.equal(score.metrics.positionConsistency, 0);
+    // Every pair is inconsistent, so the ±1 rule gives 0 for each: no pair is right.
+    assert.equal(score.score, 0);
+  });
+
   it("a second run with the same settings reuses every judgment by key", () => {
     const data = path.join(work, "reuse.jsonl");
     writePairs(data, 10);
