@@ -7,7 +7,8 @@ import { DEFAULT_PAIRWISE_TEMPLATE, type JudgeTemplate } from "../../core/templa
 import { writeOpenRlhfJsonl } from "../../data/export-openrlhf.js";
 import { writeVerlParquet } from "../../data/export-verl.js";
 import { buildRlExamples } from "../../data/rl-examples.js";
-import { readPreferencePairs, type PreferencePair } from "../../data/rl-pairs.js";
+import { preferencePairs } from "../../data/pair-source.js";
+import { parseFieldMap } from "../field-map.js";
 import { readTemplateFile } from "../../judge/template-file.js";
 
 interface DataRlFlags {
@@ -76,8 +77,9 @@ async function runDataRl(flags: DataRlFlags): Promise<void> {
     if (file !== undefined && !flags.force && existsSync(file)) throw badInput("exists already (use --force to overwrite)", { file: path.resolve(file) });
   }
 
-  const skipped = { ties: 0 };
-  const pairs = flags.input !== undefined ? readPreferencePairs(path.resolve(flags.input)) : benchmarkPairs(flags.bench as string, { data: flags.data, map: parseMap(flags.map) }, skipped);
+  const source = preferencePairs(flags.input !== undefined ? { input: path.resolve(flags.input) } : { bench: flags.bench, data: flags.data, map: parseFieldMap(flags.map) });
+  const skipped = source.skipped;
+  const pairs = source.read();
   const { examples, summary } = await buildRlExamples(pairs, { template, chatFormat: flags.chatFormat, limit });
   if (examples.length === 0) throw badInput("no pairs to export", { file: flags.input ?? flags.data });
 
@@ -102,45 +104,3 @@ async function runDataRl(flags: DataRlFlags): Promise<void> {
   }
 }
 
-/** What `j1 data rl` needs of a benchmark loader (src/eval/benchmarks). */
-interface PairItem {
-  id: string;
-  category?: string;
-  question: string;
-  context?: string;
-  a: string;
-  b: string;
-  label: string;
-}
-interface BenchmarkRegistry {
-  getBenchmark(name: string): { load(options: { data?: string; map?: Record<string, string> }): AsyncIterable<PairItem> };
-}
-
-/**
- * Pairs from a benchmark loader. Imported when asked for, so that building RL data from a file does not
- * load the evaluation code at all. Benchmarks that are evaluation sets should not be trained on; this is
- * for training sets read through the same loaders (the generic "pairs" loader reads JSONL, CSV, Parquet).
- */
-async function* benchmarkPairs(name: string, source: { data?: string; map?: Record<string, string> }, skipped: { ties: number }): AsyncGenerator<PreferencePair> {
-  const registry = (await import("../../eval/benchmarks/registry.js")) as BenchmarkRegistry;
-  const benchmark = registry.getBenchmark(name);
-  for await (const item of benchmark.load(source)) {
-    if (item.label !== "A" && item.label !== "B") {
-      skipped.ties++;
-      continue;
-    }
-    yield { id: item.id, question: item.question, context: item.context, a: item.a, b: item.b, label: item.label, category: item.category };
-  }
-}
-
-/** "question=prompt,a=chosen" -> {question: "prompt", a: "chosen"}; the loader checks the keys. */
-function parseMap(text: string | undefined): Record<string, string> | undefined {
-  if (text === undefined) return undefined;
-  const map: Record<string, string> = {};
-  for (const part of text.split(",")) {
-    const [key, value, ...rest] = part.split("=").map((piece) => piece.trim());
-    if (!key || !value || rest.length > 0) throw badInput(`expected name=field pairs separated by commas, got ${JSON.stringify(part)}`, { field: "--map" });
-    map[key] = value;
-  }
-  return map;
-}

@@ -7,7 +7,8 @@ import { createEngine } from "../../engines/create-engine.js";
 import type { Engine } from "../../engines/engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { DEFAULT_REFLECTION_MARKERS, parseMarkers } from "../../data/reflection.js";
-import { readPreferencePairs, type PreferencePair } from "../../data/rl-pairs.js";
+import { preferencePairs, type PairSourceSpec } from "../../data/pair-source.js";
+import { parseFieldMap } from "../field-map.js";
 import { SFT_RUN_KIND, buildSftData, type SftSettings } from "../../data/sft-run.js";
 import { checkWritable, planOutputs, writeOutputs, type SftOutputRequest } from "../../data/sft-outputs.js";
 import { renderSftStats } from "../../data/sft-stats.js";
@@ -139,67 +140,6 @@ function describe(command: Command, long: string, description: string): void {
   if (option) option.description = description;
 }
 
-function parseMap(text: string | undefined): Record<string, string> | undefined {
-  if (!text) return undefined;
-  const map: Record<string, string> = {};
-  for (const part of text.split(",")) {
-    const equals = part.indexOf("=");
-    const key = part.slice(0, equals).trim();
-    const value = part.slice(equals + 1).trim();
-    if (equals <= 0 || !key || !value) throw badInput(`"${part}" is not field=source`, { field: "--map" });
-    map[key] = value;
-  }
-  return map;
-}
-
-/** How to read the pairs again on --resume: saved with the run. */
-interface SourceSpec {
-  input?: string;
-  bench?: string;
-  data?: string;
-  map?: Record<string, string>;
-}
-
-/** What `j1 data sft` needs of the benchmark loaders (src/eval). */
-interface BenchmarkModules {
-  registry: { getBenchmark(name: string): unknown };
-  stream: {
-    runItems(benchmark: unknown, options: { data?: string; map?: Record<string, string>; skipBad?: boolean }): AsyncIterable<{ id: string; category: string; question: string; context?: string; a: string; b: string; label: string }>;
-  };
-}
-
-/**
- * Pairs from a benchmark loader, ids namespaced by benchmark. The evaluation code is imported only when
- * asked for. Ties carry no preference and are skipped (counted).
- */
-async function* benchmarkPairs(spec: SourceSpec, skipped: { ties: number }): AsyncGenerator<PreferencePair> {
-  const modules = {
-    registry: await import("../../eval/benchmarks/registry.js"),
-    stream: await import("../../eval/item-stream.js"),
-  } as unknown as BenchmarkModules;
-  const benchmark = modules.registry.getBenchmark(spec.bench as string);
-  for await (const item of modules.stream.runItems(benchmark, { data: spec.data, map: spec.map, skipBad: false })) {
-    if (item.label !== "A" && item.label !== "B") {
-      skipped.ties++;
-      continue;
-    }
-    yield { id: item.id, category: item.category, question: item.question, context: item.context, a: item.a, b: item.b, label: item.label };
-  }
-}
-
-function pairSource(spec: SourceSpec): { read: () => AsyncIterable<PreferencePair>; skipped: { ties: number } } {
-  const skipped = { ties: 0 };
-  if (spec.input !== undefined) return { read: () => readPreferencePairs(spec.input as string), skipped };
-  return {
-    read: () => {
-      // Both passes read the same data: count the ties of the last pass only.
-      skipped.ties = 0;
-      return benchmarkPairs(spec, skipped);
-    },
-    skipped,
-  };
-}
-
 function outputRequest(flags: DataSftFlags): SftOutputRequest {
   return { out: flags.out, outDir: flags.outDir, format: flags.format, stats: flags.stats, datasetName: flags.datasetName, openRlhfInput: flags.openrlhfInput as SftOutputRequest["openRlhfInput"], force: flags.force };
 }
@@ -209,10 +149,10 @@ async function settingsFromFlags(flags: DataSftFlags): Promise<SftSettings> {
   if (flags.tie) throw badInput("SFT examples need an A or B verdict; --tie is not supported here", { field: "--tie" });
   const template = flags.template ? await readTemplateFile(flags.template) : DEFAULT_PAIRWISE_TEMPLATE;
   if (template.kind !== "pairwise") throw badInput(`template "${template.name}" is ${template.kind}; SFT data from pairs needs a pairwise template`, { file: flags.template });
-  const source: SourceSpec =
+  const source: PairSourceSpec =
     flags.input !== undefined
       ? { input: path.resolve(flags.input) }
-      : { bench: flags.bench, data: flags.data === undefined ? undefined : path.resolve(flags.data), map: parseMap(flags.map) };
+      : { bench: flags.bench, data: flags.data === undefined ? undefined : path.resolve(flags.data), map: parseFieldMap(flags.map) };
   const markers = flags.reflectionMarkers === undefined ? [...DEFAULT_REFLECTION_MARKERS] : parseMarkers(flags.reflectionMarkers);
   if (markers.length === 0 && !flags.countInjectedWaits && flags.requireReflection) throw badInput("no reflection markers and injected waits do not count: nothing could pass --require-reflection", { field: "--reflection-markers" });
   const config = engineConfig(flags);
@@ -287,7 +227,7 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
     }
     const plan = planOutputs(settings.output as unknown as SftOutputRequest);
     checkWritable(plan);
-    const source = pairSource(settings.source as SourceSpec);
+    const source = preferencePairs(settings.source as PairSourceSpec);
 
     let engine: Engine | undefined;
     const loadEngine = async () => {

@@ -16,6 +16,7 @@ import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { downloadProgress, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
+import { parseFieldMap } from "../field-map.js";
 
 interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   bench: string[];
@@ -82,17 +83,6 @@ function parseData(entries: string[], benchmarks: string[]): Record<string, stri
   return data;
 }
 
-function parseMap(text: string | undefined): Record<string, string> | undefined {
-  if (!text) return undefined;
-  const map: Record<string, string> = {};
-  for (const part of text.split(",")) {
-    const [key, value] = part.split("=").map((piece) => piece?.trim());
-    if (!key || !value) throw badInput(`"${part}" is not field=source`, { field: "--map" });
-    map[key] = value;
-  }
-  return map;
-}
-
 async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
   if (flags.bench.length === 0) throw badInput("name at least one benchmark with --bench (or --resume RUN)", { field: "--bench" });
   const benchmarks = expandBenchmarks(flags.bench);
@@ -103,7 +93,7 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
     data: parseData(flags.data, benchmarks),
     limit: flags.limit,
     skipBad: flags.skipBad,
-    map: parseMap(flags.map),
+    map: parseFieldMap(flags.map),
     engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
     template: flags.template ? await readTemplateFile(flags.template) : DEFAULT_PAIRWISE_TEMPLATE,
     chatFormat: chatFormat(flags),

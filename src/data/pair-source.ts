@@ -1,0 +1,40 @@
+import { readPreferencePairs, type PreferencePair } from "./rl-pairs.js";
+
+/** Where training pairs come from: a labelled JSONL file, or any benchmark loader (saved with a run). */
+export interface PairSourceSpec {
+  input?: string;
+  bench?: string;
+  data?: string;
+  map?: Record<string, string>;
+}
+
+/**
+ * Labelled preference pairs from a JSONL file or a benchmark loader (ids namespaced by benchmark, as in
+ * eval runs). Ties carry no preference to learn and are skipped, counted in `skipped.ties` (reset at the
+ * start of each read, so a second pass over the same source counts once). The evaluation code is
+ * imported only when a benchmark is asked for.
+ */
+export function preferencePairs(spec: PairSourceSpec): { read: () => AsyncIterable<PreferencePair>; skipped: { ties: number } } {
+  const skipped = { ties: 0 };
+  if (spec.input !== undefined) return { read: () => readPreferencePairs(spec.input as string), skipped };
+  return {
+    read: () => {
+      skipped.ties = 0;
+      return benchmarkPairs(spec, skipped);
+    },
+    skipped,
+  };
+}
+
+async function* benchmarkPairs(spec: PairSourceSpec, skipped: { ties: number }): AsyncGenerator<PreferencePair> {
+  const { getBenchmark } = await import("../eval/benchmarks/registry.js");
+  const { runItems } = await import("../eval/item-stream.js");
+  const benchmark = getBenchmark(spec.bench as string);
+  for await (const item of runItems(benchmark, { data: spec.data, map: spec.map })) {
+    if (item.label !== "A" && item.label !== "B") {
+      skipped.ties++;
+      continue;
+    }
+    yield { id: item.id, category: item.category, question: item.question, context: item.context, a: item.a, b: item.b, label: item.label };
+  }
+}
