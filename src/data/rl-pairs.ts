@@ -1,8 +1,5 @@
-import { createReadStream } from "node:fs";
-import { access } from "node:fs/promises";
-import { createInterface } from "node:readline";
-import { badInput, errorMessage } from "../core/errors.js";
-import { parsePairLine } from "../judge/pair-file.js";
+import { badInput } from "../core/errors.js";
+import { jsonlLines, parsePairLine } from "../judge/pair-file.js";
 
 /**
  * A preference pair for RL: which of two responses to a question is better. RL needs a decided pair: a
@@ -24,17 +21,8 @@ export interface PreferencePair {
  * Streams; a bad line stops with an error naming the file, line and field.
  */
 export async function* readPreferencePairs(file: string): AsyncGenerator<PreferencePair> {
-  try {
-    await access(file);
-  } catch (error) {
-    throw badInput(`cannot read the pairs (${errorMessage(error)})`, { file });
-  }
-  const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
   const seen = new Set<string>();
-  let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim().length === 0) continue;
+  for await (const { text, line } of jsonlLines(file, "the pairs")) {
     // The shared pair fields (and their errors) are the judge's pairs file format; the label is ours.
     const pair = parsePairLine(text, file, line, seen);
     const record = JSON.parse(text) as Record<string, unknown>;

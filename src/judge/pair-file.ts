@@ -13,23 +13,30 @@ export interface PairRecord extends PairInput {
 const TEXT_FIELDS = ["question", "a", "b"] as const;
 
 /**
+ * The non-blank lines of a JSONL file with their 1-based numbers, streamed; an unreadable file is a
+ * bad-input error naming it (`what` says what the file was for).
+ */
+export async function* jsonlLines(file: string, what = "the input"): AsyncGenerator<{ text: string; line: number }> {
+  try {
+    await access(file);
+  } catch (error) {
+    throw badInput(`cannot read ${what} (${errorMessage(error)})`, { file });
+  }
+  const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text.trim().length > 0) yield { text, line };
+  }
+}
+
+/**
  * Reads pairs to judge from JSONL (`question`, `a`, `b`, optional `id`, `context`), streaming. A bad line
  * stops with an error naming the file, line and field, before any judging of later lines.
  */
 export async function* readPairsFile(file: string): AsyncGenerator<PairRecord> {
-  try {
-    await access(file);
-  } catch (error) {
-    throw badInput(`cannot read the input (${errorMessage(error)})`, { file });
-  }
-  const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
-  let lineNumber = 0;
   const seen = new Set<string>();
-  for await (const text of lines) {
-    lineNumber++;
-    if (text.trim().length === 0) continue;
-    yield parsePairLine(text, file, lineNumber, seen);
-  }
+  for await (const { text, line } of jsonlLines(file)) yield parsePairLine(text, file, line, seen);
 }
 
 export function parsePairLine(text: string, file: string, line: number, seen: Set<string>): PairRecord {
