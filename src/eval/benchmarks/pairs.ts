@@ -74,27 +74,33 @@ function toItem(fields: RowFields, map: PairFieldMap, ids: ItemIds): BenchmarkIt
   if (rawLabel === undefined) throw fields.fault(map.label, "missing");
   const label = parsePairLabel(rawLabel, map.labelBase);
   if (label === undefined) throw fields.fault(map.label, `label ${describeValue(rawLabel)} is not understood; accepted: ${LABEL_CONVENTIONS}`);
+  // Optional fields default to their own names when the row has them: a file with "id", "context" or
+  // "category" needs no map for them. Without an id, the row number is the id.
+  const present = (name: string) => (Object.hasOwn(fields.record, name) ? name : undefined);
+  const idField = map.id ?? present("id");
+  const contextField = map.context ?? present("context");
+  const categoryField = map.category ?? present("category");
   let id = String(fields.source.row);
-  if (map.id !== undefined) {
-    const raw = lookup(fields.record, map.id);
+  if (idField !== undefined) {
+    const raw = lookup(fields.record, idField);
     if (!((typeof raw === "string" && raw.length > 0) || (typeof raw === "number" && Number.isInteger(raw)))) {
-      throw fields.fault(map.id, `must be a non-empty string or an integer, found ${describeValue(raw)}`);
+      throw fields.fault(idField, `must be a non-empty string or an integer, found ${describeValue(raw)}`);
     }
     id = String(raw);
   }
-  ids.claim(id, fields, map.id ?? map.question);
+  ids.claim(id, fields, idField ?? map.question);
   const item: BenchmarkItem = {
     id,
     benchmark: NAME,
-    category: map.category === undefined ? NAME : text(fields, map.category),
+    category: categoryField === undefined ? NAME : text(fields, categoryField),
     question: text(fields, map.question),
     a: text(fields, map.a),
     b: text(fields, map.b),
     label,
   };
-  if (map.context !== undefined) {
-    const context = lookup(fields.record, map.context);
-    if (context !== undefined && context !== null) item.context = text(fields, map.context);
+  if (contextField !== undefined) {
+    const context = lookup(fields.record, contextField);
+    if (context !== undefined && context !== null) item.context = text(fields, contextField);
   }
   return item;
 }
