@@ -180,6 +180,32 @@ describe("j1 eval (CLI, real engine, real SQLite)", () => {
     assert.equal(score.score, 0);
   });
 
+  it("an engine failure is data (scored, reported); --resume --retry-errors judges it again", () => {
+    const data = path.join(work, "too-long.jsonl");
+    const rows = [
+      { id: "short-1", question: "q1", a: "x", b: "y", label: "A" },
+      // About 5,000 byte tokens: more than a 2,048-token context holds, so the engine refuses it.
+      { id: "long", question: "z".repeat(5000), a: "x", b: "y", label: "A" },
+      { id: "short-2", question: "q2", a: "x", b: "y", label: "B" },
+    ];
+    writeFileSync(data, `${rows.map((row) => JSON.stringify(row)).join("\n")}\n`);
+    const store = path.join(work, "errors.sqlite");
+    const first = j1("eval", "--bench", "pairs", "--data", data, "--model", "tiny", "--context-size", "2048", "--store", store, "--json", "--progress", "quiet");
+    assert.equal(first.code, 0, first.stderr);
+    const failed = JSON.parse(first.stdout) as RunReport & { run: { runId: string } };
+    assert.deepEqual(failed.judgments.errors, { "engine-error": 1 });
+    assert.ok(Math.abs(failed.benchmarks[0].score.metrics.errorRate - 100 / 3) < 1e-9);
+    assert.ok(failed.worst.some((item) => item.itemId === "pairs:long" && item.status === "engine-error"));
+    const plain = JSON.parse(j1("eval", "--resume", failed.runId, "--store", store, "--json", "--progress", "quiet").stdout) as { run: { judged: number }; judgments: RunReport["judgments"] };
+    assert.equal(plain.run.judged, 0, "a plain resume keeps what was saved, errors included");
+    const retried = j1("eval", "--resume", failed.runId, "--store", store, "--context-size", "8192", "--retry-errors", "--json", "--progress", "quiet");
+    assert.equal(retried.code, 0, retried.stderr);
+    const fixed = JSON.parse(retried.stdout) as RunReport & { run: { judged: number } };
+    assert.equal(fixed.run.judged, 1);
+    assert.deepEqual(fixed.judgments.errors, {});
+    assert.equal(j1("runs", "export", failed.runId, "--store", store).stdout.trim().split("\n").length, 3, "replaced, not added");
+  });
+
   it("a second run with the same settings reuses every judgment by key", () => {
     const data = path.join(work, "reuse.jsonl");
     writePairs(data, 10);

@@ -27,6 +27,8 @@ export interface EvalRunOptions {
   progress?: EvalProgress;
   signal?: AbortSignal;
   onSkip?: (error: Error) => void;
+  /** Judge again the items whose saved judgment recorded an engine error (a resumed run after an outage). */
+  retryEngineErrors?: boolean;
 }
 
 export interface EvalRunResult {
@@ -102,6 +104,11 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
   const template = templateHash(settings);
   const pointJudges = buildPointJudges(engine, settings);
   const done = store.doneItemPoints(run.id);
+  if (options.retryEngineErrors) {
+    for (const { point } of pointJudges) {
+      for (const [itemId, decision] of store.decisions(run.id, point)) if (decision.status === "engine-error") done.delete(`${itemId}\u0000${point}`);
+    }
+  }
   const counts = { judged: 0, reused: 0, alreadyDone: 0 };
 
   const keyFor = (item: BenchmarkItem, flipped: boolean, swap: boolean, pointJudge: PointJudge) =>
@@ -131,7 +138,10 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
       options.progress?.tick({});
       return;
     }
-    const stored = pointJudges.map((_, index) => store.findJudgmentByKey(keys[index]));
+    const stored = pointJudges.map((_, index) => {
+      const judgment = store.findJudgmentByKey(keys[index]);
+      return options.retryEngineErrors && judgment?.status === "engine-error" ? undefined : judgment;
+    });
     let judgments: Judgment[];
     let tokens = 0;
     if (stored.every((judgment) => judgment !== undefined)) {
@@ -144,7 +154,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
       counts.judged++;
     }
     pointJudges.forEach((pointJudge, index) => {
-      store.saveJudgment({ runId: run.id, itemId: item.id, point: pointJudge.point, key: keys[index], judgment: judgments[index] });
+      store.saveJudgment({ runId: run.id, itemId: item.id, point: pointJudge.point, key: keys[index], judgment: judgments[index], replaceEngineError: options.retryEngineErrors });
     });
     finalJudgment = judgments[judgments.length - 1];
     options.progress?.tick({ tokens, correct: finalJudgment.verdict === item.label });

@@ -167,11 +167,18 @@ class SqliteRunStore implements RunStore {
       // ON CONFLICT on exactly this unique key (rather than INSERT OR IGNORE, which would also swallow a
       // NOT NULL violation): a second save of the same (run, item, point) is a no-op, never a second row.
       // One statement outside any explicit transaction: SQLite commits it before run() returns.
+      const onConflict = input.replaceEngineError
+        ? `ON CONFLICT (run_id, item_id, point) DO UPDATE SET key = excluded.key, kind = excluded.kind, verdict = excluded.verdict,
+             score = excluded.score, status = excluded.status, confidence = excluded.confidence, orders = excluded.orders,
+             thinking_tokens = excluded.thinking_tokens, evaluated_tokens = excluded.evaluated_tokens, body = excluded.body,
+             encoding = excluded.encoding, saved_at = excluded.saved_at
+           WHERE judgments.status = 'engine-error'`
+        : `ON CONFLICT (run_id, item_id, point) DO NOTHING`;
       const result = this.statement(
         `INSERT INTO judgments (run_id, item_id, point, key, kind, verdict, score, status, confidence, orders,
                                 thinking_tokens, evaluated_tokens, body, encoding, saved_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (run_id, item_id, point) DO NOTHING`,
+         ${onConflict}`,
       ).run(
         runId,
         itemId,

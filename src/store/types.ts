@@ -50,6 +50,11 @@ export interface SaveJudgmentInput {
    * (by default: the majority verdict of each order's runs).
    */
   orders?: ItemDecision["orders"];
+  /**
+   * A retry of a failed judgment: a saved row of (run, item, point) is replaced if, and only if, it
+   * recorded an engine error. Without it a saved judgment is never replaced.
+   */
+  replaceEngineError?: boolean;
 }
 
 /** What scoring needs of one judgment, read from columns without decoding the trace. */

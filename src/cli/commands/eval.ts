@@ -27,6 +27,7 @@ interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   dryRun: boolean;
   sweep?: string;
   resume?: string;
+  retryErrors: boolean;
   store?: string;
   label?: string;
   json: boolean;
@@ -52,6 +53,7 @@ export function registerEval(program: Command): void {
     .option("--dry-run", "load and validate the data, print item counts and the judgments the run would make; no model", false)
     .option("--sweep <spec>", "scaling sweep: waits=0,1,2,4,8 (one pass) or max-thinking=256,512,1024")
     .option("--resume <run>", "continue a run (same settings, from the store); nothing done is judged again")
+    .option("--retry-errors", "with --resume: judge again the items that failed in the engine (e.g. after an outage)", false)
     .option("--store <file>", "run store (SQLite)", defaultStorePath())
     .option("--label <text>", "the run's name in tables (default: model and options)")
     .option("--json", "print the report as JSON", false)
@@ -128,7 +130,12 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
       const run = store.getRun(flags.resume);
       settings = run.settings as unknown as EvalSettings;
       // Speed settings may change on resume; they do not change verdicts.
-      settings = { ...settings, engine: { ...settings.engine, threads: flags.threads ?? settings.engine.threads, parallel: flags.parallel ?? settings.engine.parallel } };
+      // So may the context size: a run whose long items failed for want of context can be resumed with
+      // more (and --retry-errors).
+      settings = {
+        ...settings,
+        engine: { ...settings.engine, threads: flags.threads ?? settings.engine.threads, parallel: flags.parallel ?? settings.engine.parallel, contextSize: flags.contextSize ?? settings.engine.contextSize },
+      };
       label = run.label;
       flags.resume = run.id;
     } else {
@@ -154,6 +161,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         progress,
         signal: interrupt.signal,
         onSkip: (error) => skippedErrors.push(error.message),
+        retryEngineErrors: flags.retryErrors,
       });
       progress.finish();
       const report = buildRunReport(store as NonNullable<typeof store>, result.runId);
