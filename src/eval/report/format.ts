@@ -1,3 +1,4 @@
+import type { UniformMetrics } from "../types.js";
 /**
  * Number formatting shared by every renderer, so markdown, HTML and the terminal never disagree on what a
  * figure is: scores and rates are points in [0, 100] printed with 2 decimals; a missing figure is "—".
@@ -40,4 +41,20 @@ export function probability(value: number | undefined): string {
 /** A sweep point's name as the CLI flag spells it ("waits=2"). */
 export function settingLabel(setting: string, value: number): string {
   return `${setting}=${value}`;
+}
+
+/** The uniform figures as table columns, in the same order for every renderer. */
+export const METRIC_HEADERS = ["Items", "Accuracy", "95% interval", "Position consistency", "Tie rate", "Error rate", "Parse failures", "ECE"] as const;
+
+export function metricCells(metrics: UniformMetrics): string[] {
+  return [
+    String(metrics.items),
+    points(metrics.accuracy),
+    interval(metrics.interval95),
+    points(metrics.positionConsistency),
+    points(metrics.tieRate),
+    points(metrics.errorRate),
+    points(metrics.parseFailureRate),
+    points(metrics.calibrationError),
+  ];
 }

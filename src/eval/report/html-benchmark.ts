@@ -1,6 +1,6 @@
 import type { SweepPoint, WorstItem } from "../report-types.js";
 import { escapeHtml, seriesColor } from "./escape.js";
-import { interval, points, probability, settingLabel, tokens } from "./format.js";
+import { METRIC_HEADERS, metricCells, points, probability, settingLabel, tokens } from "./format.js";
 import { sortedSweep, trendSentence, worstItems, type BenchmarkEntry } from "./summary.js";
 import { svgScalingCurve, type CurveSeries } from "./svg-curve.js";
 import { traceHtml } from "./trace-html.js";
@@ -122,19 +122,9 @@ function categoryBars(entries: readonly BenchmarkEntry[]): string | undefined {
 }
 
 function metricsTable(entries: readonly BenchmarkEntry[]): string {
-  const header = ["Run", "Items", "Accuracy", "95% interval", "Position consistency", "Tie rate", "Error rate", "Parse failures", "ECE"];
+  const header = ["Run", ...METRIC_HEADERS];
   const rows = entries.map(({ run, runIndex, bench }) => {
-    const metrics = bench.score.metrics;
-    const cells = [
-      String(metrics.items),
-      points(metrics.accuracy),
-      interval(metrics.interval95),
-      points(metrics.positionConsistency),
-      points(metrics.tieRate),
-      points(metrics.errorRate),
-      points(metrics.parseFailureRate),
-      points(metrics.calibrationError),
-    ];
+    const cells = metricCells(bench.score.metrics);
     const skipped = bench.score.skipped > 0 ? ` <span class="muted">(${bench.score.skipped} rows skipped)</span>` : "";
     return `<tr><td>${swatch(runIndex)}${escapeHtml(run.label)}${skipped}</td>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`;
   });

@@ -1,5 +1,5 @@
 import type { RunReport } from "../report-types.js";
-import { interval, MISSING, points, probability, tokens } from "./format.js";
+import { METRIC_HEADERS, metricCells, MISSING, points, probability, tokens } from "./format.js";
 import { benchmarkEntries, scoreTable, sortedSweep, trendSentence, worstItems, type BenchmarkEntry } from "./summary.js";
 
 /**
@@ -58,21 +58,8 @@ function categorySection(entries: BenchmarkEntry[]): string[] {
 }
 
 function metricsSection(entries: BenchmarkEntry[]): string[] {
-  const header = ["Run", "Items", "Accuracy", "95% interval", "Position consistency", "Tie rate", "Error rate", "Parse failures", "ECE"];
-  const rows = entries.map(({ run, bench }) => {
-    const metrics = bench.score.metrics;
-    return [
-      run.label,
-      String(metrics.items),
-      points(metrics.accuracy),
-      interval(metrics.interval95),
-      points(metrics.positionConsistency),
-      points(metrics.tieRate),
-      points(metrics.errorRate),
-      points(metrics.parseFailureRate),
-      points(metrics.calibrationError),
-    ];
-  });
+  const header = ["Run", ...METRIC_HEADERS];
+  const rows = entries.map(({ run, bench }) => [run.label, ...metricCells(bench.score.metrics)]);
   const skipped = entries.filter(({ bench }) => bench.score.skipped > 0).map(({ run, bench }) => `${inline(run.label)}: ${bench.score.skipped}`);
   const note = skipped.length ? [`Rows skipped as malformed: ${skipped.join(", ")}.`, ""] : [];
   return ["### Uniform metrics", "", "All in points (0–100); the interval is a 95% bootstrap interval of the official score.", "", markdownTable(header, rows, ["left"]), "", ...note];
