@@ -134,3 +134,25 @@ describe("verdict grammar", () => {
     assert.equal(choiceGrammarText(['say "x"', "back\\slash"], ""), 'root ::= "say \\"x\\"" | "back\\\\slash"');
   });
 });
+
+describe("where thinking ends", () => {
+  it("the last end outside the prompt, as a span or inside generated text; both splits agree", async () => {
+    const { thinkingEnd } = await import("../src/core/trace.js");
+    const { splitThinking } = await import("../src/data/sft-trace.js");
+    const prompt: TraceSpan = { source: "prompt", text: "x </think>", tokens: 3 };
+    const spans: TraceSpan[] = [
+      prompt,
+      { source: "generated", text: "think", tokens: 1, role: "thinking" },
+      { source: "injected", text: "</think>", tokens: 1, role: "think-end" },
+      { source: "generated", text: "A]] more </think> [[B]]", tokens: 6, role: "answer" },
+    ];
+    // The later inline delimiter wins, for the answer region and for the thinking alike.
+    assert.deepEqual(thinkingEnd(spans, "</think>"), { index: 3, offset: 9 });
+    assert.equal(answerRegion(spans, "</think>")?.text, " [[B]]");
+    const split = splitThinking(spans, "</think>");
+    assert.equal(split?.endedBy, "generated");
+    assert.deepEqual(split?.thinking.map((span) => span.text), ["think", "</think>", "A]] more "]);
+    assert.deepEqual(thinkingEnd(spans.slice(0, 3), "</think>"), { index: 2 });
+    assert.equal(thinkingEnd([prompt], "</think>"), undefined, "a prompt's delimiter never counts");
+  });
+});

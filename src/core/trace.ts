@@ -38,27 +38,31 @@ export class TraceBuilder {
 }
 
 /**
- * The answer region: the text after the last end-of-thinking span that is not part of the prompt. Returns
+ * Where thinking ended: the last end-of-thinking outside the prompt, scanning from the end. Either a span
+ * (role "think-end", generated or injected), or a generated span that carries the delimiter inside its text
+ * (an engine that could not stop on it): then `offset` is where the delimiter starts in that span's text.
+ * Undefined when thinking never ended. The answer region and the thinking (for training data) both split
+ * the trace here, so they can never disagree about it.
+ */
+export function thinkingEnd(spans: readonly TraceSpan[], thinkEnd: string): { index: number; offset?: number } | undefined {
+  for (let index = spans.length - 1; index >= 0; index--) {
+    const span = spans[index];
+    if (span.source !== "prompt" && span.role === "think-end") return { index };
+    if (span.source === "generated" && span.text.includes(thinkEnd)) return { index, offset: span.text.lastIndexOf(thinkEnd) };
+  }
+  return undefined;
+}
+
+/**
+ * The answer region: the text after the last end of thinking that is not part of the prompt. Returns
  * undefined when thinking never ended (then no verdict can be read at all).
  */
 export function answerRegion(spans: readonly TraceSpan[], thinkEnd: string): { text: string; spans: TraceSpan[] } | undefined {
-  let lastEnd = -1;
-  for (let index = spans.length - 1; index >= 0; index--) {
-    const span = spans[index];
-    if (span.source !== "prompt" && span.role === "think-end") {
-      lastEnd = index;
-      break;
-    }
-    // A generated span may carry the delimiter inside its text (an engine that could not stop on it).
-    if (span.source === "generated" && span.text.includes(thinkEnd)) {
-      const after = span.text.slice(span.text.lastIndexOf(thinkEnd) + thinkEnd.length);
-      const rest = spans.slice(index + 1);
-      return { text: after + rest.map((s) => s.text).join(""), spans: [{ ...span, text: after }, ...rest] };
-    }
-  }
-  if (lastEnd < 0) return undefined;
-  const rest = spans.slice(lastEnd + 1);
-  return { text: rest.map((s) => s.text).join(""), spans: rest };
+  const end = thinkingEnd(spans, thinkEnd);
+  if (end === undefined) return undefined;
+  const rest = spans.slice(end.index + 1);
+  const region = end.offset === undefined ? rest : [{ ...spans[end.index], text: spans[end.index].text.slice(end.offset + thinkEnd.length) }, ...rest];
+  return { text: region.map((span) => span.text).join(""), spans: region };
 }
 
 export function traceText(spans: readonly TraceSpan[], sources?: readonly SpanSource[]): string {

@@ -1,7 +1,7 @@
 import { renderChat, segmentsText, type ChatFormatName } from "../core/chat-format.js";
 import type { JudgmentRun, Order, PairVerdict } from "../core/judgment.js";
 import { renderPairwise, type JudgeTemplate } from "../core/template.js";
-import type { TraceSpan } from "../core/trace.js";
+import { thinkingEnd, type TraceSpan } from "../core/trace.js";
 import { findReflection, type ReflectionFinding, type ReflectionRule } from "./reflection.js";
 import type { PreferencePair } from "./rl-pairs.js";
 
@@ -85,23 +85,12 @@ export interface ThinkingSplit {
  * that carries the delimiter inside its text (an engine that could not stop on it) is cut there.
  */
 export function splitThinking(trace: readonly TraceSpan[], thinkEnd: string): ThinkingSplit | undefined {
-  let end = -1;
-  for (let index = trace.length - 1; index >= 0; index--) {
-    const span = trace[index];
-    if (span.source !== "prompt" && span.role === "think-end") {
-      end = index;
-      break;
-    }
-  }
-  const body = trace.slice(0, end < 0 ? trace.length : end).filter((span) => span.source !== "prompt");
-  if (end >= 0) return { thinking: body, endedBy: trace[end].source === "injected" ? "injected" : "generated" };
-  // No delimiter span: look for the delimiter inside generated text.
-  for (let index = body.length - 1; index >= 0; index--) {
-    const span = body[index];
-    const at = span.source === "generated" ? span.text.lastIndexOf(thinkEnd) : -1;
-    if (at >= 0) return { thinking: [...body.slice(0, index), { ...span, text: span.text.slice(0, at) }], endedBy: "generated" };
-  }
-  return undefined;
+  const end = thinkingEnd(trace, thinkEnd);
+  if (end === undefined) return undefined;
+  const before = trace.slice(0, end.index).filter((span) => span.source !== "prompt");
+  if (end.offset === undefined) return { thinking: before, endedBy: trace[end.index].source === "injected" ? "injected" : "generated" };
+  const cut = trace[end.index];
+  return { thinking: [...before, { ...cut, text: cut.text.slice(0, end.offset) }], endedBy: "generated" };
 }
 
 export interface CandidateContext {
