@@ -1,4 +1,7 @@
 import type { PromptSegment } from "../core/template.js";
+import type { EngineWarning } from "./engine-warnings.js";
+
+export type { EngineWarning } from "./engine-warnings.js";
 
 /**
  * The engine seam. A session holds one growing text (prompt, then whatever is generated or appended);
@@ -14,6 +17,13 @@ export interface Engine {
   countTokens?(text: string): Promise<number>;
   /** A short description for reports: model file or URL and settings. */
   describe(): EngineDescription;
+  /**
+   * The model's own chat template, where the engine can find it (a GGUF's `tokenizer.chat_template`, a
+   * server's `/props`): what `--chat-format auto` renders with.
+   */
+  chatTemplate?(): Promise<ModelChatTemplate | undefined>;
+  /** What the engine could not do as asked (one entry per setting), for stderr, --json, the store and reports. */
+  readonly warnings?: readonly EngineWarning[];
   dispose(): Promise<void>;
 }
 
@@ -26,6 +36,22 @@ export interface EngineCapabilities {
   tokenLevelInjection: boolean;
   /** How many sessions can run at once (sequences of one context, or concurrent HTTP requests). */
   parallelSessions: number;
+}
+
+export interface ModelChatTemplate {
+  /** The Jinja source. */
+  template: string;
+  bosToken?: string;
+  eosToken?: string;
+  /** Where it came from, for messages ("GGUF tokenizer.chat_template", "llama-server /props"). */
+  source: string;
+}
+
+/** Sampling beyond temperature, for thinking models (Qwen3's card: top-p 0.95, top-k 20). Unset: no truncation. */
+export interface SamplingOptions {
+  topP?: number;
+  topK?: number;
+  minP?: number;
 }
 
 export interface EngineDescription {
@@ -44,6 +70,7 @@ export interface GenerateRequest {
   /** At most this many generated tokens; undefined means up to the context limit. */
   maxTokens?: number;
   temperature: number;
+  sampling?: SamplingOptions;
   seed: number;
   /** Streaming: called with each new piece of generated text. */
   onText?: (text: string) => void;
@@ -56,9 +83,9 @@ export interface GenerateResult {
   tokens: number;
   /**
    * delimiter: the model produced `stopAt` (it is not in the sequence; the caller appends it or replaces it);
-   * end: end of generation; length: `maxTokens` reached.
+   * end: end of generation; length: `maxTokens` reached; context: the context (or the server's) is full.
    */
-  stop: "delimiter" | "end" | "length";
+  stop: "delimiter" | "end" | "length" | "context";
 }
 
 export interface AnswerRequest {
@@ -81,6 +108,8 @@ export interface AnswerResult {
    * the engine reports probabilities.
    */
   choiceProbabilities?: Record<string, number>;
+  /** Why `choiceProbabilities` is missing, when it is (never a silent 0). */
+  probabilityNote?: string;
 }
 
 export interface SessionUsage {

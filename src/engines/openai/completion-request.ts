@@ -1,6 +1,6 @@
 import { choiceGrammarText } from "../../core/verdict-grammar.js";
 import type { ServerFlavor } from "./server-flavor.js";
-import type { WarningLog } from "./warnings.js";
+import type { WarningLog } from "../engine-warnings.js";
 
 export type OpenAIApi = "completions" | "chat";
 

@@ -8,9 +8,9 @@ import { HttpClient } from "./http-client.js";
 import { OpenAISession } from "./openai-session.js";
 import { detectServer, serverRoot, type ServerFlavor } from "./server-flavor.js";
 import { TokenCounter } from "./token-counter.js";
-import { WarningLog, type EngineWarning } from "./warnings.js";
+import { WarningLog, type EngineWarning } from "../engine-warnings.js";
 
-export type { EngineWarning } from "./warnings.js";
+export type { EngineWarning } from "../engine-warnings.js";
 export type { ServerFlavor } from "./server-flavor.js";
 
 export interface OpenAIEngineOptions {

@@ -5,7 +5,7 @@ import { buildRequest, type ContinuationRequest, type RequestShape } from "./com
 import { parseCompletion, type CompletionOutcome } from "./completion-response.js";
 import type { HttpClient } from "./http-client.js";
 import type { TokenCounter } from "./token-counter.js";
-import type { WarningLog } from "./warnings.js";
+import type { WarningLog } from "../engine-warnings.js";
 
 /** Top alternatives asked for at the verdict position (the most vLLM and OpenAI accept by default). */
 const VERDICT_TOP_LOGPROBS = 5;
