@@ -143,7 +143,7 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
     trace.add({ source: "generated", text: step.text, tokens: step.tokens, role: "thinking" });
     state.thinkingTokens += step.tokens;
     usage.thinkingTokens += step.tokens;
-    if (step.stop === "length") {
+    if (step.stop === "length" || step.stop === "context") {
       // The cap (or the end of the context): force the end of thinking.
       forcedEnd = true;
       await endThinking("length");
