@@ -1,8 +1,9 @@
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import os from "node:os";
 import { J1Error, errorMessage } from "../../core/errors.js";
+import { promptPieces } from "../../core/prompt-pieces.js";
 import type { PromptSegment } from "../../core/template.js";
-import type { Engine, EngineCapabilities, EngineDescription, EngineSession, OpenOptions } from "../engine.js";
+import type { Engine, EngineCapabilities, EngineDescription, EngineSession, ModelChatTemplate, OpenOptions } from "../engine.js";
 import { getRuntime } from "./llama-runtime.js";
 import { LlamaCppSession } from "./llamacpp-session.js";
 import { resolveModel, type ResolveModelOptions } from "./model-source.js";
@@ -20,6 +21,9 @@ export interface LlamaCppEngineOptions extends ResolveModelOptions {
   /** Batch size for prompt evaluation. */
   batchSize?: number;
 }
+
+/** Far above any real text's average (about 4 for English on BPE vocabularies). */
+const MAX_CHARS_PER_TOKEN = 16;
 
 /**
  * One core is left for Node itself (tokenizing, the event loop, progress): on a 2-core machine one
@@ -85,16 +89,40 @@ export class LlamaCppEngine implements Engine {
     return this.model.tokenize(text, false).length;
   }
 
-  /** Prompt tokens: trusted scaffolding may hold special tokens; judged text never does. */
+  /**
+   * Prompt tokens by the piece rule (core/prompt-pieces.ts): trusted scaffolding may hold special tokens,
+   * judged text never does, and a server tokenizing the same pieces gets the same ids. BOS is added when
+   * the model asks for it, unless the rendered template already begins with it.
+   */
   tokenizePrompt(prompt: readonly PromptSegment[]): Token[] {
     const tokens: Token[] = [];
-    if (this.model.tokens.shouldPrependBosToken && this.model.tokens.bos !== null) tokens.push(this.model.tokens.bos);
-    for (const segment of prompt) tokens.push(...this.model.tokenize(segment.text, segment.trusted));
+    for (const piece of promptPieces(prompt)) {
+      // A loop, not push(...): a spread of a 100k-token array overflows the call stack.
+      for (const token of this.model.tokenize(piece.text, piece.parseSpecial)) tokens.push(token);
+    }
+    const bos = this.model.tokens.bos;
+    if (this.model.tokens.shouldPrependBosToken && bos !== null && tokens[0] !== bos) tokens.unshift(bos);
     return tokens;
+  }
+
+  async chatTemplate(): Promise<ModelChatTemplate | undefined> {
+    const tokenizer = (this.model.fileInfo.metadata as { tokenizer?: { chat_template?: unknown } }).tokenizer;
+    const template = tokenizer?.chat_template;
+    if (typeof template !== "string" || template.length === 0) return undefined;
+    const text = (token: Token | null) => (token === null ? undefined : this.model.detokenize([token], true));
+    return { template, bosToken: text(this.model.tokens.bos), eosToken: text(this.model.tokens.eos), source: "the GGUF's tokenizer.chat_template" };
   }
 
   async open(prompt: readonly PromptSegment[], options: OpenOptions = {}): Promise<EngineSession> {
     if (this.disposed) throw new J1Error("engine", "engine is disposed");
+    const contextSize = this.context.contextSize;
+    // Before tokenizing: a text this long cannot fit whatever its tokens (no vocabulary averages more
+    // than MAX_CHARS_PER_TOKEN characters a token on real text), and tokenizing it would hold the
+    // process for seconds, deaf to Ctrl-C.
+    const characters = prompt.reduce((sum, segment) => sum + segment.text.length, 0);
+    if (characters > contextSize * MAX_CHARS_PER_TOKEN) {
+      throw new J1Error("engine", `the prompt has ${characters.toLocaleString("en")} characters, more than a context of ${contextSize} tokens can hold; raise --context-size or shorten the input`, { context: { promptCharacters: characters, contextSize } });
+    }
     const tokens = this.tokenizePrompt(prompt);
     const room = this.context.contextSize - 64;
     if (tokens.length > room) {

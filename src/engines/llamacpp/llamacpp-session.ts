@@ -1,6 +1,8 @@
 import type { Llama, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { branchPrefixes, choicePaths, combineChoicePaths, type ChoicePath } from "../../core/choice-probabilities.js";
 import { J1Error } from "../../core/errors.js";
-import type { AnswerRequest, AnswerResult, EngineSession, GenerateRequest, GenerateResult, SessionMark, SessionUsage } from "../engine.js";
+import { deriveSeed } from "../../core/seed.js";
+import type { AnswerRequest, AnswerResult, EngineSession, GenerateRequest, GenerateResult, SamplingOptions, SessionMark, SessionUsage } from "../engine.js";
 import { choiceGrammar } from "./verdict-grammar.js";
 
 /** Room kept free at the end of the context for the forced end of thinking and the verdict. */
@@ -21,7 +23,8 @@ type TokenStream = AsyncGenerator<Token, void, void | Token | Token[]>;
 
 interface LiveStream {
   iterator: TokenStream;
-  temperature: number;
+  /** The sampling the stream was started with (temperature and truncation), as a key. */
+  sampling: string;
   /** The sequence position at which the stream waits (its last yielded token not yet fed). */
   position: number;
   /** Not started: its input was given to evaluate(), and the first next() takes no tokens. */
@@ -68,9 +71,13 @@ export class LlamaCppSession implements EngineSession {
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { model } = this.parts;
     const stopTokens = model.tokenize(request.stopAt, true);
-    const limit = Math.max(0, Math.min(request.maxTokens ?? Number.POSITIVE_INFINITY, this.roomLeft()));
-    if (limit === 0) return { text: "", tokens: 0, stop: "length" };
-    const stream = await this.thinkingStream(request.temperature, request.seed);
+    const room = Math.max(0, this.roomLeft());
+    const wanted = request.maxTokens ?? Number.POSITIVE_INFINITY;
+    const limit = Math.max(0, Math.min(wanted, room));
+    // Which limit binds says why thinking ended: the caller's cap, or the context being full.
+    const limitStop: GenerateResult["stop"] = wanted <= room ? "length" : "context";
+    if (limit === 0) return { text: "", tokens: 0, stop: limitStop };
+    const stream = await this.thinkingStream(request.temperature, request.sampling, request.seed);
     const generated: Token[] = [];
     let next = await stream.iterator.next(stream.fresh ? undefined : this.takePending());
     stream.fresh = false;
@@ -87,7 +94,6 @@ export class LlamaCppSession implements EngineSession {
       // The stream now waits at a yielded token that is not in the sequence yet: whatever is appended next
       // is fed in its place (the wait text instead of the end of thinking), from this very position.
       stream.position = this.sequence.nextTokenIndex;
-      if (model.isEogToken(token)) return { text: model.detokenize(generated, false), tokens: generated.length, stop: "end" };
       generated.push(token);
       if (endsWith(generated, stopTokens)) {
         // Earlier pieces of a multi-token delimiter did enter the sequence, and are erased here (which
@@ -96,11 +102,16 @@ export class LlamaCppSession implements EngineSession {
         if (stopTokens.length > 1) await this.eraseLast(stopTokens.length - 1);
         return { text: model.detokenize(generated, false), tokens: generated.length, stop: "delimiter" };
       }
+      // Checked after the delimiter: a family's end of thinking may itself be an end-of-generation token.
+      if (model.isEogToken(token)) {
+        generated.pop();
+        return { text: model.detokenize(generated, false), tokens: generated.length, stop: "end" };
+      }
       request.onText?.(model.detokenize([token], false, generated.slice(Math.max(0, generated.length - 9), -1)));
       if (generated.length >= limit) {
         // The last sampled token was yielded but not fed: it is fed with the next step.
         this.pending.push(token);
-        return { text: model.detokenize(generated, false), tokens: generated.length, stop: "length" };
+        return { text: model.detokenize(generated, false), tokens: generated.length, stop: limitStop };
       }
       next = await stream.iterator.next();
     }
@@ -114,12 +125,14 @@ export class LlamaCppSession implements EngineSession {
    * position it stopped at (a read-out that was rolled back leaves it there) and with the same sampling;
    * otherwise a new one starts from the pending tokens. A continued stream keeps its first seed.
    */
-  private async thinkingStream(temperature: number, seed: number): Promise<LiveStream> {
+  private async thinkingStream(temperature: number, sampling: SamplingOptions | undefined, seed: number): Promise<LiveStream> {
+    const truncation = neutralSampling(sampling);
+    const key = JSON.stringify([temperature, truncation]);
     const live = this.live;
-    if (live && live.temperature === temperature && live.position === this.sequence.nextTokenIndex) return live;
+    if (live && live.sampling === key && live.position === this.sequence.nextTokenIndex) return live;
     await this.closeStream();
-    const iterator = this.sequence.evaluate(this.takePending(), { temperature, seed, yieldEogToken: true });
-    const stream: LiveStream = { iterator, temperature, position: -1, fresh: true };
+    const iterator = this.sequence.evaluate(this.takePending(), { temperature, ...truncation, seed, yieldEogToken: true });
+    const stream: LiveStream = { iterator, sampling: key, position: -1, fresh: true };
     this.live = stream;
     return stream;
   }
@@ -137,38 +150,111 @@ export class LlamaCppSession implements EngineSession {
     return tokens.length;
   }
 
+  /**
+   * The verdict. Confidence is read first, at the verdict position, from the untempered distribution
+   * (temperature 1, no truncation, no grammar: core/choice-probabilities.ts), and only there and at the
+   * prefixes where choices branch ("1" before "0" or "]]"): the full distribution is O(vocabulary) work
+   * in JavaScript, so it is never asked for on the other answer tokens. The first verdict token is then
+   * drawn from those same probabilities over the choices' first tokens (greedy: the most likely), and
+   * the rest is generated under a grammar for what can follow it, so nothing is evaluated twice.
+   */
   async answer(request: AnswerRequest): Promise<AnswerResult> {
-    const { model, llama } = this.parts;
+    const { model } = this.parts;
+    const terminator = model.tokenize(request.suffix, false)[0];
+    const paths = choicePaths(request.choices, (text) => model.tokenize(text, false), terminator);
+    const root = await this.readDistribution(this.takePending(), paths);
+    if (request.signal?.aborted) throw new J1Error("cancelled", "answer cancelled");
+    const distributions = new Map<string, Map<Token, number>>([["", root]]);
+    for (const prefix of branchPrefixes(paths)) distributions.set(prefix.join(","), await this.probe(prefix as Token[]));
+    const combined = combineChoicePaths(paths, (prefix) => {
+      const distribution = distributions.get(prefix.join(","));
+      return distribution ? (token) => distribution.get(token as Token) ?? 0 : undefined;
+    });
+
+    const first = pickFirstToken(paths, root, request.temperature, deriveSeed(request.seed, "first-verdict-token"));
+    const firstText = model.detokenize([first], false);
+    const generated: Token[] = [first];
+    const rest = request.choices.filter((choice) => choice.startsWith(firstText)).map((choice) => choice.slice(firstText.length));
+    if (!model.detokenize(generated, false).endsWith(request.suffix) && generated.length < request.maxTokens) {
+      generated.push(...(await this.generateUnder(first, rest, request)));
+    } else {
+      this.pending.push(first);
+    }
+    return {
+      text: model.detokenize(generated, false),
+      tokens: generated.length,
+      choiceProbabilities: combined.probabilities,
+      probabilityNote: combined.missing,
+    };
+  }
+
+  /**
+   * Feeds `input` and returns the next-token distribution after it, untempered. Asks for the top
+   * candidates first (normalising over the choices needs only ratios, and a top-k list is cheap to hand
+   * over); the whole vocabulary only when a choice's first token is not among them.
+   */
+  private async readDistribution(input: Token[], paths: readonly ChoicePath[]): Promise<Map<Token, number>> {
     const sequence = this.sequence;
-    const grammar = await choiceGrammar(llama, request.choices, request.suffix);
+    const read = async (tokens: Token[], topK: number) => {
+      const last = tokens.length - 1;
+      const items = tokens.map((token, index) =>
+        index === last ? ([token, { generateNext: { probabilities: true, options: { temperature: 1, topK, topP: 1, minP: 0 } } }] as const) : token,
+      );
+      const outputs = await sequence.controlledEvaluate(items as Parameters<LlamaContextSequence["controlledEvaluate"]>[0]);
+      return outputs[last]?.next.probabilities ?? new Map<Token, number>();
+    };
+    const top = await read(input, Math.max(64, paths.length * 4));
+    if (paths.every((path) => top.has(path.tokens[0] as Token))) return top;
+    // Read the same position again over the whole vocabulary: erase the last fed token and feed it again.
+    const end = sequence.nextTokenIndex;
+    await sequence.eraseContextTokenRanges([{ start: end - 1, end }]);
+    return read([input[input.length - 1]], 0);
+  }
+
+  /** The full distribution after `prefix` (fed, read, then erased again). */
+  private async probe(prefix: Token[]): Promise<Map<Token, number>> {
+    const sequence = this.sequence;
+    const start = sequence.nextTokenIndex;
+    const last = prefix.length - 1;
+    const items = prefix.map((token, index) =>
+      index === last ? ([token, { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } }] as const) : token,
+    );
+    const outputs = await sequence.controlledEvaluate(items as Parameters<LlamaContextSequence["controlledEvaluate"]>[0]);
+    await sequence.eraseContextTokenRanges([{ start, end: sequence.nextTokenIndex }]);
+    return outputs[last]?.next.probabilities ?? new Map<Token, number>();
+  }
+
+  /** Generates what follows the first verdict token, constrained to the choices' rest and the suffix. */
+  private async generateUnder(first: Token, rest: string[], request: AnswerRequest): Promise<Token[]> {
+    const { model, llama } = this.parts;
+    const grammar = await choiceGrammar(llama, [...new Set(rest)], request.suffix);
     const { LlamaGrammarEvaluationState } = await import("node-llama-cpp");
-    const grammarState = new LlamaGrammarEvaluationState({ model, grammar });
-    const input = this.takePending();
+    const grammarEvaluationState = new LlamaGrammarEvaluationState({ model, grammar });
     const generated: Token[] = [];
-    let choiceProbabilities: Record<string, number> | undefined;
-    const iterator = sequence.evaluateWithMetadata(input, { probabilities: true }, {
+    const iterator = this.sequence.evaluate([first], {
       temperature: request.temperature,
-      // The full distribution: top-k/top-p truncation would distort the verdict probabilities (confidence)
-      // and the grammar already limits the choice to valid verdicts.
       topK: 0,
       topP: 1,
+      minP: 0,
       seed: request.seed,
-      grammarEvaluationState: grammarState,
+      grammarEvaluationState,
       yieldEogToken: true,
     });
+    let last = first;
     try {
-      for await (const output of iterator) {
+      for await (const token of iterator) {
         if (request.signal?.aborted) throw new J1Error("cancelled", "answer cancelled");
-        if (generated.length === 0) choiceProbabilities = normaliseChoices(model, request.choices, output.probabilities);
-        if (model.isEogToken(output.token)) break;
-        generated.push(output.token);
-        if (model.detokenize(generated, false).endsWith(request.suffix) || generated.length >= request.maxTokens) break;
+        if (model.isEogToken(token)) break;
+        generated.push(token);
+        last = token;
+        if (model.detokenize([first, ...generated], false).endsWith(request.suffix) || generated.length + 1 >= request.maxTokens) break;
       }
     } finally {
       await iterator.return(undefined);
     }
-    if (generated.length > 0) this.pending.push(generated[generated.length - 1]);
-    return { text: model.detokenize(generated, false), tokens: generated.length, choiceProbabilities };
+    // The last sampled token was yielded but never fed: it waits for the next step, as in `generate`.
+    this.pending.push(last);
+    return generated;
   }
 
   mark(): SessionMark {
@@ -223,22 +309,26 @@ function endsWith(tokens: readonly Token[], suffix: readonly Token[]): boolean {
   return true;
 }
 
-/** P(choice) at the verdict position, normalised over the choices (by each choice's first token). */
-function normaliseChoices(model: LlamaModel, choices: readonly string[], probabilities: Map<Token, number>): Record<string, number> | undefined {
-  const raw: Record<string, number> = {};
-  let total = 0;
-  const seen = new Set<Token>();
-  for (const choice of choices) {
-    const first = model.tokenize(choice, false)[0];
-    if (first === undefined) continue;
-    const probability = probabilities.get(first) ?? 0;
-    raw[choice] = probability;
-    if (!seen.has(first)) {
-      total += probability;
-      seen.add(first);
-    }
+/** Unset truncation means none: node-llama-cpp's own defaults (top-k 40, top-p 0.95) must not apply silently. */
+function neutralSampling(sampling: SamplingOptions | undefined): { topK: number; topP: number; minP: number } {
+  return { topK: sampling?.topK ?? 0, topP: sampling?.topP ?? 1, minP: sampling?.minP ?? 0 };
+}
+
+/**
+ * The first verdict token, from the untempered probabilities of the choices' first tokens: the most
+ * likely one when greedy, else drawn with p^(1/T) from a uniform number derived from the seed.
+ */
+function pickFirstToken(paths: readonly ChoicePath[], distribution: ReadonlyMap<Token, number>, temperature: number, seed: number): Token {
+  const candidates = [...new Set(paths.map((path) => path.tokens[0] as Token))];
+  const probability = (token: Token) => distribution.get(token) ?? 0;
+  if (temperature <= 0) return candidates.reduce((best, token) => (probability(token) > probability(best) ? token : best), candidates[0]);
+  const weights = candidates.map((token) => Math.pow(probability(token), 1 / temperature));
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  if (!(total > 0)) return candidates[0];
+  let draw = (seed / 0x80000000) * total;
+  for (let index = 0; index < candidates.length; index++) {
+    draw -= weights[index];
+    if (draw < 0) return candidates[index];
   }
-  if (total <= 0) return undefined;
-  for (const choice of Object.keys(raw)) raw[choice] /= total;
-  return raw;
+  return candidates[candidates.length - 1];
 }
