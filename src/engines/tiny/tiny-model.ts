@@ -5,16 +5,10 @@
  * node-llama-cpp), which lets tests check exact traces of budget forcing, parsing and
  * sampling without downloading anything. Its verdicts mean nothing.
  *
- * How the weights make a next-token table:
- * - `attn_output` and `ffn_down` are all zero, so no layer adds anything to the residual
- *   stream: the final hidden state is the current token's embedding.
- * - `token_embd` is one-hot: each "state" token (a key of `spec.transitions`) has its own
- *   dimension k; every other token shares one fallback dimension.
- * - The final RMSNorm turns the one-hot e_k into e_k / sqrt(1/n_embd + eps), so
- *   `output.weight[next][k] = logit * sqrt(1/n_embd + eps)` yields exactly `logit`.
- * - In a state's row, tokens that the row does not list get `unlistedLogit` (default -40),
- *   so the next-token distribution is the softmax over the listed logits alone (the rest
- *   sums to ~1e-15). The fallback row sends everything to `</s>`.
+ * The weights are built by `markov-weights.ts` (shared with the shaped models, which carry a
+ * real family's tokenizer instead of this file's made-up SentencePiece vocabulary); here they
+ * are float32, and the fallback row (every token without a row of its own) sends everything
+ * to `</s>`.
  *
  * Default greedy trajectory (`defaultTinySpec()`, see `TINY_TRAJECTORY`); the judge's
  * prompt ends with the assistant prefill "<think>\n", so the state after it is "\n":
@@ -26,17 +20,16 @@
  *     "A" | "B" | "tie" | digits → "]]" → "</s>"
  *     also "<think>" → "\n", so a prompt ending in "<think>" alone starts the same way.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { j1CacheDir } from "../cache-dir.js";
-import { encodeGguf, gguf, type GgufMetadataEntry, type GgufTensor } from "./gguf.js";
+import { encodeGguf, gguf, type GgufMetadataEntry } from "./gguf.js";
+import { fileSize, writeFileAtomically } from "./model-file.js";
+import { markovHyperparameters, markovTensors, minMarkovWidth, resolveMarkovRows, type MarkovShape, type MarkovTransition } from "./markov-weights.js";
 
-export interface TinyTransition {
-    /** Token text of the next token, e.g. " me", "</think>", "</s>", "\n". */
-    to: string;
-    logit: number;
-}
+/** One entry of a row: the next token's text (e.g. " me", "</think>", "</s>", "\n") and its logit. */
+export type TinyTransition = MarkovTransition;
 
 export interface TinyModelSpec {
     name: string;
@@ -276,16 +269,12 @@ function checkWordsAreSingleTokens(words: readonly string[], vocab: Vocab): void
 // ---------------------------------------------------------------------------
 // Weights
 
-const N_LAYER = 2;
 // Attention contributes nothing (attn_output is zero) but llama.cpp still computes it, and
 // its cost grows with the square of the prompt length times the number of heads. Real
 // benchmark prompts are thousands of byte tokens: one 16-dim head (decoupled from n_embd
 // through attention.key_length / value_length) made a 12k-token prompt ~4x faster than
 // 4 heads of n_embd/4 on CPU.
-const N_HEAD = 1;
-const HEAD_DIM = 16;
-const N_FF = 64;
-const RMS_EPS = 1e-5;
+const tinyShape = (nEmbd: number): MarkovShape => ({ nEmbd, nLayer: 2, nHead: 1, nHeadKv: 1, headDim: 16, nFf: 64 });
 const FALLBACK_LOGIT = 30;
 const DEFAULT_UNLISTED_LOGIT = -40;
 
@@ -296,83 +285,21 @@ export function buildTinyModel(spec: TinyModelSpec = defaultTinySpec()): Buffer 
     checkWordsAreSingleTokens(words, vocab);
     const nVocab = vocab.pieces.length;
 
-    // State token id → its own embedding dimension; everything else → the fallback dimension.
-    const stateDim = new Map<number, number>();
-    const rows: Array<{ dim: number; row: TinyTransition[] }> = [];
-    for (const [from, row] of Object.entries(spec.transitions)) {
-        const id = tokenIdOf(vocab, from);
-        if (stateDim.has(id)) throw new Error(`tiny model: two transition rows for token ${JSON.stringify(from)}`);
-        stateDim.set(id, stateDim.size);
-        rows.push({ dim: stateDim.size - 1, row });
-    }
-    const fallbackDim = stateDim.size;
-    // One dimension per state plus the fallback; a multiple of 32 keeps tensor rows SIMD-friendly.
-    const nEmbd = Math.max(64, Math.ceil((fallbackDim + 1) / 32) * 32);
-    const nAttn = N_HEAD * HEAD_DIM;
-    const unlisted = spec.unlistedLogit ?? DEFAULT_UNLISTED_LOGIT;
-    // Undo the final RMSNorm's scaling of a one-hot vector, so logits come out exact.
-    const scale = Math.sqrt(1 / nEmbd + RMS_EPS);
-
-    const tokenEmbd = new Float32Array(nVocab * nEmbd);
-    for (let t = 0; t < nVocab; t++) tokenEmbd[t * nEmbd + (stateDim.get(t) ?? fallbackDim)] = 1;
-
-    const output = new Float32Array(nVocab * nEmbd);
-    const setColumn = (dim: number, logits: ReadonlyMap<number, number>): void => {
-        for (let t = 0; t < nVocab; t++) output[t * nEmbd + dim] = (logits.get(t) ?? unlisted) * scale;
+    const rows = resolveMarkovRows(spec.transitions, (text) => tokenIdOf(vocab, text), "tiny model");
+    const shape = tinyShape(minMarkovWidth(rows.length));
+    const table = {
+        rows,
+        fallback: new Map([[vocab.eosId, FALLBACK_LOGIT]]),
+        unlistedLogit: spec.unlistedLogit ?? DEFAULT_UNLISTED_LOGIT,
     };
-    for (const { dim, row } of rows) {
-        const logits = new Map<number, number>();
-        for (const { to, logit } of row) {
-            const id = tokenIdOf(vocab, to);
-            if (logits.has(id)) throw new Error(`tiny model: ${JSON.stringify(to)} listed twice in one row`);
-            if (!Number.isFinite(logit)) throw new Error(`tiny model: logit for ${JSON.stringify(to)} is not finite`);
-            logits.set(id, logit);
-        }
-        setColumn(dim, logits);
-    }
-    setColumn(fallbackDim, new Map([[vocab.eosId, FALLBACK_LOGIT]]));
-
-    const ones = (): Float32Array => new Float32Array(nEmbd).fill(1);
-    const zeros = (n: number): Float32Array => new Float32Array(n);
-    const tensors: GgufTensor[] = [
-        { name: "token_embd.weight", dims: [nEmbd, nVocab], data: tokenEmbd },
-        { name: "output_norm.weight", dims: [nEmbd], data: ones() },
-        { name: "output.weight", dims: [nEmbd, nVocab], data: output },
-    ];
-    for (let l = 0; l < N_LAYER; l++) {
-        const p = `blk.${l}.`;
-        tensors.push(
-            { name: `${p}attn_norm.weight`, dims: [nEmbd], data: ones() },
-            { name: `${p}attn_q.weight`, dims: [nEmbd, nAttn], data: zeros(nEmbd * nAttn) },
-            { name: `${p}attn_k.weight`, dims: [nEmbd, nAttn], data: zeros(nEmbd * nAttn) },
-            { name: `${p}attn_v.weight`, dims: [nEmbd, nAttn], data: zeros(nEmbd * nAttn) },
-            // Zero: attention must not change the residual stream.
-            { name: `${p}attn_output.weight`, dims: [nAttn, nEmbd], data: zeros(nAttn * nEmbd) },
-            { name: `${p}ffn_norm.weight`, dims: [nEmbd], data: ones() },
-            { name: `${p}ffn_gate.weight`, dims: [nEmbd, N_FF], data: zeros(nEmbd * N_FF) },
-            { name: `${p}ffn_up.weight`, dims: [nEmbd, N_FF], data: zeros(nEmbd * N_FF) },
-            // Zero: the feed-forward block must not change the residual stream either.
-            { name: `${p}ffn_down.weight`, dims: [N_FF, nEmbd], data: zeros(N_FF * nEmbd) },
-        );
-    }
+    const tensors = markovTensors(table, nVocab, shape, "f32");
 
     const metadata: GgufMetadataEntry[] = [
         { key: "general.architecture", value: gguf.str("llama") },
         { key: "general.name", value: gguf.str(spec.name) },
         { key: "general.file_type", value: gguf.u32(0) }, // all F32
         { key: "general.alignment", value: gguf.u32(32) },
-        { key: "llama.context_length", value: gguf.u32(spec.contextLength ?? 32768) },
-        { key: "llama.embedding_length", value: gguf.u32(nEmbd) },
-        { key: "llama.block_count", value: gguf.u32(N_LAYER) },
-        { key: "llama.feed_forward_length", value: gguf.u32(N_FF) },
-        { key: "llama.attention.head_count", value: gguf.u32(N_HEAD) },
-        { key: "llama.attention.head_count_kv", value: gguf.u32(N_HEAD) },
-        { key: "llama.attention.key_length", value: gguf.u32(HEAD_DIM) },
-        { key: "llama.attention.value_length", value: gguf.u32(HEAD_DIM) },
-        { key: "llama.rope.dimension_count", value: gguf.u32(HEAD_DIM) },
-        { key: "llama.rope.freq_base", value: gguf.f32(10000) },
-        { key: "llama.attention.layer_norm_rms_epsilon", value: gguf.f32(RMS_EPS) },
-        { key: "llama.vocab_size", value: gguf.u32(nVocab) },
+        ...markovHyperparameters(shape, { contextLength: spec.contextLength ?? 32768, nVocab }),
         { key: "tokenizer.ggml.model", value: gguf.str("llama") },
         { key: "tokenizer.ggml.tokens", value: gguf.strs(vocab.pieces) },
         { key: "tokenizer.ggml.scores", value: gguf.f32s(vocab.scores) },
@@ -404,21 +331,7 @@ export async function writeTinyModel(path: string, spec?: TinyModelSpec): Promis
 export async function ensureTinyModel(options: { cacheDir?: string; spec?: TinyModelSpec } = {}): Promise<string> {
     const bytes = buildTinyModel(options.spec);
     const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
-    const dir = join(options.cacheDir ?? j1CacheDir(), "models");
-    const path = join(dir, `tiny-${hash}.gguf`);
-    try {
-        if ((await stat(path)).size === bytes.length) return path;
-    } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
-    await mkdir(dir, { recursive: true });
-    const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-    try {
-        await writeFile(tmp, bytes);
-        await rename(tmp, path);
-    } catch (err) {
-        await unlink(tmp).catch(() => {});
-        throw err;
-    }
+    const path = join(options.cacheDir ?? j1CacheDir(), "models", `tiny-${hash}.gguf`);
+    if ((await fileSize(path)) !== bytes.length) await writeFileAtomically(path, [bytes]);
     return path;
 }
