@@ -1,9 +1,10 @@
 import { Option, type Command } from "commander";
 import { DEFAULT_SCALING, type ScalingOptions } from "../core/budget.js";
-import { CHAT_FORMATS, isChatFormatName, type ChatFormatName } from "../core/chat-format.js";
+import { CHAT_FORMATS } from "../core/chat-format.js";
 import { J1Error, badInput } from "../core/errors.js";
 import type { EngineConfig, EngineKind } from "../engines/create-engine.js";
 import { DEFAULT_MODEL } from "../engines/llamacpp/model-source.js";
+import { CHAT_FORMAT_CHOICES, isChatFormatChoice, type ChatFormatChoice } from "../judge/prompt-format.js";
 import { downloadProgress } from "./progress.js";
 
 /**
@@ -21,7 +22,9 @@ export function addEngineFlags(command: Command): Command {
     .option("--threads <n>", "CPU threads for llama.cpp", positiveInt("--threads"))
     .option("--context-size <n>", "tokens per sequence (llama.cpp)", positiveInt("--context-size"))
     .option("--parallel <n>", "parallel sequences / concurrent requests", positiveInt("--parallel"))
-    .option("--chat-format <name>", `prompt format: ${CHAT_FORMATS.join(", ")}`, "chatml")
+    .option("--chat-format <name>", `prompt format: auto (the model's own chat template), ${CHAT_FORMATS.join(", ")}`, "auto")
+    .option("--chat-template <file>", "with --chat-format auto: a Jinja file or tokenizer_config.json (for a server that does not tell its template)")
+    .option("--reasoning-format <name>", "override the detected thinking delimiters: think, harmony, bracket-think, think-text")
     .option("--template <file>", "custom judge template (JSON; see README)");
 }
 
@@ -49,6 +52,8 @@ export interface EngineFlagValues {
   contextSize?: number;
   parallel?: number;
   chatFormat: string;
+  chatTemplate?: string;
+  reasoningFormat?: string;
   template?: string;
 }
 
@@ -80,9 +85,15 @@ export function engineConfig(values: EngineFlagValues, defaults: { parallel?: nu
   };
 }
 
-export function chatFormat(values: EngineFlagValues): ChatFormatName {
-  if (!isChatFormatName(values.chatFormat)) throw badInput(`unknown chat format "${values.chatFormat}"; known: ${CHAT_FORMATS.join(", ")}`, { field: "--chat-format" });
+export function chatFormat(values: EngineFlagValues): ChatFormatChoice {
+  if (!isChatFormatChoice(values.chatFormat)) throw badInput(`unknown chat format "${values.chatFormat}"; known: ${CHAT_FORMAT_CHOICES.join(", ")}`, { field: "--chat-format" });
+  if (values.chatTemplate !== undefined && values.chatFormat !== "auto") throw badInput("--chat-template goes with --chat-format auto", { field: "--chat-template" });
   return values.chatFormat;
+}
+
+/** The format flags as `Judge.create` / `resolvePromptFormat` take them. */
+export function formatOptions(values: EngineFlagValues): { chatFormat: ChatFormatChoice; chatTemplateFile?: string; reasoning?: string } {
+  return { chatFormat: chatFormat(values), chatTemplateFile: values.chatTemplate, reasoning: values.reasoningFormat };
 }
 
 export function scalingOptions(values: ScalingFlagValues): Partial<ScalingOptions> {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ScalingOptions } from "../core/budget.js";
-import type { ChatFormatName } from "../core/chat-format.js";
+import type { ChatFormatChoice } from "../judge/prompt-format.js";
 import { J1Error, errorMessage } from "../core/errors.js";
 import type { Judgment } from "../core/judgment.js";
 import type { JudgeTemplate } from "../core/template.js";
@@ -32,7 +32,9 @@ export interface SftSettings {
   /** Engine identity and speed settings (never an API key). */
   engine: Omit<EngineConfig, "apiKey" | "onDownloadProgress">;
   template: JudgeTemplate;
-  chatFormat: ChatFormatName;
+  chatFormat: ChatFormatChoice;
+  chatTemplateFile?: string;
+  reasoning?: string;
   scaling: Partial<ScalingOptions>;
   samples: number;
   temperature: number;
@@ -58,6 +60,8 @@ export interface SftBuildOptions {
   label: string;
   progress?: SftProgress;
   signal?: AbortSignal;
+  /** What the user should know about the run (the chat template fallback taken, …). */
+  onNote?: (note: string) => void;
 }
 
 export interface SftBuildResult {
@@ -110,13 +114,14 @@ export async function buildSftData(options: SftBuildOptions): Promise<SftBuildRe
   store.setRunStatus(run.id, "running");
   options.progress?.setTotal(items.length);
 
-  const judge = new Judge({ engine, template: settings.template, chatFormat: settings.chatFormat, scaling: settings.scaling });
+  const judge = await Judge.create({ engine, template: settings.template, chatFormat: settings.chatFormat, chatTemplateFile: settings.chatTemplateFile, reasoning: settings.reasoning, scaling: settings.scaling });
+  for (const note of judge.format.notes) options.onNote?.(note);
   const identity = engine.describe();
   const keyBase = {
     purpose: SFT_RUN_KIND,
     engine: { engine: identity.engine, model: identity.model, modelFile: identity.modelFile, baseUrl: identity.baseUrl },
     template: shortHash(settings.template),
-    chatFormat: settings.chatFormat,
+    chatFormat: judge.format.id,
     scaling: judge.scaling,
     samples: settings.samples,
     swap: true,
@@ -149,7 +154,7 @@ export async function buildSftData(options: SftBuildOptions): Promise<SftBuildRe
       }
       store.saveJudgment({ runId: run.id, itemId: pair.id, point: SFT_POINT, key, judgment });
     }
-    const context = { pair, pairIndex: index, template: settings.template, chatFormat: settings.chatFormat, reflection: settings.reflection, measure };
+    const context = { pair, pairIndex: index, template: judge.template, format: judge.format, reflection: settings.reflection, measure };
     perPair[index] = await Promise.all(judgment.runs.map((judgmentRun) => toCandidate(judgmentRun, context)));
     options.progress?.tick({ tokens });
   };

@@ -1,4 +1,5 @@
-import { renderChat, segmentsText, type ChatFormatName } from "../core/chat-format.js";
+import { segmentsText } from "../core/chat-format.js";
+import type { PromptFormat } from "../judge/prompt-format.js";
 import type { JudgmentRun, Order, PairVerdict } from "../core/judgment.js";
 import { renderPairwise, type JudgeTemplate } from "../core/template.js";
 import { thinkingEnd, type TraceSpan } from "../core/trace.js";
@@ -97,21 +98,25 @@ export interface CandidateContext {
   pair: PreferencePair;
   pairIndex: number;
   template: JudgeTemplate;
-  chatFormat: ChatFormatName;
+  /** The judge's resolved prompt format (the same rendering the judge used). */
+  format: PromptFormat;
   reflection: ReflectionRule;
   /** Measures a completion: the engine's token count where it has one, else characters. */
   measure: (text: string) => Promise<number>;
 }
 
 /** The system and user messages and the rendered text of the prompt the model saw in `order`. */
-export function renderSftPrompt(pair: PreferencePair, order: Order, template: JudgeTemplate, chatFormat: ChatFormatName) {
+export function renderSftPrompt(pair: PreferencePair, order: Order, template: JudgeTemplate, format: PromptFormat) {
   const shown = order === "AB" ? pair : { ...pair, a: pair.b, b: pair.a };
   const chat = renderPairwise(template, shown);
+  const rendered = segmentsText(format.render(chat));
   return {
     system: segmentsText(chat.system),
     user: segmentsText(chat.user),
+    /** Exactly what the model saw. */
+    rendered,
     // The same rendering the judge used, minus the thinking prefill (which opens the completion instead).
-    promptText: segmentsText(renderChat({ ...chat, assistantPrefix: "" }, chatFormat)),
+    promptText: rendered.endsWith(template.thinkStart) ? rendered.slice(0, rendered.length - template.thinkStart.length) : rendered,
   };
 }
 
@@ -140,10 +145,10 @@ export async function toCandidate(run: JudgmentRun, context: CandidateContext): 
     candidate.unusable = split === undefined ? "no end of thinking in the trace" : `verdict "${raw}" is not A or B`;
     return candidate;
   }
-  const prompt = renderSftPrompt(pair, run.order, template, context.chatFormat);
+  const prompt = renderSftPrompt(pair, run.order, template, context.format);
   // The example must teach on the prompt the model really saw: the trace's prompt span is that text.
   const seen = run.trace.find((span) => span.source === "prompt");
-  if (seen !== undefined && seen.text !== `${prompt.promptText}${template.thinkStart}`) {
+  if (seen !== undefined && seen.text !== prompt.rendered) {
     candidate.unusable = "the trace's prompt differs from the rendered prompt (template or chat format changed?)";
     return candidate;
   }

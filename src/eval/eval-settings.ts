@@ -1,5 +1,5 @@
 import type { ScalingOptions } from "../core/budget.js";
-import type { ChatFormatName } from "../core/chat-format.js";
+import type { ChatFormatChoice } from "../judge/prompt-format.js";
 import type { JudgeTemplate } from "../core/template.js";
 import type { EngineConfig } from "../engines/create-engine.js";
 import type { Sweep } from "./sweep.js";
@@ -20,7 +20,9 @@ export interface EvalSettings {
   map?: Record<string, string>;
   engine: Omit<EngineConfig, "apiKey" | "onDownloadProgress">;
   template: JudgeTemplate;
-  chatFormat: ChatFormatName;
+  chatFormat: ChatFormatChoice;
+  chatTemplateFile?: string;
+  reasoning?: string;
   scaling: ScalingOptions;
   sweep?: Sweep;
   samples: number;

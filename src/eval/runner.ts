@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { J1Error } from "../core/errors.js";
 import type { Judgment } from "../core/judgment.js";
 import type { Engine } from "../engines/engine.js";
+import { resolvePromptFormat, type PromptFormat } from "../judge/prompt-format.js";
 import { Judge } from "../judge/judge.js";
 import { judgmentKey } from "../store/run-store.js";
 import type { RunStore } from "../store/types.js";
@@ -27,6 +28,8 @@ export interface EvalRunOptions {
   progress?: EvalProgress;
   signal?: AbortSignal;
   onSkip?: (error: Error) => void;
+  /** What the user should know about the run (the chat template fallback taken, …). */
+  onNote?: (note: string) => void;
   /** Judge again the items whose saved judgment recorded an engine error (a resumed run after an outage). */
   retryEngineErrors?: boolean;
 }
@@ -102,7 +105,9 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
   const identity = engine.describe();
   const engineIdentity = { engine: identity.engine, model: identity.model, modelFile: identity.modelFile, baseUrl: identity.baseUrl };
   const template = templateHash(settings);
-  const pointJudges = buildPointJudges(engine, settings);
+  const format = await resolvePromptFormat(settings.chatFormat, engine, { chatTemplateFile: settings.chatTemplateFile, reasoning: settings.reasoning });
+  for (const note of format.notes) options.onNote?.(note);
+  const pointJudges = buildPointJudges(engine, settings, format);
   const done = store.doneItemPoints(run.id);
   if (options.retryEngineErrors) {
     for (const { point } of pointJudges) {
@@ -115,7 +120,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     judgmentKey({
       engine: engineIdentity,
       template,
-      chatFormat: settings.chatFormat,
+      chatFormat: format.id,
       scaling: pointJudge.scaling,
       samples: settings.samples,
       swap,
@@ -192,8 +197,8 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
   return { runId: run.id, items: collected.items.length, skipped: collected.skipped, ...counts, interrupted };
 }
 
-function buildPointJudges(engine: Engine, settings: EvalSettings): PointJudge[] {
-  const base = { engine, template: settings.template, chatFormat: settings.chatFormat };
+function buildPointJudges(engine: Engine, settings: EvalSettings, promptFormat: PromptFormat): PointJudge[] {
+  const base = { engine, template: settings.template, promptFormat };
   const sweep = settings.sweep;
   if (!sweep) {
     const judge = new Judge({ ...base, scaling: settings.scaling });

@@ -1,5 +1,5 @@
 import { DEFAULT_SCALING, validateScaling, type ScalingOptions } from "../core/budget.js";
-import { renderChat, segmentsText, type ChatFormatName } from "../core/chat-format.js";
+import { segmentsText, type ChatFormatName } from "../core/chat-format.js";
 import { J1Error, errorMessage } from "../core/errors.js";
 import { flipVerdict, type Judgment, type JudgmentRun, type Order, type PairVerdict } from "../core/judgment.js";
 import { deriveSeed } from "../core/seed.js";
@@ -17,12 +17,16 @@ import {
 import { addUsage, emptyUsage } from "../core/usage.js";
 import { combineOrders, majorityVote, meanScore } from "../core/vote.js";
 import type { Engine } from "../engines/engine.js";
+import { applyReasoning, namedPromptFormat, resolvePromptFormat, type ChatFormatChoice, type PromptFormat, type ResolveFormatOptions } from "./prompt-format.js";
 import { runThinking, type RawRun, type ThinkingEvent } from "./thinking-run.js";
 
 export interface JudgeOptions {
   engine: Engine;
   template?: JudgeTemplate;
+  /** A named format (sync); for the model's own template use `Judge.create` or pass `promptFormat`. */
   chatFormat?: ChatFormatName;
+  /** A resolved format (`resolvePromptFormat`); wins over `chatFormat`. */
+  promptFormat?: PromptFormat;
   scaling?: Partial<ScalingOptions>;
 }
 
@@ -61,13 +65,20 @@ export interface SweepJudgments {
 export class Judge {
   readonly engine: Engine;
   readonly template: JudgeTemplate;
-  readonly chatFormat: ChatFormatName;
+  readonly format: PromptFormat;
   readonly scaling: ScalingOptions;
+
+  /** A judge on the engine's own chat template (`chatFormat` "auto", the default) or a named format. */
+  static async create(options: Omit<JudgeOptions, "chatFormat" | "promptFormat"> & { chatFormat?: ChatFormatChoice } & ResolveFormatOptions): Promise<Judge> {
+    const promptFormat = await resolvePromptFormat(options.chatFormat ?? "auto", options.engine, options);
+    return new Judge({ ...options, chatFormat: undefined, promptFormat });
+  }
 
   constructor(options: JudgeOptions) {
     this.engine = options.engine;
-    this.template = options.template ?? DEFAULT_PAIRWISE_TEMPLATE;
-    this.chatFormat = options.chatFormat ?? "chatml";
+    this.format = options.promptFormat ?? namedPromptFormat(options.chatFormat ?? "chatml");
+    const template = options.template ?? DEFAULT_PAIRWISE_TEMPLATE;
+    this.template = applyReasoning(template, this.format.reasoning, template.kind === "pairwise" ? DEFAULT_PAIRWISE_TEMPLATE : DEFAULT_POINTWISE_TEMPLATE);
     this.scaling = { ...DEFAULT_SCALING, ...options.scaling };
     const problems = validateScaling(this.scaling);
     if (problems.length > 0) throw new J1Error("bad-input", `invalid scaling options: ${problems.join("; ")}`);
@@ -76,11 +87,11 @@ export class Judge {
   /** The prompt the model sees for a pair in an order. */
   renderPair(input: PairInput, order: Order = "AB"): PromptSegment[] {
     const shown = order === "AB" ? input : { ...input, a: input.b, b: input.a };
-    return renderChat(renderPairwise(this.template, shown), this.chatFormat);
+    return this.format.render(renderPairwise(this.template, shown));
   }
 
   renderPoint(input: PointInput): PromptSegment[] {
-    return renderChat(renderPointwise(this.template, input), this.chatFormat);
+    return this.format.render(renderPointwise(this.template, input));
   }
 
   async judgePair(input: PairInput, options: JudgeCallOptions = {}): Promise<Judgment> {

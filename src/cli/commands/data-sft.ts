@@ -164,6 +164,8 @@ async function settingsFromFlags(flags: DataSftFlags): Promise<SftSettings> {
     engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
     template,
     chatFormat: chatFormat(flags),
+    chatTemplateFile: flags.chatTemplate === undefined ? undefined : path.resolve(flags.chatTemplate),
+    reasoning: flags.reasoningFormat,
     scaling: { ...DEFAULT_SCALING, ...scalingOptions(flags) },
     samples: flags.samples,
     temperature: flags.temperature ?? SFT_DEFAULTS.temperature,
@@ -242,7 +244,7 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
     const interrupt = stopOnInterrupt();
     const progress = new Progress("data sft", undefined, flags.progress);
     try {
-      const result = await buildSftData({ settings, store, engine: loadEngine, pairs: source.read, resumeRunId, label, progress, signal: interrupt.signal });
+      const result = await buildSftData({ settings, store, engine: loadEngine, pairs: source.read, resumeRunId, label, progress, signal: interrupt.signal, onNote: (note) => console.error(`j1: ${note}`) });
       progress.finish();
       const counts = `${result.pairs} pairs (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before)`;
       if (result.interrupted || result.stats === undefined || result.selection === undefined) {

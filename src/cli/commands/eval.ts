@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_SCALING } from "../../core/budget.js";
 import { badInput } from "../../core/errors.js";
@@ -99,6 +100,8 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
     engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
     template: flags.template ? await readTemplateFile(flags.template) : DEFAULT_PAIRWISE_TEMPLATE,
     chatFormat: chatFormat(flags),
+    chatTemplateFile: flags.chatTemplate === undefined ? undefined : path.resolve(flags.chatTemplate),
+    reasoning: flags.reasoningFormat,
     scaling: { ...DEFAULT_SCALING, ...scalingOptions(flags) },
     sweep: flags.sweep ? parseSweep(flags.sweep) : undefined,
     samples: flags.samples,
@@ -160,6 +163,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         label,
         progress,
         signal: interrupt.signal,
+        onNote: (note) => console.error(`j1: ${note}`),
         onSkip: (error) => skippedErrors.push(error.message),
         retryEngineErrors: flags.retryErrors,
       });

@@ -9,7 +9,7 @@ import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { Judge, type JudgeCallOptions } from "../../judge/judge.js";
 import { readPairsFile, type PairRecord } from "../../judge/pair-file.js";
 import { readTemplateFile } from "../../judge/template-file.js";
-import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { addEngineFlags, addScalingFlags, formatOptions, engineConfig, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { formatJudgmentSummary, streamPrinter } from "../judgment-view.js";
 import { Progress, type ProgressMode } from "../progress.js";
 
@@ -91,7 +91,8 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
   if (config.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
   const engine = await createEngine(config);
   try {
-    const judge = new Judge({ engine, template, chatFormat: chatFormat(flags), scaling: scalingOptions(flags) });
+    const judge = await Judge.create({ engine, template, ...formatOptions(flags), scaling: scalingOptions(flags) });
+    for (const note of judge.format.notes) console.error(`j1: ${note}`);
     const callOptions: JudgeCallOptions = {
       samples: flags.samples,
       swap: flags.swap,

@@ -1,0 +1,100 @@
+import { readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { CHAT_FORMATS, isChatFormatName, renderChat, type ChatFormatName } from "../core/chat-format.js";
+import { J1Error, errorMessage } from "../core/errors.js";
+import { renderJinjaChat, type JinjaChatTemplate } from "../core/jinja-chat.js";
+import { detectReasoningFormat, reasoningFormatByName, REASONING_FORMATS, type ReasoningFormat } from "../core/reasoning-format.js";
+import type { ChatPrompt, JudgeTemplate, PromptSegment } from "../core/template.js";
+import type { Engine } from "../engines/engine.js";
+
+/** `--chat-format`: the model's own template (auto, the default) or one of j1's named formats. */
+export type ChatFormatChoice = ChatFormatName | "auto";
+
+export const CHAT_FORMAT_CHOICES: readonly ChatFormatChoice[] = ["auto", ...CHAT_FORMATS];
+
+export function isChatFormatChoice(name: string): name is ChatFormatChoice {
+  return name === "auto" || isChatFormatName(name);
+}
+
+/**
+ * How a judge prompt becomes the model's text: which chat template renders it and which reasoning format
+ * the thinking uses. Resolved once per engine (`resolvePromptFormat`); `id` enters judgment keys, so a
+ * changed template is a different computation.
+ */
+export interface PromptFormat {
+  /** "auto:<source>" or a named format. */
+  name: string;
+  id: string;
+  /** Undefined for the named formats: they keep the judge template's own delimiters. */
+  reasoning?: ReasoningFormat;
+  render(prompt: ChatPrompt): PromptSegment[];
+  /** What the user should know (a fallback taken, a format guessed). */
+  notes: string[];
+}
+
+export function namedPromptFormat(name: ChatFormatName): PromptFormat {
+  return { name, id: name, render: (prompt) => renderChat(prompt, name), notes: [] };
+}
+
+export interface ResolveFormatOptions {
+  /** A Jinja file, or a tokenizer_config.json with `chat_template` (for a server that does not tell). */
+  chatTemplateFile?: string;
+  /** Overrides the detected reasoning format: think, harmony, bracket-think, think-text. */
+  reasoning?: string;
+}
+
+export async function resolvePromptFormat(choice: ChatFormatChoice, engine: Engine, options: ResolveFormatOptions = {}): Promise<PromptFormat> {
+  if (choice !== "auto") return namedPromptFormat(choice);
+  const chat = options.chatTemplateFile ? await readChatTemplateFile(options.chatTemplateFile) : await engine.chatTemplate?.();
+  if (!chat) {
+    const format = namedPromptFormat("chatml");
+    format.notes.push(`${engine.name}: the model's chat template is not known here (pass --chat-template FILE); using j1's chatml format`);
+    return format;
+  }
+  const detected = detectReasoningFormat(chat.template);
+  let reasoning = detected.format;
+  const notes: string[] = [];
+  if (options.reasoning !== undefined) {
+    const chosen = reasoningFormatByName(options.reasoning);
+    if (!chosen) throw new J1Error("bad-input", `unknown reasoning format "${options.reasoning}"; known: ${REASONING_FORMATS.map((format) => format.name).join(", ")}`, { context: { field: "--reasoning-format" } });
+    reasoning = chosen;
+  } else if (detected.fallback) {
+    notes.push(detected.fallback);
+  }
+  const id = `auto:${createHash("sha256").update(chat.template).update("\u0000").update(chat.bosToken ?? "").update("\u0000").update(reasoning.name).digest("hex").slice(0, 16)}`;
+  return { name: `auto (${chat.source}, ${reasoning.name})`, id, reasoning, render: (prompt) => renderJinjaChat(prompt, chat, reasoning), notes };
+}
+
+/**
+ * The judge template as this format runs it: a detected reasoning format sets where thinking starts and
+ * ends and what comes before the verdict ("</think>\n\n[["), unless the judge template chose its own
+ * delimiters.
+ */
+export function applyReasoning(template: JudgeTemplate, reasoning: ReasoningFormat | undefined, defaults: JudgeTemplate): JudgeTemplate {
+  if (!reasoning) return template;
+  const ownDelimiters = template.thinkStart !== defaults.thinkStart || template.thinkEnd !== defaults.thinkEnd;
+  if (ownDelimiters) return template;
+  return { ...template, thinkStart: reasoning.thinkStart, thinkEnd: reasoning.thinkEnd, answerPrefix: reasoning.afterThinkEnd + template.answerPrefix };
+}
+
+export async function readChatTemplateFile(file: string): Promise<JinjaChatTemplate & { source: string }> {
+  let text: string;
+  try {
+    text = (await readFile(file, "utf8")).replace(/^\uFEFF/, "");
+  } catch (error) {
+    throw new J1Error("bad-input", `${file}: cannot read the chat template (${errorMessage(error)})`, { context: { file, field: "--chat-template" }, cause: error });
+  }
+  if (!file.endsWith(".json")) return { template: text, source: file };
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new J1Error("bad-input", `${file}: not valid JSON (${errorMessage(error)})`, { context: { file, field: "--chat-template" } });
+  }
+  const raw = config.chat_template;
+  // tokenizer_config.json holds one template, or a list of named ones ("default", "tool_use", …).
+  const template = typeof raw === "string" ? raw : Array.isArray(raw) ? (raw.find((entry) => entry?.name === "default")?.template as string | undefined) : undefined;
+  if (typeof template !== "string") throw new J1Error("bad-input", `${file}: field "chat_template" must be a string (or a list with a "default" entry)`, { context: { file, field: "chat_template" } });
+  const token = (value: unknown) => (typeof value === "string" ? value : typeof (value as { content?: unknown })?.content === "string" ? ((value as { content: string }).content) : undefined);
+  return { template, bosToken: token(config.bos_token), eosToken: token(config.eos_token), source: file };
+}
