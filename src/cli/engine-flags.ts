@@ -3,6 +3,7 @@ import { DEFAULT_SCALING, type ScalingOptions } from "../core/budget.js";
 import { CHAT_FORMATS } from "../core/chat-format.js";
 import { J1Error, badInput } from "../core/errors.js";
 import type { EngineConfig, EngineKind } from "../engines/create-engine.js";
+import type { SamplingOptions } from "../engines/engine.js";
 import { DEFAULT_MODEL } from "../engines/llamacpp/model-source.js";
 import { CHAT_FORMAT_CHOICES, isChatFormatChoice, type ChatFormatChoice } from "../judge/prompt-format.js";
 import { downloadProgress } from "./progress.js";
@@ -22,6 +23,9 @@ export function addEngineFlags(command: Command): Command {
     .option("--threads <n>", "CPU threads for llama.cpp", positiveInt("--threads"))
     .option("--context-size <n>", "tokens per sequence (llama.cpp)", positiveInt("--context-size"))
     .option("--parallel <n>", "parallel sequences / concurrent requests", positiveInt("--parallel"))
+    .option("--timeout <ms>", "with --base-url: per request attempt, in milliseconds (default 120000)", positiveInt("--timeout"))
+    .option("--retries <n>", "with --base-url: retries after a failed attempt (429, 5xx, timeout; default 4)", nonNegativeInt("--retries"))
+    .option("--allow-text-prompt", "with --base-url: send text prompts where token ids are impossible (unknown server, Ollama, --api chat)", false)
     .option("--chat-format <name>", `prompt format: auto (the model's own chat template), ${CHAT_FORMATS.join(", ")}`, "auto")
     .option("--chat-template <file>", "with --chat-format auto: a Jinja file or tokenizer_config.json (for a server that does not tell its template)")
     .option("--reasoning-format <name>", "override the detected thinking delimiters: think, harmony, bracket-think, think-text")
@@ -39,6 +43,9 @@ export function addScalingFlags(command: Command): Command {
     .option("--swap", "judge both orders; a verdict only when they agree", false)
     .option("--tie", "allow [[tie]] as a verdict", false)
     .option("--temperature <t>", "sampling temperature (default 0 = greedy; 0.7 when --samples > 1)", nonNegativeNumber("--temperature"))
+    .option("--top-p <p>", "nucleus sampling of the thinking (default 1: none; Qwen3's card: 0.95)", unitInterval("--top-p"))
+    .option("--top-k <n>", "top-k sampling of the thinking (default 0: none; Qwen3's card: 20)", nonNegativeInt("--top-k"))
+    .option("--min-p <p>", "min-p sampling of the thinking (default 0: none)", unitInterval("--min-p"))
     .option("--seed <n>", "base seed (each item, order and sample derives its own)", nonNegativeInt("--seed"), 0);
 }
 
@@ -51,6 +58,9 @@ export interface EngineFlagValues {
   threads?: number;
   contextSize?: number;
   parallel?: number;
+  timeout?: number;
+  retries?: number;
+  allowTextPrompt?: boolean;
   chatFormat: string;
   chatTemplate?: string;
   reasoningFormat?: string;
@@ -67,6 +77,9 @@ export interface ScalingFlagValues {
   swap: boolean;
   tie: boolean;
   temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
   seed: number;
 }
 
@@ -81,6 +94,9 @@ export function engineConfig(values: EngineFlagValues, defaults: { parallel?: nu
     threads: values.threads,
     contextSize: values.contextSize,
     parallel: values.parallel ?? defaults.parallel,
+    timeoutMs: values.timeout,
+    maxRetries: values.retries,
+    allowTextPrompt: values.allowTextPrompt,
     onDownloadProgress: downloadProgress("downloading model"),
   };
 }
@@ -101,10 +117,22 @@ export function scalingOptions(values: ScalingFlagValues): Partial<ScalingOption
     waits: values.waits,
     waitText: values.waitText,
     minThinkingTokens: values.minThinking,
-    maxThinkingTokens: values.maxThinking,
+    maxThinkingTokens: values.maxThinking ?? Math.max(DEFAULT_THINKING_CAP, values.minThinking),
     answerTokens: values.answerTokens,
   };
 }
+
+/** Truncation flags as the judge takes them; undefined when none was given (no truncation). */
+export function samplingOptions(values: ScalingFlagValues): SamplingOptions | undefined {
+  const sampling: SamplingOptions = { topP: values.topP, topK: values.topK, minP: values.minP };
+  return Object.values(sampling).some((value) => value !== undefined) ? sampling : undefined;
+}
+
+/**
+ * The thinking cap when none is given: a looping model must not think until the context is full. 4096
+ * thinking tokens is past what J1-style judges use on these benchmarks; `--max-thinking` raises it.
+ */
+export const DEFAULT_THINKING_CAP = 4096;
 
 export function samplingTemperature(values: ScalingFlagValues): number {
   return values.temperature ?? (values.samples > 1 ? 0.7 : 0);
@@ -122,6 +150,10 @@ export function positiveInt(flag: string) {
 
 export function nonNegativeInt(flag: string) {
   return (text: string) => parseNumber(flag, text, (value) => Number.isInteger(value) && value >= 0, "a whole number >= 0");
+}
+
+export function unitInterval(flag: string) {
+  return (text: string) => parseNumber(flag, text, (value) => value >= 0 && value <= 1, "a number from 0 to 1");
 }
 
 export function nonNegativeNumber(flag: string) {

@@ -79,7 +79,8 @@ export class Progress {
   private render(final: boolean): void {
     if (this.mode === "quiet") return;
     const now = performance.now();
-    const interval = this.mode === "bar" ? 100 : this.mode === "lines" ? 5000 : 1000;
+    // jsonl is for scripts: every update, so a watcher sees each judgment land.
+    const interval = this.mode === "bar" ? 100 : this.mode === "lines" ? 5000 : 0;
     if (!final && now - this.lastPrint < interval) return;
     this.lastPrint = now;
     const snap = this.snapshot();

@@ -38,6 +38,8 @@ export interface JudgmentRun {
   choiceProbabilities?: Record<string, number>;
   waitsUsed: number;
   forcedEnd: boolean;
+  /** Why thinking ended: model, waits-used, cap or context (absent in judgments stored before it existed). */
+  thinkingEnd?: "model" | "waits-used" | "cap" | "context";
   trace: TraceSpan[];
   usage: Usage;
   wallMs: number;
@@ -61,6 +63,7 @@ export interface Judgment {
   /** Of the representative run (the first run that agrees with the final verdict, else the first run). */
   waitsUsed: number;
   forcedEnd: boolean;
+  thinkingEnd?: JudgmentRun["thinkingEnd"];
   trace: TraceSpan[];
   /** Summed over all runs: what the whole judgment cost. */
   usage: Usage;

@@ -1,5 +1,6 @@
 import type { ScalingOptions } from "../core/budget.js";
 import type { ChatFormatChoice } from "../judge/prompt-format.js";
+import type { SamplingOptions } from "../engines/engine.js";
 import type { JudgeTemplate } from "../core/template.js";
 import type { EngineConfig } from "../engines/create-engine.js";
 import type { Sweep } from "./sweep.js";
@@ -30,5 +31,7 @@ export interface EvalSettings {
   swap: boolean;
   allowTie: boolean;
   temperature: number;
+  /** Truncation of the thinking (top-p, top-k, min-p); absent: none. */
+  sampling?: SamplingOptions;
   seed: number;
 }

@@ -126,6 +126,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
       swap,
       allowTie: settings.allowTie,
       temperature: settings.temperature,
+      sampling: settings.sampling,
       seed: settings.seed,
       item: item.id,
       itemHash: itemHash(item),
@@ -216,7 +217,7 @@ function buildPointJudges(engine: Engine, settings: EvalSettings, promptFormat: 
 }
 
 async function judgeAllPoints(pointJudges: PointJudge[], settings: EvalSettings, pair: ReturnType<typeof presentedPair>, swap: boolean, itemKey: string, signal?: AbortSignal): Promise<Judgment[]> {
-  const call = { samples: settings.samples, swap, allowTie: settings.allowTie, temperature: settings.temperature, seed: settings.seed, itemKey, signal };
+  const call = { samples: settings.samples, swap, allowTie: settings.allowTie, temperature: settings.temperature, sampling: settings.sampling, seed: settings.seed, itemKey, signal };
   if (settings.sweep?.setting === "waits") {
     const judge = pointJudges[0].judge;
     const sweep = await judge.judgePairSweep(pair, { ...call, readAtWaits: settings.sweep.values });

@@ -16,7 +16,7 @@ import {
 } from "../core/template.js";
 import { addUsage, emptyUsage } from "../core/usage.js";
 import { combineOrders, majorityVote, meanScore } from "../core/vote.js";
-import type { Engine } from "../engines/engine.js";
+import type { Engine, SamplingOptions } from "../engines/engine.js";
 import { applyReasoning, namedPromptFormat, resolvePromptFormat, type ChatFormatChoice, type PromptFormat, type ResolveFormatOptions } from "./prompt-format.js";
 import { runThinking, type RawRun, type ThinkingEvent } from "./thinking-run.js";
 
@@ -39,6 +39,8 @@ export interface JudgeCallOptions {
   allowTie?: boolean;
   /** 0 = greedy. */
   temperature?: number;
+  /** Truncation of the thinking's distribution (top-p, top-k, min-p); unset: none. */
+  sampling?: SamplingOptions;
   /** Base seed; each (item, order, sample) gets its own seed derived from it. */
   seed?: number;
   /** Identifies the item in seed derivation, so two items never share a random stream. */
@@ -166,6 +168,7 @@ export class Judge {
         choiceProbabilities: raw.choiceProbabilities,
         waitsUsed: raw.waitsUsed,
         forcedEnd: raw.forcedEnd,
+        thinkingEnd: raw.thinkingEnd,
         trace: raw.trace,
         usage: raw.usage,
         wallMs: performance.now() - started,
@@ -179,6 +182,7 @@ export class Judge {
         scaling: this.scaling,
         choices,
         temperature,
+        sampling: options.sampling,
         seed,
         readAtWaits: points,
         promptText: segmentsText(prompt),
@@ -273,6 +277,7 @@ function foldPairwise(runs: JudgmentRun[], orders: Order[]): Omit<Judgment, "wal
     confidence: meanConfidence(runs, verdict),
     waitsUsed: chosen.waitsUsed,
     forcedEnd: chosen.forcedEnd,
+    thinkingEnd: chosen.thinkingEnd,
     trace: chosen.trace,
     usage: totalUsage(runs),
     votes: runs.length > 1 ? allVotes : undefined,
@@ -293,6 +298,7 @@ function foldPointwise(runs: JudgmentRun[]): Omit<Judgment, "wallMs"> {
     confidence: runs.length === 1 ? runs[0].confidence : undefined,
     waitsUsed: chosen.waitsUsed,
     forcedEnd: chosen.forcedEnd,
+    thinkingEnd: chosen.thinkingEnd,
     trace: chosen.trace,
     usage: totalUsage(runs),
     runs,

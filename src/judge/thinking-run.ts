@@ -4,7 +4,7 @@ import { answerRegion, TraceBuilder, type TraceSpan } from "../core/trace.js";
 import type { JudgeTemplate } from "../core/template.js";
 import { emptyUsage, type Usage } from "../core/usage.js";
 import { parseVerdict } from "../core/verdict.js";
-import type { AnswerResult, EngineSession } from "../engines/engine.js";
+import type { AnswerResult, EngineSession, SamplingOptions } from "../engines/engine.js";
 
 /** What one pass produced, before it is mapped to an order and a verdict label. */
 export interface RawRun {
@@ -15,9 +15,17 @@ export interface RawRun {
   choiceProbabilities?: Record<string, number>;
   waitsUsed: number;
   forcedEnd: boolean;
+  /** Why thinking ended: see `ThinkingEndReason`. */
+  thinkingEnd: ThinkingEndReason;
   trace: TraceSpan[];
   usage: Usage;
 }
+
+/**
+ * model: the model ended its thinking and nothing asked for more; waits-used: it ended after every
+ * suppression the policy allowed; cap: j1 forced the end at the thinking cap; context: the context was full.
+ */
+export type ThinkingEndReason = "model" | "waits-used" | "cap" | "context";
 
 export type ThinkingEvent =
   | { type: "thinking"; text: string }
@@ -29,6 +37,8 @@ export interface ThinkingRunOptions {
   scaling: ScalingOptions;
   choices: readonly string[];
   temperature: number;
+  /** Truncation for the thinking (top-p, top-k, min-p); unset: none. The verdict is always read untruncated. */
+  sampling?: SamplingOptions;
   seed: number;
   /**
    * One-pass sweep: read the verdict at each of these wait counts on the way (answer, record, roll back,
@@ -65,6 +75,7 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
   const wanted = new Set((options.readAtWaits ?? []).filter((k) => k < scaling.waits));
   let phase = 0;
   let forcedEnd = false;
+  let endReason: ThinkingEndReason = "model";
   // Tokens evaluated by read-outs that were rolled back: a separate run would not have paid them.
   let readoutOverhead = 0;
 
@@ -90,10 +101,10 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
     options.onEvent?.({ type: "answer", text: answer.text });
     usage.answerTokens += answer.tokens;
     const engineUsage = session.usage();
-    return buildRun(trace.snapshot(), { ...usage, evaluatedTokens: engineUsage.evaluatedTokens - readoutOverhead, cachedTokens: engineUsage.cachedTokens }, state, forcedEnd, answer);
+    return buildRun(trace.snapshot(), { ...usage, evaluatedTokens: engineUsage.evaluatedTokens - readoutOverhead, cachedTokens: engineUsage.cachedTokens }, state, forcedEnd, answer, endReason);
   };
 
-  const buildRun = (spans: TraceSpan[], runUsage: Usage, at: ThinkingState, forced: boolean, answer: AnswerResult): RawRun => {
+  const buildRun = (spans: TraceSpan[], runUsage: Usage, at: ThinkingState, forced: boolean, answer: AnswerResult, reason: ThinkingEndReason): RawRun => {
     const region = answerRegion(spans, template.thinkEnd);
     const parsed = region ? parseVerdict(region.text, options.choices, { open: template.answerPrefix, close: template.answerSuffix }) : ({ ok: false, reason: "thinking never ended" } as const);
     const rawVerdict = parsed.ok ? parsed.verdict : null;
@@ -104,6 +115,7 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
       choiceProbabilities: answer.choiceProbabilities,
       waitsUsed: at.waitsUsed,
       forcedEnd: forced,
+      thinkingEnd: reason,
       trace: spans,
       usage: runUsage,
     };
@@ -114,6 +126,9 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
     const mark = session.mark();
     const traceLength = trace.length;
     const saved = { ...usage };
+    const savedReason = endReason;
+    // Read at k waits: the model's attempt here would have ended thinking with k waits used.
+    endReason = state.waitsUsed > 0 ? "waits-used" : "model";
     const evaluatedBefore = session.usage().evaluatedTokens;
     await endThinking(stop);
     const run = await finishRun();
@@ -121,6 +136,7 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
     await session.rollback(mark);
     trace.truncate(traceLength);
     Object.assign(usage, saved);
+    endReason = savedReason;
     return run;
   };
 
@@ -136,6 +152,7 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
       stopAt: template.thinkEnd,
       maxTokens: left,
       temperature: options.temperature,
+      sampling: options.sampling,
       seed: deriveSeed(options.seed, "think", phase++),
       onText: options.onEvent ? (text) => options.onEvent?.({ type: "thinking", text }) : undefined,
       signal: options.signal,
@@ -146,11 +163,13 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
     if (step.stop === "length" || step.stop === "context") {
       // The cap (or the end of the context): force the end of thinking.
       forcedEnd = true;
+      endReason = step.stop === "context" ? "context" : "cap";
       await endThinking("length");
       break;
     }
     const decision = onThinkingEnd(scaling, state);
     if (decision.action === "end") {
+      endReason = state.waitsUsed > 0 ? "waits-used" : "model";
       await endThinking(step.stop);
       break;
     }

@@ -14,7 +14,7 @@ import { buildRunReport } from "../../eval/run-report.js";
 import { collectItems, passesPerItem, runEval } from "../../eval/runner.js";
 import { parseSweep } from "../../eval/sweep.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
-import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, samplingOptions, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { downloadProgress, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
 import { parseFieldMap } from "../field-map.js";
@@ -108,6 +108,7 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
     swap: flags.swap,
     allowTie: flags.tie,
     temperature: samplingTemperature(flags),
+    sampling: samplingOptions(flags),
     seed: flags.seed,
   };
 }

@@ -1,3 +1,4 @@
+import type { EngineWarning } from "../../engines/engine.js";
 import { createWriteStream, existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { Command } from "commander";
@@ -9,7 +10,7 @@ import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { Judge, type JudgeCallOptions } from "../../judge/judge.js";
 import { readPairsFile, type PairRecord } from "../../judge/pair-file.js";
 import { readTemplateFile } from "../../judge/template-file.js";
-import { addEngineFlags, addScalingFlags, formatOptions, engineConfig, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { addEngineFlags, addScalingFlags, formatOptions, engineConfig, samplingOptions, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { formatJudgmentSummary, streamPrinter } from "../judgment-view.js";
 import { Progress, type ProgressMode } from "../progress.js";
 
@@ -98,6 +99,7 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
       swap: flags.swap,
       allowTie: flags.tie,
       temperature: samplingTemperature(flags),
+      sampling: samplingOptions(flags),
       seed: flags.seed,
     };
     if (single) {
@@ -107,14 +109,24 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
       const judgment = flags.pointwise
         ? await judge.judgePoint({ question: question as string, response: response as string, context }, options)
         : await judge.judgePair({ question: question as string, a: a as string, b: b as string, context }, options);
-      if (flags.json) process.stdout.write(`${JSON.stringify(judgment, null, 2)}\n`);
+      const warnings = engine.warnings ?? [];
+      if (flags.json) process.stdout.write(`${JSON.stringify(warnings.length > 0 ? { ...judgment, warnings } : judgment, null, 2)}\n`);
       else process.stdout.write(`${streaming ? "\n\n" : ""}${formatJudgmentSummary(judgment, { useColor: Boolean(process.stdout.isTTY) })}\n`);
+      printWarnings(warnings);
+      // A judgment the engine could not make is a failure of the command, not a result.
+      if (judgment.status === "engine-error") process.exitCode = 1;
       return;
     }
     await judgeFile(judge, flags, callOptions);
+    printWarnings(engine.warnings ?? []);
   } finally {
     await engine.dispose();
   }
+}
+
+/** What the engine could not do as asked, once each, on stderr. */
+function printWarnings(warnings: readonly EngineWarning[]): void {
+  for (const warning of warnings) console.error(`j1: warning: ${warning.type === "unsupported" ? `${warning.setting} not supported${warning.details ? `: ${warning.details}` : ""}` : warning.message}`);
 }
 
 async function checkOutput(flags: JudgeFlags): Promise<void> {
