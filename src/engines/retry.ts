@@ -22,6 +22,12 @@ export interface RetryOptions {
   onRetry?: (event: { attempt: number; error: J1Error; delayMs: number }) => void;
   /** Source of jitter, replaceable in tests. */
   random?: () => number;
+  /**
+   * What makes two failures "the same" (an HTTP status and body, say). A retryable failure whose key
+   * equals the previous attempt's is taken as deterministic (a server that answers a request with the
+   * same 500 twice will answer it so a third time) and is thrown at once, not retried further.
+   */
+  failureKey?: (error: J1Error) => string | undefined;
 }
 
 export const DEFAULT_MAX_RETRIES = 4;
@@ -38,6 +44,7 @@ export async function retryWithExponentialBackoff<T>(operation: (attempt: number
   const maxDelayMs = options.maxDelayMs ?? 20_000;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   const random = options.random ?? Math.random;
+  let previousKey: string | undefined;
   for (let attempt = 1; ; attempt++) {
     throwIfCancelled(options.signal);
     try {
@@ -45,6 +52,15 @@ export async function retryWithExponentialBackoff<T>(operation: (attempt: number
     } catch (error) {
       if (!(error instanceof J1Error) || !error.isRetryable) throw error;
       if (options.signal?.aborted) throw cancelledError(options.signal);
+      const key = options.failureKey?.(error);
+      if (key !== undefined && key === previousKey) {
+        throw new J1Error(error.code, `${error.message} (the same answer ${attempt} times in a row: a deterministic failure, not retried further)`, {
+          context: { ...error.context, attempts: attempt, deterministic: true },
+          retryable: false,
+          cause: error,
+        });
+      }
+      previousKey = key;
       if (attempt > maxRetries) {
         throw new J1Error(error.code, `${error.message} (gave up after ${attempt} attempts)`, {
           context: { ...error.context, attempts: attempt },

@@ -15,10 +15,25 @@ export interface HttpClientOptions {
   lifetime?: AbortSignal;
 }
 
-export interface RequestOptions {
+export interface RequestOptions<T = unknown> {
   signal?: AbortSignal;
   /** Set for probes whose failure the caller handles (e.g. /tokenize missing): no retries. */
   retries?: number;
+  /**
+   * Reads the parsed JSON into what the caller needs, inside the retried attempt: a malformed answer
+   * (a 200 without the expected fields) throws a retryable `malformedAnswer` error and is asked again,
+   * like a 5xx.
+   */
+  read?: (json: unknown, url: string) => T;
+}
+
+/** A 200 whose JSON lacks what the caller needs: retried like a 5xx (and given up when it repeats). */
+export function malformedAnswer(url: string, body: unknown, problem: string): J1Error {
+  const shown = JSON.stringify(body) ?? String(body);
+  return new J1Error("engine-http", `${url}: unexpected answer (${problem}): ${truncate(shown)}`, {
+    context: { url, status: 200, malformed: true, serverBody: shown.slice(0, 2000) },
+    retryable: true,
+  });
 }
 
 /** How much of a server's error body goes into an error message. */
@@ -54,21 +69,28 @@ export class HttpClient {
     return this.semaphore.inUse;
   }
 
-  getJson(url: string, options: RequestOptions = {}): Promise<unknown> {
+  getJson<T = unknown>(url: string, options: RequestOptions<T> = {}): Promise<T> {
     return this.request("GET", url, undefined, options);
   }
 
-  postJson(url: string, body: unknown, options: RequestOptions = {}): Promise<unknown> {
+  postJson<T = unknown>(url: string, body: unknown, options: RequestOptions<T> = {}): Promise<T> {
     return this.request("POST", url, body, options);
   }
 
-  private request(method: string, url: string, body: unknown, options: RequestOptions): Promise<unknown> {
+  private request<T>(method: string, url: string, body: unknown, options: RequestOptions<T>): Promise<T> {
     const signal = anySignal([options.signal, this.options.lifetime]);
-    return retryWithExponentialBackoff(() => this.once(method, url, body, signal), {
-      maxRetries: options.retries ?? this.options.maxRetries,
-      initialDelayMs: this.options.retryDelayMs,
-      signal,
-    });
+    return retryWithExponentialBackoff(
+      async () => {
+        const json = await this.once(method, url, body, signal);
+        return options.read ? options.read(json, url) : (json as T);
+      },
+      {
+        maxRetries: options.retries ?? this.options.maxRetries,
+        initialDelayMs: this.options.retryDelayMs,
+        signal,
+        failureKey: deterministicFailureKey,
+      },
+    );
   }
 
   private async once(method: string, url: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
@@ -91,8 +113,10 @@ export class HttpClient {
       try {
         return JSON.parse(text) as unknown;
       } catch {
+        // A cut-short body is worth another try; the same broken body twice is not (deterministicFailureKey).
         throw new J1Error("engine-http", `${method} ${url}: the server's answer is not valid JSON (HTTP ${response.status}): ${truncate(text)}`, {
-          context: { url, status: response.status },
+          context: { url, status: response.status, malformed: true, serverBody: text.slice(0, 2000) },
+          retryable: true,
         });
       }
     } catch (error) {
@@ -125,9 +149,21 @@ function httpError(method: string, url: string, response: Response, text: string
   const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
   const hint = status === 401 || status === 403 ? " (check --api-key, J1_API_KEY or OPENAI_API_KEY)" : "";
   return new J1Error("engine-http", `${method} ${url}: HTTP ${status}${hint}: ${truncate(serverErrorText(text))}`, {
-    context: { url, status, retryAfterMs: parseRetryAfter(response.headers.get("retry-after")) },
+    context: { url, status, retryAfterMs: parseRetryAfter(response.headers.get("retry-after")), serverBody: text.slice(0, 2000) },
     retryable,
   });
+}
+
+/**
+ * A 5xx or a malformed 200 that comes back with the same status and body as the attempt before is the
+ * server's fixed answer to this request (llama-server's 500 on invalid UTF-8 is one): retrying it
+ * again only wastes time. A 429 or a timeout says nothing about the request, so it has no key.
+ */
+function deterministicFailureKey(error: J1Error): string | undefined {
+  const { status, serverBody } = error.context;
+  if (typeof status !== "number" || typeof serverBody !== "string") return undefined;
+  if (status < 500 && error.context.malformed !== true) return undefined;
+  return `${status}\n${serverBody}`;
 }
 
 /** Servers wrap their message as {error: {message}} (OpenAI, llama-server), {error: "…"} or {detail} (vLLM's FastAPI). */
