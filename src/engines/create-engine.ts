@@ -16,8 +16,14 @@ export interface EngineConfig {
   parallel?: number;
   /** openai: "completions" (raw continuation) or "chat" (partial assistant message fallback). */
   api?: "completions" | "chat";
+  /** openai: per request attempt, in ms (a timeout is retried). */
   timeoutMs?: number;
+  /** openai: retries after a failed attempt (429, 5xx, timeouts, dropped connections). */
   maxRetries?: number;
+  /** openai: accept text prompts where token ids are impossible (an unknown server, Ollama, --api chat). */
+  allowTextPrompt?: boolean;
+  /** openai: the end-of-thinking text to check at start (the judge template's `thinkEnd`). */
+  thinkEnd?: string;
   cacheDir?: string;
   onDownloadProgress?: (status: { downloadedSize: number; totalSize: number }) => void;
 }
@@ -47,6 +53,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       concurrency: config.parallel,
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
+      allowTextPrompt: config.allowTextPrompt,
+      thinkEnd: config.thinkEnd,
     });
   }
   throw new J1Error("bad-input", `unknown engine "${String(config.engine)}"; known: llamacpp, openai`);

@@ -1,14 +1,17 @@
-import { J1Error } from "../../core/errors.js";
+import { J1Error, errorMessage } from "../../core/errors.js";
 import { segmentsText } from "../../core/chat-format.js";
+import { promptPieces, tokenizePieces } from "../../core/prompt-pieces.js";
 import type { PromptSegment } from "../../core/template.js";
-import type { Engine, EngineCapabilities, EngineDescription, EngineSession, OpenOptions } from "../engine.js";
+import type { Engine, EngineCapabilities, EngineDescription, EngineSession, ModelChatTemplate, OpenOptions } from "../engine.js";
+import { WarningLog, type EngineWarning } from "../engine-warnings.js";
 import { DEFAULT_MAX_RETRIES } from "../retry.js";
-import type { OpenAIApi } from "./completion-request.js";
+import type { OpenAIApi, RequestShape } from "./completion-request.js";
 import { HttpClient } from "./http-client.js";
 import { OpenAISession } from "./openai-session.js";
-import { detectServer, serverRoot, type ServerFlavor } from "./server-flavor.js";
+import { chatTemplateProblem, checkThinkEndVisible, readLlamaServerProps } from "./server-checks.js";
+import { detectServer, serverRoot, tokenPromptSupport, type ServerFlavor } from "./server-flavor.js";
+import { routeIsMissing, ServerTokenizer } from "./server-tokenizer.js";
 import { TokenCounter } from "./token-counter.js";
-import { WarningLog, type EngineWarning } from "../engine-warnings.js";
 
 export type { EngineWarning } from "../engine-warnings.js";
 export type { ServerFlavor } from "./server-flavor.js";
@@ -20,8 +23,18 @@ export interface OpenAIEngineOptions {
   apiKey?: string;
   /** The served model's id; default: the first one GET /models lists. */
   model?: string;
-  /** "completions": raw continuation of our rendered text (the real thing); "chat": the fallback. */
+  /** "completions": raw continuation of token ids (the real thing); "chat": the fallback (text). */
   api?: OpenAIApi;
+  /**
+   * Send the prompt as text where token ids are impossible (an unknown server, Ollama, `api: "chat"`).
+   * Text lets judged text such as `<|im_end|>` become real control tokens on the server: refused
+   * unless set, and then recorded as a warning.
+   */
+  allowTextPrompt?: boolean;
+  /** The end-of-thinking text the judge watches (its template's `thinkEnd`); checked at start. Default "</think>". */
+  thinkEnd?: string;
+  /** Candidates asked for at the verdict position (default 50; vLLM 20, its default `max_logprobs`). */
+  verdictTopK?: number;
   /** Requests in flight at once (default 4); also `capabilities.parallelSessions`. */
   concurrency?: number;
   /** Per request attempt (default 120 000 ms); a timeout is retried. */
@@ -38,32 +51,38 @@ export interface OpenAIEngineOptions {
 
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_TIMEOUT_MS = 120_000;
-
-/** Chat-template control tokens: <|im_end|>, <|eot_id|>, <s>, </s>, <start_of_turn>, … */
-const SPECIAL_TOKEN_LIKE = /<\|[^|>]{1,40}\|>|<\/?s>|<(?:start|end)_of_turn>/;
+export const DEFAULT_THINK_END = "</think>";
+const DEFAULT_VERDICT_TOP_K = 50;
+const VLLM_MAX_LOGPROBS = 20;
+/** The OpenAI API's own cap on `logprobs` for completions. */
+const OPENAI_MAX_LOGPROBS = 5;
 
 interface EngineParts {
   client: HttpClient;
   counter: TokenCounter;
+  tokenizer?: ServerTokenizer;
+  /** Token-id prompts (true) or text prompts (allowTextPrompt). */
+  tokenPrompts: boolean;
+  bos?: number;
+  contextSize?: number;
+  chatTemplate?: ModelChatTemplate;
   /** Aborting it cancels every request in flight (dispose). */
   lifetime: AbortController;
   warnings: WarningLog;
-  baseUrl: string;
-  api: OpenAIApi;
-  flavor: ServerFlavor;
-  model?: string;
+  shape: RequestShape;
   concurrency: number;
-  extraBody?: Record<string, unknown>;
+  verdictTopK: number;
 }
 
 /**
- * The `openai` engine: budget forcing over any OpenAI-compatible server. A session is text on our side;
- * each step continues it with a raw completion request (see OpenAISession). What the server cannot do
- * (constrain a verdict, count tokens, tell a stop string from end of sequence, report cache use) is
- * recorded in `warnings`, never a failure.
+ * The `openai` engine: budget forcing over an OpenAI-compatible server. Prompts go as token ids, built
+ * by the piece rule (core/prompt-pieces.ts) with the server's own tokenizer, so judged text can never
+ * become a control token and both engines feed the same ids for the same judgment; the session holds
+ * ids from then on (OpenAISession). What the server cannot do (constrain a verdict, report cache use,
+ * tell a stop string from end of sequence) is recorded in `warnings`, one entry per setting.
  *
- * Delimiters must come out as text: vLLM needs `skip_special_tokens: false` (sent), llama-server renders
- * special tokens only with `--special` (start it so if your model's </think> is a special token).
+ * At start it checks what would silently corrupt traces: a llama-server that hides the end-of-thinking
+ * token (needs `--special`), and with `api: "chat"` a chat template that rewrites `<think>`.
  */
 export class OpenAIEngine implements Engine {
   readonly name = "openai";
@@ -72,8 +91,9 @@ export class OpenAIEngine implements Engine {
   private disposed = false;
 
   private constructor(private readonly parts: EngineParts) {
+    const { flavor } = parts.shape;
     this.capabilities = {
-      grammar: parts.flavor === "llama-server" || parts.flavor === "vllm",
+      grammar: flavor === "llama-server" || flavor === "vllm" || flavor === "sglang",
       probabilities: true,
       tokenLevelInjection: false,
       parallelSessions: parts.concurrency,
@@ -96,16 +116,70 @@ export class OpenAIEngine implements Engine {
     });
     let flavor = options.flavor;
     let model = options.model;
+    let contextSize: number | undefined;
     if (flavor === undefined) {
       const detected = await detectServer(client, baseUrl);
       flavor = detected.info.flavor;
       model ??= detected.info.model;
+      contextSize = detected.info.maxModelLength;
       if (detected.problem) warnings.other("detect", `could not tell the server kind (${detected.problem}): using plain OpenAI requests`);
     }
-    const counter = new TokenCounter(client, `${serverRoot(baseUrl)}/tokenize`, model, (reason) =>
-      warnings.unsupported("tokenize", `token counts are estimates (about 4 characters a token): ${reason}`),
-    );
-    return new OpenAIEngine({ client, counter, lifetime, warnings, baseUrl, api: options.api ?? "completions", flavor, model, concurrency, extraBody: options.extraBody });
+    const api = options.api ?? "completions";
+    const root = serverRoot(baseUrl);
+    const shape: RequestShape = { api, flavor, baseUrl, root, model, extraBody: options.extraBody };
+    const thinkEnd = options.thinkEnd ?? DEFAULT_THINK_END;
+    const known = flavor === "llama-server" || flavor === "vllm" || flavor === "sglang";
+    const tokenizer = new ServerTokenizer(client, root, flavor, model, known ? undefined : 0);
+    const counter = new TokenCounter(tokenizer, (reason) => warnings.unsupported("tokenize", `token counts are estimates (about 4 characters a token): ${reason}`));
+
+    // Token ids where the server takes them; text only when allowed, and then said.
+    let tokenPrompts = api === "completions" && tokenPromptSupport(flavor).ok;
+    let bos: number | undefined;
+    if (tokenPrompts) {
+      try {
+        bos = await tokenizer.beginningOfSequence();
+      } catch (error) {
+        if (!routeIsMissing(error)) throw error;
+        tokenPrompts = false;
+        if (!options.allowTextPrompt) {
+          throw new J1Error("bad-input", `${root}/tokenize failed (${errorMessage(error)}): without the server's tokenizer j1 cannot send token ids, and as text judged text such as <|im_end|> can become real control tokens. Pass --allow-text-prompt (allowTextPrompt: true) to send text anyway`, { context: { field: "allowTextPrompt" } });
+        }
+        warnings.other("text-prompt", `prompts are sent as text (the server's /tokenize failed): judged text that looks like a special token may become that token`);
+      }
+    } else {
+      const reason = api === "chat" ? "the chat API takes messages, not token ids" : (tokenPromptSupport(flavor) as { reason: string }).reason;
+      if (!options.allowTextPrompt) {
+        throw new J1Error("bad-input", `cannot send token-id prompts: ${reason}. Judged text would reach the model as text, where <|im_end|> and the like become real control tokens. Use --api completions with llama-server, vLLM or SGLang, or pass --allow-text-prompt (allowTextPrompt: true) to accept text prompts`, {
+          context: { field: api === "chat" ? "api" : "allowTextPrompt", flavor },
+        });
+      }
+      warnings.other("text-prompt", `prompts are sent as text (${reason}): judged text that looks like a special token may become that token`);
+    }
+
+    let chatTemplate: ModelChatTemplate | undefined;
+    if (flavor === "llama-server") {
+      try {
+        const props = await readLlamaServerProps(client, root);
+        contextSize = props.contextSize ?? contextSize;
+        chatTemplate = props.chatTemplate;
+      } catch (error) {
+        if (error instanceof J1Error && error.code === "cancelled") throw error;
+        warnings.other("props", `${root}/props failed (${errorMessage(error)}): the context size per sequence is unknown`);
+      }
+      if (tokenPrompts || api === "chat") await checkThinkEndVisible(client, root, tokenizer, thinkEnd, bos);
+    }
+    if (api === "chat") {
+      const problem = await chatTemplateProblem(client, shape, thinkEnd);
+      if (problem === "unchecked") warnings.other("chat-template", "--api chat: the server offers no way to render its chat template, so j1 could not check that it keeps the thinking as given");
+      else if (problem !== undefined) {
+        throw new J1Error("bad-input", `--api chat cannot run a thinking judge on this server: its chat template rewrites the thinking (${problem}), so the recorded trace would not be what the model continued. Use --api completions (token ids)`, { context: { field: "api" } });
+      }
+      warnings.other("chat-nesting", "--api chat: the server wraps j1's rendered prompt in its own chat template as one user message; pass --chat-format plain so only one template applies");
+    }
+
+    const requested = options.verdictTopK ?? DEFAULT_VERDICT_TOP_K;
+    const verdictTopK = flavor === "vllm" && options.verdictTopK === undefined ? VLLM_MAX_LOGPROBS : flavor === "generic" || flavor === "ollama" ? Math.min(requested, OPENAI_MAX_LOGPROBS) : requested;
+    return new OpenAIEngine({ client, counter, tokenizer: known ? tokenizer : undefined, tokenPrompts, bos, contextSize, chatTemplate, lifetime, warnings, shape, concurrency, verdictTopK });
   }
 
   /** Options the server could not honour, one entry per setting. */
@@ -114,31 +188,70 @@ export class OpenAIEngine implements Engine {
   }
 
   describe(): EngineDescription {
-    const { model, baseUrl, api, flavor, concurrency } = this.parts;
-    return { engine: "openai", model: model ?? "(server default)", baseUrl, api, flavor, concurrency };
+    const { shape, concurrency, tokenPrompts, contextSize } = this.parts;
+    return {
+      engine: "openai",
+      model: shape.model ?? "(server default)",
+      baseUrl: shape.baseUrl,
+      api: shape.api,
+      flavor: shape.flavor,
+      concurrency,
+      prompt: tokenPrompts ? "token-ids" : "text",
+      contextSize,
+    };
   }
 
-  countTokens(text: string): Promise<number> {
-    return this.parts.counter.count(text);
+  async countTokens(text: string): Promise<number> {
+    // As in process: plain text, no special-token parsing.
+    return this.parts.counter.count(text, { parseSpecial: false });
+  }
+
+  async chatTemplate(): Promise<ModelChatTemplate | undefined> {
+    return this.parts.chatTemplate;
+  }
+
+  /**
+   * The prompt's ids by the piece rule, tokenized by the server (pieces in parallel, joined in order),
+   * with BOS in front when the model wants it and the rendered template did not already write it.
+   */
+  async tokenizePrompt(prompt: readonly PromptSegment[], signal?: AbortSignal): Promise<number[]> {
+    const tokenizer = this.parts.tokenizer;
+    if (!tokenizer) throw new J1Error("engine", "this server has no tokenizer j1 can use");
+    const pieces = promptPieces(prompt);
+    const tokenized = await Promise.all(pieces.map((piece) => tokenizer.tokenize(piece.text, piece.parseSpecial, { signal })));
+    let index = 0;
+    const ids = await tokenizePieces(pieces, { tokenize: () => tokenized[index++] });
+    const { bos } = this.parts;
+    if (bos !== undefined && ids[0] !== bos) ids.unshift(bos);
+    return ids;
   }
 
   async open(prompt: readonly PromptSegment[], options: OpenOptions = {}): Promise<EngineSession> {
     if (this.disposed) throw new J1Error("engine", "engine is disposed");
-    const { client, counter, warnings, baseUrl, api, flavor, model, extraBody } = this.parts;
+    const { client, counter, tokenizer, warnings, shape, tokenPrompts, contextSize, verdictTopK } = this.parts;
     const promptText = segmentsText(prompt);
-    if (prompt.some((segment) => !segment.trusted && SPECIAL_TOKEN_LIKE.test(segment.text))) {
-      // Over HTTP the prompt is one string, and the server parses special tokens in all of it.
-      warnings.other("untrusted-special", "judged text that looks like a special token (<|…|>, <…>) is sent as plain text; the server may read it as that token");
+    let promptIds: number[] | undefined;
+    let promptTokens: number;
+    if (tokenPrompts) {
+      promptIds = await this.tokenizePrompt(prompt, options.signal);
+      promptTokens = promptIds.length;
+      if (contextSize !== undefined && promptTokens > contextSize - 64) {
+        throw new J1Error("engine", `the prompt has ${promptTokens} tokens but the server holds ${contextSize} per sequence; start it with a larger context (llama-server -c, divided by -np) or shorten the input`, { context: { promptTokens, contextSize } });
+      }
+    } else {
+      promptTokens = await counter.count(promptText, { withSpecial: shape.flavor === "llama-server", signal: options.signal });
     }
-    const promptTokens = await counter.count(promptText, { withSpecial: flavor === "llama-server", signal: options.signal });
     const session: OpenAISession = new OpenAISession({
       client,
-      baseUrl,
-      shape: { api, flavor, model, extraBody },
-      counter,
+      shape,
       warnings,
+      counter,
+      tokenizer,
+      promptIds,
       promptText,
       promptTokens,
+      contextSize,
+      topLogprobs: verdictTopK,
       onClose: () => this.sessions.delete(session),
     });
     this.sessions.add(session);

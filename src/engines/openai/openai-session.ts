@@ -1,37 +1,57 @@
+import { branchPrefixes, choicePaths, type ChoicePath, type ChoiceProbabilityResult } from "../../core/choice-probabilities.js";
 import { J1Error } from "../../core/errors.js";
 import type { AnswerRequest, AnswerResult, EngineSession, GenerateRequest, GenerateResult, SessionMark, SessionUsage } from "../engine.js";
-import { choiceProbabilities } from "./choice-probabilities.js";
-import { buildRequest, type ContinuationRequest, type RequestShape } from "./completion-request.js";
+import type { WarningLog } from "../engine-warnings.js";
+import { buildRequest, type ContinuationInput, type ContinuationRequest, type RequestShape } from "./completion-request.js";
 import { parseCompletion, type CompletionOutcome } from "./completion-response.js";
 import type { HttpClient } from "./http-client.js";
+import type { ServerTokenizer } from "./server-tokenizer.js";
 import type { TokenCounter } from "./token-counter.js";
-import type { WarningLog } from "../engine-warnings.js";
+import { candidateDistribution, combineReported, textChoiceProbabilities } from "./verdict-probabilities.js";
 
-/** Top alternatives asked for at the verdict position (the most vLLM and OpenAI accept by default). */
-const VERDICT_TOP_LOGPROBS = 5;
+/** Room kept free at the end of the context for the forced end of thinking and the verdict (as in process). */
+const ANSWER_RESERVE = 48;
 
 export interface OpenAISessionParts {
   client: HttpClient;
-  baseUrl: string;
   shape: RequestShape;
-  counter: TokenCounter;
   warnings: WarningLog;
+  counter: TokenCounter;
+  /** The server's tokenizer; undefined for servers j1 cannot tokenize with. */
+  tokenizer?: ServerTokenizer;
+  /** Token ids of the prompt (BOS included) for token-id sessions; undefined for text sessions. */
+  promptIds?: number[];
   promptText: string;
   promptTokens: number;
+  /** Tokens one sequence may hold on the server, where known. */
+  contextSize?: number;
+  /** Candidates asked for at the verdict position. */
+  topLogprobs: number;
   onClose: () => void;
 }
 
+interface OpenAIMark extends SessionMark {
+  readonly textLength: number;
+}
+
 /**
- * One judgment's text on a remote server. The server keeps no session: this object holds the text so far
- * (prompt, then everything generated or appended) and each step sends all of it again. Budget forcing is
- * text-level here: the judge appends "Wait" where the model stopped at the delimiter, and the next
- * request re-sends prompt + thinking + "Wait"; the server's prefix cache (vLLM's automatic prefix
- * caching, llama-server's `cache_prompt`) makes the repeated prefix cheap, and `usage()` reports what it
- * really evaluated where the server says so.
+ * One judgment on a remote server. The server keeps no session: this object holds the sequence so far
+ * and each step sends all of it again; the server's prefix cache (llama-server's `cache_prompt`, vLLM's
+ * automatic prefix caching, SGLang's radix cache) makes the repeated prefix cheap, and `usage()`
+ * reports what it really evaluated where the server says so.
+ *
+ * Token-id sessions (the default) hold token ids, exactly as the in-process engine does: the prompt by
+ * the piece rule, each generated step as the ids the server sampled (without the stop word's tokens or
+ * the end-of-sequence token, which never enter the sequence in process either), appended text (the
+ * wait text, `</think>`, `[[`: trusted) tokenized with special-token parsing on. Nothing is ever
+ * detokenized and tokenized again, so no step can shift a token boundary.
+ *
+ * Text sessions (`allowTextPrompt`: an unknown server, Ollama, or the chat API) hold text and re-send it.
  */
 export class OpenAISession implements EngineSession {
   readonly promptTokens: number;
-  private continuation = "";
+  private ids: number[] = [];
+  private text = "";
   private evaluated = 0;
   private cached = 0;
   private closed = false;
@@ -40,29 +60,70 @@ export class OpenAISession implements EngineSession {
     this.promptTokens = parts.promptTokens;
   }
 
+  private get tokenMode(): boolean {
+    return this.parts.promptIds !== undefined;
+  }
+
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.assertOpen();
-    if (request.maxTokens !== undefined && request.maxTokens <= 0) return { text: "", tokens: 0, stop: "length" };
+    const wanted = request.maxTokens ?? Number.POSITIVE_INFINITY;
+    const room = this.roomLeft();
+    const limit = Math.max(0, Math.min(wanted, room));
+    // Which limit binds says why thinking ended: the caller's cap, or the context being full.
+    const limitStop: GenerateResult["stop"] = wanted <= room ? "length" : "context";
+    if (limit === 0) return { text: "", tokens: 0, stop: limitStop };
     const outcome = await this.send(
-      { maxTokens: request.maxTokens, stop: [request.stopAt], temperature: request.temperature, seed: request.seed },
+      {
+        maxTokens: Number.isFinite(limit) ? limit : undefined,
+        stop: [request.stopAt],
+        temperature: request.temperature,
+        sampling: request.sampling,
+        seed: request.seed,
+      },
       request.signal,
     );
-    this.continuation += outcome.text;
+    const stop = outcome.stop === "length" ? limitStop : outcome.stop;
+    let tokens: number;
+    if (this.tokenMode) {
+      const kept = await this.keptIds(outcome, outcome.stop === "delimiter" ? request.stopAt : undefined, request.signal);
+      for (const id of kept) this.ids.push(id);
+      tokens = kept.length;
+    } else {
+      tokens = await this.countedTokens(outcome, outcome.stop === "delimiter" ? request.stopAt : undefined, request.signal);
+    }
+    this.text += outcome.text;
     // Not streamed: the whole step arrives as one piece.
     if (outcome.text.length > 0) request.onText?.(outcome.text);
-    const tokens = await this.generatedTokens(outcome, outcome.stop === "delimiter" ? request.stopAt : undefined, request.signal);
-    return { text: outcome.text, tokens, stop: outcome.stop };
+    return { text: outcome.text, tokens, stop };
   }
 
   async append(text: string, options: { signal?: AbortSignal } = {}): Promise<number> {
     this.assertOpen();
-    const tokens = await this.parts.counter.count(text, { signal: options.signal });
-    this.continuation += text;
+    if (text.length === 0) return 0;
+    let tokens: number;
+    if (this.tokenMode) {
+      // Appended text is j1's own (the wait text, the end of thinking, the answer prefix): trusted.
+      const ids = await (this.parts.tokenizer as ServerTokenizer).tokenize(text, true, { signal: options.signal });
+      if (this.parts.contextSize !== undefined && this.sequenceLength() + ids.length > this.parts.contextSize) {
+        throw new J1Error("engine", `context full: cannot append ${ids.length} tokens to a sequence of ${this.sequenceLength()} (the server holds ${this.parts.contextSize} per sequence)`);
+      }
+      for (const id of ids) this.ids.push(id);
+      tokens = ids.length;
+    } else {
+      tokens = await this.parts.counter.count(text, { signal: options.signal });
+    }
+    this.text += text;
     return tokens;
   }
 
   async answer(request: AnswerRequest): Promise<AnswerResult> {
     this.assertOpen();
+    const { shape, tokenizer, topLogprobs } = this.parts;
+    const paths = tokenizer ? await this.choicePaths(request, tokenizer) : undefined;
+    const before = this.ids.length;
+    // llama-server's n_probs are the raw softmax whatever the sampling (server-context.cpp
+    // populate_token_probs); elsewhere logprobs may be tempered, so they are read from a probe at T = 1.
+    const rootFromAnswer = shape.flavor === "llama-server" || request.temperature === 1;
     const stop = request.suffix.length > 0 ? [request.suffix] : [];
     const outcome = await this.send(
       {
@@ -70,29 +131,44 @@ export class OpenAISession implements EngineSession {
         stop,
         temperature: request.temperature,
         seed: request.seed,
-        topLogprobs: VERDICT_TOP_LOGPROBS,
+        topLogprobs: rootFromAnswer ? topLogprobs : undefined,
         constraint: { choices: request.choices, suffix: request.suffix },
       },
       request.signal,
     );
-    // The server drops the stop string; the model did write it, so it belongs to the answer.
+    // The server drops the stop string from the text; the model did write it, so it belongs to the answer.
     const text = outcome.stop === "delimiter" ? outcome.text + request.suffix : outcome.text;
-    this.continuation += text;
-    const tokens = await this.generatedTokens(outcome, undefined, request.signal);
-    const first = outcome.topLogprobs[0];
-    if (!first || first.length === 0) this.parts.warnings.unsupported("probabilities", "the server returned no top log-probabilities: verdicts carry no confidence");
-    return { text, tokens, choiceProbabilities: first ? choiceProbabilities(request.choices, first) : undefined };
+    let tokens: number;
+    let kept: number[] = [];
+    if (this.tokenMode) {
+      // The suffix's tokens stay (they are in the sequence in process too); only an end token goes.
+      kept = await this.keptIds(outcome, undefined, request.signal);
+      tokens = kept.length;
+    } else {
+      tokens = await this.countedTokens(outcome, undefined, request.signal);
+    }
+
+    const confidence = await this.confidence(request, paths, rootFromAnswer ? outcome : undefined, this.ids.slice(0, before));
+    for (const id of kept) this.ids.push(id);
+    this.text += text;
+    return { text, tokens, choiceProbabilities: confidence.probabilities, probabilityNote: confidence.missing };
   }
 
   mark(): SessionMark {
     this.assertOpen();
-    return { position: this.continuation.length };
+    const mark: OpenAIMark = { position: this.tokenMode ? this.ids.length : this.text.length, textLength: this.text.length };
+    return mark;
   }
 
   async rollback(mark: SessionMark): Promise<void> {
     this.assertOpen();
-    if (mark.position > this.continuation.length) throw new J1Error("engine", `cannot roll back to ${mark.position}: the session holds only ${this.continuation.length} characters after the prompt`);
-    this.continuation = this.continuation.slice(0, mark.position);
+    const { position, textLength } = mark as OpenAIMark;
+    const length = this.tokenMode ? this.ids.length : this.text.length;
+    if (position > length || textLength === undefined || textLength > this.text.length) {
+      throw new J1Error("engine", `cannot roll back to ${position}: the session holds only ${length} ${this.tokenMode ? "tokens" : "characters"} after the prompt`);
+    }
+    this.ids.length = this.tokenMode ? position : 0;
+    this.text = this.text.slice(0, textLength);
   }
 
   usage(): SessionUsage {
@@ -106,18 +182,38 @@ export class OpenAISession implements EngineSession {
   }
 
   /** The session's text after the prompt (for tests and debugging). */
-  get text(): string {
-    return this.continuation;
+  get continuationText(): string {
+    return this.text;
   }
 
-  private async send(step: Omit<ContinuationRequest, "promptText" | "continuation">, signal: AbortSignal | undefined): Promise<CompletionOutcome> {
-    const { client, baseUrl, shape, warnings } = this.parts;
-    const { path, body } = buildRequest({ ...step, promptText: this.parts.promptText, continuation: this.continuation }, shape, warnings);
-    const url = baseUrl + path;
-    const outcome = parseCompletion(await client.postJson(url, body, { signal }), step.stop[0], url);
+  /** The token ids sent as the next request's prompt (token-id sessions; for tests and debugging). */
+  get sequenceIds(): readonly number[] | undefined {
+    return this.parts.promptIds ? [...this.parts.promptIds, ...this.ids] : undefined;
+  }
+
+  private sequenceLength(): number {
+    return (this.parts.promptIds?.length ?? this.promptTokens) + this.ids.length;
+  }
+
+  private roomLeft(): number {
+    const { contextSize } = this.parts;
+    if (contextSize === undefined || !this.tokenMode) return Number.POSITIVE_INFINITY;
+    return contextSize - this.sequenceLength() - ANSWER_RESERVE;
+  }
+
+  private input(extra: readonly number[] = [], ids: readonly number[] = this.ids): ContinuationInput {
+    const { promptIds, promptText } = this.parts;
+    if (promptIds) return { kind: "tokens", ids: [...promptIds, ...ids, ...extra] };
+    return { kind: "text", promptText, continuation: this.text };
+  }
+
+  private async send(step: Omit<ContinuationRequest, "input">, signal: AbortSignal | undefined, input: ContinuationInput = this.input()): Promise<CompletionOutcome> {
+    const { client, shape, warnings } = this.parts;
+    const { url, body } = buildRequest({ ...step, input }, shape, warnings);
+    const outcome = await client.postJson(url, body, { signal, read: (json, answeredUrl) => parseCompletion(json, step.stop[0], answeredUrl) });
     // llama-server's chat answer repeats the partial assistant message it continued; vLLM's does not.
-    if (shape.api === "chat" && shape.flavor === "llama-server" && outcome.text.startsWith(this.continuation)) {
-      outcome.text = outcome.text.slice(this.continuation.length);
+    if (shape.api === "chat" && shape.flavor === "llama-server" && input.kind === "text" && outcome.text.startsWith(input.continuation)) {
+      outcome.text = outcome.text.slice(input.continuation.length);
     }
     if (!outcome.stopKnown && step.stop.length > 0) {
       warnings.other("stop-reason", `${url} says only "stop", not which: a stop at "${step.stop[0]}" is taken as the end of generation`);
@@ -130,11 +226,31 @@ export class OpenAISession implements EngineSession {
   }
 
   /**
-   * The server's completion count includes what it sampled but cut from the text: the tokens of a stop
-   * string it matched (`stopText`), or the end-of-sequence token (llama-server and vLLM both count it).
-   * Those are taken off again, so the count matches the text that stays in the session.
+   * The ids that enter the sequence after a step: what the server sampled, without the end-of-sequence
+   * token (stop "end") or the stop word's tokens (`stopText`, when the server's ids end with them).
+   * A stop word that began inside a token (".</think>" as one token), or a server that returns no ids
+   * (vLLM before 0.10.2), leaves only the text: it is tokenized again, with a warning.
    */
-  private async generatedTokens(outcome: CompletionOutcome, stopText: string | undefined, signal: AbortSignal | undefined): Promise<number> {
+  private async keptIds(outcome: CompletionOutcome, stopText: string | undefined, signal: AbortSignal | undefined): Promise<number[]> {
+    const { tokenizer, warnings } = this.parts;
+    const ids = outcome.tokenIds;
+    const retokenize = async (reason: string) => {
+      warnings.other(`retokenized:${reason}`, `generated text was tokenized again (${reason}): its ids may differ from what the model sampled`);
+      return (tokenizer as ServerTokenizer).tokenize(outcome.text, true, { signal });
+    };
+    if (!ids) return retokenize("the server returned no token ids");
+    if (outcome.stop === "end") return ids.length > 0 && outcome.stopKnown ? ids.slice(0, -1) : ids;
+    if (stopText === undefined) return ids;
+    const stopIds = await (tokenizer as ServerTokenizer).tokenize(stopText, true, { signal });
+    if (endsWith(ids, stopIds)) return ids.slice(0, ids.length - stopIds.length);
+    return retokenize(`the stop text "${stopText}" did not end on a token boundary`);
+  }
+
+  /**
+   * Text sessions: the server's completion count includes what it sampled but cut from the text (a stop
+   * string's tokens, the end-of-sequence token); those are taken off again.
+   */
+  private async countedTokens(outcome: CompletionOutcome, stopText: string | undefined, signal: AbortSignal | undefined): Promise<number> {
     const { counter } = this.parts;
     if (outcome.completionTokens === undefined) return counter.count(outcome.text, { signal });
     let cut = 0;
@@ -143,7 +259,69 @@ export class OpenAISession implements EngineSession {
     return Math.max(0, outcome.completionTokens - cut);
   }
 
+  private async choicePaths(request: AnswerRequest, tokenizer: ServerTokenizer): Promise<ChoicePath[]> {
+    // As in process: choices and suffix as plain text (no special-token parsing).
+    const tokenized = new Map<string, number[]>();
+    await Promise.all(request.choices.map(async (choice) => tokenized.set(choice, await tokenizer.tokenize(choice, false, { signal: request.signal }))));
+    const terminator = request.suffix.length > 0 ? (await tokenizer.tokenize(request.suffix, false, { signal: request.signal }))[0] : undefined;
+    return choicePaths(request.choices, (text) => tokenized.get(text) ?? [], terminator);
+  }
+
+  /**
+   * P(verdict) as in process: untempered, over whole choice strings. The root distribution comes from
+   * the answer request's first position where the server reports it untempered (llama-server), else
+   * from a probe at temperature 1; each branch prefix ("1" before "0" or "]]") costs one more small
+   * request (prompt + prefix, one token, its top candidates), served from the prefix cache.
+   */
+  private async confidence(request: AnswerRequest, paths: ChoicePath[] | undefined, answered: CompletionOutcome | undefined, before: readonly number[]): Promise<ChoiceProbabilityResult> {
+    const { topLogprobs, warnings } = this.parts;
+    try {
+      if (!this.tokenMode || !paths) {
+        // A text session: only the root position can be read (a probe cannot extend a text by token ids).
+        const first = answered?.topLogprobs[0] ?? (await this.probe([], before, request))?.[0] ?? [];
+        const root = candidateDistribution(first);
+        if (!paths || !root) return textChoiceProbabilities(request.choices, first, topLogprobs);
+        if (branchPrefixes(paths).length > 0) return { missing: "the choices share leading tokens, and a text session cannot read the deeper positions" };
+        return combineReported(paths, new Map([["", root]]), topLogprobs, describe);
+      }
+      const distributions = new Map<string, Map<number, number>>();
+      const root = candidateDistribution(answered ? (answered.topLogprobs[0] ?? []) : ((await this.probe([], before, request))?.[0] ?? []));
+      if (root) distributions.set("", root);
+      for (const prefix of branchPrefixes(paths)) {
+        const reported = candidateDistribution((await this.probe(prefix, before, request))?.[0] ?? []);
+        if (reported) distributions.set(prefix.join(","), reported);
+      }
+      const result = combineReported(paths, distributions, topLogprobs, describe);
+      if (!root) warnings.unsupported("probabilities", "the server returned no top log-probabilities with token ids: verdicts carry no confidence");
+      return result;
+    } catch (error) {
+      if (error instanceof J1Error && error.code === "cancelled") throw error;
+      // Confidence is a report, not the verdict: a failed probe leaves it unknown, with the reason.
+      return { missing: `reading the verdict probabilities failed: ${(error as Error).message}` };
+    }
+  }
+
+  /** One token's candidates after the session's ids before the answer plus `prefix`, at temperature 1. */
+  private async probe(prefix: readonly number[], before: readonly number[], request: AnswerRequest) {
+    const outcome = await this.send(
+      { maxTokens: 1, stop: [], temperature: 1, seed: request.seed, topLogprobs: this.parts.topLogprobs },
+      request.signal,
+      this.input(prefix, before),
+    );
+    return outcome.topLogprobs;
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new J1Error("engine", "session is closed");
   }
+}
+
+function describe(prefix: readonly number[]): string {
+  return `token${prefix.length > 1 ? "s" : ""} ${prefix.join(", ")}`;
+}
+
+function endsWith(tokens: readonly number[], suffix: readonly number[]): boolean {
+  if (suffix.length === 0 || tokens.length < suffix.length) return false;
+  for (let index = 0; index < suffix.length; index++) if (tokens[tokens.length - suffix.length + index] !== suffix[index]) return false;
+  return true;
 }
