@@ -92,7 +92,7 @@ describe("openai engine on a real llama-server (tiny model)", { skip: binary ? f
   });
 
   it("the chat fallback (continue_final_message) gives the same thinking and verdict", async () => {
-    const chat = await createOpenAIEngine({ baseUrl: `${server.baseUrl}/v1`, api: "chat", timeoutMs: 30_000 });
+    const chat = await createOpenAIEngine({ baseUrl: `${server.baseUrl}/v1`, api: "chat", allowTextPrompt: true, timeoutMs: 30_000 });
     try {
       const judgment = await new Judge({ engine: chat, scaling: { waits: 1 } }).judgePair(PAIR);
       assert.equal(judgment.verdict, "A", judgment.error);

@@ -1,8 +1,14 @@
 /**
  * A scripted stand-in for an OpenAI-compatible server, for the faults a real server will not produce on
- * demand (DESIGN.md, "Real parts in tests"): each POST /v1/completions takes the next step of the script
- * (a 429 with Retry-After, a 500, a hang, broken JSON, a 401, a dropped connection, or a normal answer
- * shaped like llama-server's), and the server counts requests in flight and keeps every request it saw.
+ * demand (DESIGN.md, "Real parts in tests"): each completion request takes the next step of the script
+ * (a 429 with Retry-After, a 500, a hang, broken JSON, a malformed 200, a 401, a dropped connection, or
+ * a normal answer shaped like the server's), and the server counts requests in flight and keeps every
+ * request it saw.
+ *
+ * It speaks as llama-server by default (GET /v1/models owned by "llamacpp", POST /tokenize, GET /props,
+ * POST /apply-template, native POST /completion, and the /v1 routes), or as vLLM or an unknown server
+ * (`flavor`). Its tokenizer is one token per character (id = code point + 1000), BOS 1, EOS 2, so tests
+ * can write the ids they expect.
  *
  *   const server = await startFaultServer();
  *   server.script({ kind: "status", status: 429, headers: { "retry-after": "1" } }, { kind: "ok", text: "hi" });
@@ -16,17 +22,23 @@ export type FaultStep =
   | {
       kind: "ok";
       text?: string;
-      /** What llama-server's `__verbose.stop_type` says; "word" means the request's stop string matched. */
+      /** Why the server stopped; "word" means the request's first stop string matched. */
       stopType?: "word" | "eos" | "limit";
+      /** With stopType "limit": the context was full (llama-server `truncated`). */
+      truncated?: boolean;
       /** Answer this much later (to overlap requests). */
       delayMs?: number;
-      /** Top log-probabilities of the first generated token (llama-server's chat-style shape). */
+      /** Top log-probabilities of the first generated token, by token text (one character → its id). */
       firstTokenLogprobs?: Record<string, number>;
+      /** Leave the generated ids out of the answer (an old vLLM). */
+      noTokenIds?: boolean;
     }
   | { kind: "status"; status: number; body?: string; headers?: Record<string, string> }
   /** Never answers: the client's timeout (or cancellation) must end it. */
   | { kind: "hang" }
   | { kind: "broken-json" }
+  /** A 200 with valid JSON but not a completion. */
+  | { kind: "malformed"; body?: unknown }
   /** Drops the connection without an answer (a connection reset). */
   | { kind: "reset" };
 
@@ -45,7 +57,7 @@ export interface FaultServer {
   defaultStep: FaultStep;
   /** Every request, in arrival order. */
   readonly requests: SeenRequest[];
-  /** Completion requests only. */
+  /** Completion requests only (native /completion, /v1/completions, /v1/chat/completions). */
   completionRequests(): SeenRequest[];
   /** The most completion requests that were in flight at once. */
   readonly maxInFlight: number;
@@ -53,11 +65,24 @@ export interface FaultServer {
 }
 
 export interface FaultServerOptions {
-  /** Answer POST /tokenize (one token per word, +1 for add_special); default true. */
+  /** Answer POST /tokenize; default true. */
   tokenize?: boolean;
+  /** Whom GET /v1/models names as owner; default llama-server ("llamacpp"). */
+  flavor?: "llama-server" | "vllm" | "generic";
+  /** llama-server's context per slot in GET /props (default 4096). */
+  contextSize?: number;
+  /** What POST /apply-template renders (default: ChatML that keeps the assistant text as given). */
+  applyTemplate?: (messages: Array<{ role: string; content: string }>) => string;
 }
 
 const MODEL_ID = "fault-model";
+export const FAULT_BOS = 1;
+export const FAULT_EOS = 2;
+
+/** The fault server's tokenizer: one token per character. */
+export function faultTokens(text: string): number[] {
+  return [...text].map((character) => (character.codePointAt(0) as number) + 1000);
+}
 
 export async function startFaultServer(options: FaultServerOptions = {}): Promise<FaultServer> {
   const queue: FaultStep[] = [];
@@ -65,6 +90,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   let inFlight = 0;
   let maxInFlight = 0;
   const state = { defaultStep: { kind: "ok", text: "fine" } as FaultStep };
+  const flavor = options.flavor ?? "llama-server";
 
   const server = createServer((request, response) => {
     void handle(request, response);
@@ -82,20 +108,32 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     requests.push({ method: request.method ?? "GET", path, headers: request.headers, body });
 
     if (request.method === "GET" && path === "/v1/models") {
-      sendJson(response, 200, { object: "list", data: [{ id: MODEL_ID, object: "model", created: 0, owned_by: "llamacpp" }] });
+      const owner = flavor === "llama-server" ? "llamacpp" : flavor === "vllm" ? "vllm" : "someone";
+      sendJson(response, 200, { object: "list", data: [{ id: MODEL_ID, object: "model", created: 0, owned_by: owner, ...(flavor === "vllm" ? { max_model_len: 4096 } : {}) }] });
+      return;
+    }
+    if (request.method === "GET" && path === "/props" && flavor === "llama-server") {
+      sendJson(response, 200, { default_generation_settings: { n_ctx: options.contextSize ?? 4096 }, chat_template: "{{ messages }}", bos_token: "<s>", eos_token: "</s>" });
       return;
     }
     if (request.method === "POST" && path === "/tokenize") {
-      if (options.tokenize === false) {
+      if (options.tokenize === false || flavor === "generic") {
         sendJson(response, 404, { error: { code: 404, message: "File Not Found", type: "not_found_error" } });
         return;
       }
-      const content = typeof body?.content === "string" ? body.content : "";
-      const count = (content.match(/\s*\S+/g) ?? []).length + (body?.add_special === true ? 1 : 0);
-      sendJson(response, 200, { tokens: Array.from({ length: count }, (_, index) => index + 1) });
+      const text = typeof body?.content === "string" ? body.content : typeof body?.prompt === "string" ? body.prompt : "";
+      const addSpecial = body?.add_special === true || body?.add_special_tokens === true;
+      const ids = [...(addSpecial ? [FAULT_BOS] : []), ...faultTokens(text)];
+      sendJson(response, 200, { tokens: body?.with_pieces === true ? ids.map((id) => ({ id, piece: String.fromCodePoint(id - 1000) })) : ids });
       return;
     }
-    if (request.method === "POST" && (path === "/v1/completions" || path === "/v1/chat/completions")) {
+    if (request.method === "POST" && path === "/apply-template" && flavor === "llama-server") {
+      const messages = (Array.isArray(body?.messages) ? body.messages : []) as Array<{ role: string; content: string }>;
+      const render = options.applyTemplate ?? ((list) => list.map((message, index) => `<|im_start|>${message.role}\n${message.content}${index === list.length - 1 ? "" : "<|im_end|>\n"}`).join(""));
+      sendJson(response, 200, { prompt: render(messages) });
+      return;
+    }
+    if (request.method === "POST" && (path === "/completion" || path === "/v1/completions" || path === "/v1/chat/completions")) {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       let counted = true;
@@ -104,7 +142,8 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
         counted = false;
       };
       response.once("close", done);
-      await answerStep(queue.shift() ?? state.defaultStep, body ?? {}, path.endsWith("/chat/completions"), request, response);
+      const shape = path === "/completion" ? "native" : path.endsWith("/chat/completions") ? "chat" : "completions";
+      await answerStep(queue.shift() ?? state.defaultStep, body ?? {}, shape, flavor, request, response);
       return;
     }
     sendJson(response, 404, { error: { code: 404, message: "File Not Found", type: "not_found_error" } });
@@ -123,7 +162,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       state.defaultStep = step;
     },
     requests,
-    completionRequests: () => requests.filter((seen) => seen.path.endsWith("/completions")),
+    completionRequests: () => requests.filter((seen) => seen.path === "/completion" || seen.path.endsWith("/completions")),
     get maxInFlight() {
       return maxInFlight;
     },
@@ -136,7 +175,9 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   };
 }
 
-async function answerStep(step: FaultStep, body: Record<string, unknown>, chat: boolean, request: IncomingMessage, response: ServerResponse): Promise<void> {
+type Shape = "native" | "completions" | "chat";
+
+async function answerStep(step: FaultStep, body: Record<string, unknown>, shape: Shape, flavor: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
   switch (step.kind) {
     case "hang":
       return;
@@ -147,6 +188,9 @@ async function answerStep(step: FaultStep, body: Record<string, unknown>, chat: 
       response.writeHead(200, { "content-type": "application/json" });
       response.end('{"choices": [{"text": "trunc');
       return;
+    case "malformed":
+      sendJson(response, 200, step.body ?? { object: "text_completion", note: "no choices here" });
+      return;
     case "status":
       response.writeHead(step.status, { "content-type": "application/json", ...step.headers });
       response.end(step.body ?? JSON.stringify({ error: { code: step.status, message: `scripted failure ${step.status}`, type: "server_error" } }));
@@ -154,42 +198,64 @@ async function answerStep(step: FaultStep, body: Record<string, unknown>, chat: 
     case "ok":
       if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
       if (response.destroyed) return;
-      sendJson(response, 200, completionAnswer(step, body, chat));
+      sendJson(response, 200, completionAnswer(step, body, shape, flavor));
       return;
   }
 }
 
-/** The shape of llama-server's /v1/completions (or chat) answer, non-streaming, with `__verbose` when asked. */
-function completionAnswer(step: Extract<FaultStep, { kind: "ok" }>, body: Record<string, unknown>, chat: boolean): Record<string, unknown> {
+/** The server's answer, non-streaming: llama-server's native shape, or the /v1 shapes (vLLM's extras when vLLM). */
+function completionAnswer(step: Extract<FaultStep, { kind: "ok" }>, body: Record<string, unknown>, shape: Shape, flavor: string): Record<string, unknown> {
   const text = step.text ?? "";
   const stopType = step.stopType ?? "eos";
   const stop = Array.isArray(body.stop) ? (body.stop[0] as string | undefined) : undefined;
-  const promptTokens = typeof body.prompt === "string" ? (body.prompt.match(/\s*\S+/g) ?? []).length + 1 : 1;
-  const completionTokens = (text.match(/\s*\S+/g) ?? []).length + (stopType === "limit" ? 0 : 1);
-  const logprobs = step.firstTokenLogprobs
-    ? {
-        content: [
-          {
-            id: 0,
-            token: Object.keys(step.firstTokenLogprobs)[0],
-            bytes: [],
-            logprob: Object.values(step.firstTokenLogprobs)[0],
-            top_logprobs: Object.entries(step.firstTokenLogprobs).map(([token, logprob], id) => ({ id, token, bytes: [], logprob })),
-          },
-        ],
-      }
-    : null;
+  const prompt = body.prompt;
+  const promptTokens = Array.isArray(prompt) ? prompt.length : typeof prompt === "string" ? faultTokens(prompt).length + 1 : 1;
+  const ids = [...faultTokens(text), ...(stopType === "word" ? faultTokens(stop ?? "") : stopType === "eos" ? [FAULT_EOS] : [])];
+  const candidates = step.firstTokenLogprobs ? Object.entries(step.firstTokenLogprobs).map(([token, logprob]) => ({ id: faultTokens(token)[0], token, bytes: [], logprob })) : undefined;
+  const timings = { cache_n: 0, prompt_n: promptTokens, prompt_ms: 1, predicted_n: ids.length, predicted_ms: 1 };
+  if (shape === "native") {
+    return {
+      content: text,
+      tokens: step.noTokenIds ? [] : ids,
+      stop_type: stopType,
+      stopping_word: stopType === "word" ? (stop ?? "") : "",
+      truncated: step.truncated === true,
+      tokens_predicted: ids.length,
+      tokens_evaluated: promptTokens,
+      timings,
+      ...(candidates ? { completion_probabilities: [{ ...candidates[0], top_logprobs: candidates }] } : {}),
+    };
+  }
+  const chat = shape === "chat";
+  let logprobs: unknown = null;
+  if (candidates) {
+    logprobs =
+      flavor === "vllm" && !chat
+        ? { tokens: [candidates[0].token], token_logprobs: [candidates[0].logprob], top_logprobs: [Object.fromEntries(candidates.map((candidate) => [body.return_tokens_as_token_ids ? `token_id:${candidate.id}` : candidate.token, candidate.logprob]))] }
+        : { content: [{ ...candidates[0], top_logprobs: candidates }] };
+  }
+  const choice: Record<string, unknown> = {
+    ...(chat ? { message: { role: "assistant", content: (flavor === "llama-server" ? echoedPrefill(body) : "") + text } } : { text }),
+    index: 0,
+    logprobs,
+    finish_reason: stopType === "limit" ? "length" : "stop",
+  };
+  if (flavor === "vllm") {
+    choice.stop_reason = stopType === "word" ? (stop ?? null) : null;
+    if (body.return_token_ids === true && !step.noTokenIds) choice.token_ids = ids;
+  }
   const answer: Record<string, unknown> = {
-    choices: [{ ...(chat ? { message: { role: "assistant", content: echoedPrefill(body) + text } } : { text }), index: 0, logprobs, finish_reason: stopType === "limit" ? "length" : "stop" }],
+    choices: [choice],
     created: Math.floor(Date.now() / 1000),
     model: MODEL_ID,
-    system_fingerprint: "fault-server",
     object: chat ? "chat.completion" : "text_completion",
-    usage: { completion_tokens: completionTokens, prompt_tokens: promptTokens, total_tokens: promptTokens + completionTokens, prompt_tokens_details: { cached_tokens: 0 } },
+    usage: { completion_tokens: ids.length, prompt_tokens: promptTokens, total_tokens: promptTokens + ids.length, prompt_tokens_details: { cached_tokens: 0 } },
     id: "cmpl-fault",
-    timings: { cache_n: 0, prompt_n: promptTokens, prompt_ms: 1, predicted_n: completionTokens, predicted_ms: 1 },
   };
-  if (body.verbose === true) answer.__verbose = { stop_type: stopType, stopping_word: stopType === "word" ? (stop ?? "") : "" };
+  if (flavor === "llama-server") {
+    answer.timings = timings;
+    if (body.verbose === true) answer.__verbose = { stop_type: stopType, stopping_word: stopType === "word" ? (stop ?? "") : "", truncated: step.truncated === true };
+  }
   return answer;
 }
 
