@@ -7,6 +7,10 @@ export const VERSION = "0.1.0";
 
 export * from "./core/budget.js";
 export * from "./core/chat-format.js";
+export * from "./core/choice-probabilities.js";
+export * from "./core/prompt-pieces.js";
+export * from "./core/reasoning-format.js";
+export { renderJinjaChat, type JinjaChatTemplate } from "./core/jinja-chat.js";
 export * from "./core/errors.js";
 export * from "./core/judgment.js";
 export * from "./core/seed.js";
@@ -21,6 +25,8 @@ export { createLlamaCppEngine, LlamaCppEngine, type LlamaCppEngineOptions } from
 export { DEFAULT_MODEL, resolveModel } from "./engines/llamacpp/model-source.js";
 export { buildTinyModel, defaultTinySpec, ensureTinyModel, writeTinyModel, TINY_MODEL_NOTE, TINY_TRAJECTORY, type TinyModelSpec } from "./engines/tiny/tiny-model.js";
 export { Judge, type JudgeCallOptions, type JudgeOptions, type SweepJudgments } from "./judge/judge.js";
-export { runThinking, type ThinkingEvent, type ThinkingRunOptions, type RawRun } from "./judge/thinking-run.js";
+export { applyReasoning, namedPromptFormat, readChatTemplateFile, resolvePromptFormat, type ChatFormatChoice, type PromptFormat } from "./judge/prompt-format.js";
+export { ensureShapedModel } from "./engines/shaped/shaped-model.js";
+export { runThinking, type ThinkingEvent, type ThinkingRunOptions, type RawRun, type ThinkingEndReason } from "./judge/thinking-run.js";
 export { readPairsFile, type PairRecord } from "./judge/pair-file.js";
 export { readTemplateFile } from "./judge/template-file.js";
