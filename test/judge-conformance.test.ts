@@ -17,8 +17,8 @@ import type { Judgment } from "../src/core/judgment.js";
 import { DEFAULT_POINTWISE_TEMPLATE } from "../src/core/template.js";
 import { j1CacheDir } from "../src/engines/cache-dir.js";
 import type { Engine } from "../src/engines/engine.js";
-import { createLlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
-import { createOpenAIEngine } from "../src/engines/openai/openai-engine.js";
+import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
+import { createOpenAIEngine, type OpenAIEngine } from "../src/engines/openai/openai-engine.js";
 import { SHAPED_FAMILIES, SHAPED_FAMILY_IDS } from "../src/engines/shaped/families.js";
 import { ensureTinyModel, TINY_TRAJECTORY, TINY_VERDICT_PROBABILITIES } from "../src/engines/tiny/tiny-model.js";
 import { Judge, type JudgeCallOptions } from "../src/judge/judge.js";
@@ -214,6 +214,25 @@ for (const shape of SHAPES) {
       assert.ok(probabilities, judgment.runs[0].error ?? "probabilities reported");
       for (const score of SCORES) assert.ok(Math.abs(probabilities[score] - shape.scoreProbabilities[score]) < 1e-3, `P(${score}) = ${probabilities[score]}, expected ${shape.scoreProbabilities[score]}`);
       return judgment;
+    });
+
+    it("both engines render the same prompt from the model's template and feed the same token ids", async () => {
+      const local = engines.get("llamacpp") as LlamaCppEngine;
+      const remote = engines.get("llama-server") as OpenAIEngine;
+      const pair = { ...PAIR, b: SPOOFS[0] };
+      const localPrompt = (await Judge.create({ engine: local })).renderPair(pair);
+      const remotePrompt = (await Judge.create({ engine: remote })).renderPair(pair);
+      assert.deepEqual(remotePrompt, localPrompt);
+      const localIds = local.tokenizePrompt(localPrompt);
+      assert.deepEqual(await remote.tokenizePrompt(remotePrompt), localIds);
+      // Every control or user-defined token in the prompt comes from the template's scaffolding, none from judged text.
+      const special = (token: number) => {
+        const attributes = local.model.getTokenAttributes(token as never);
+        return attributes.control || attributes.userDefined;
+      };
+      const fromScaffolding = localPrompt.filter((segment) => segment.trusted).flatMap((segment) => local.model.tokenize(segment.text, true)).filter(special).length;
+      const bos = localIds[0] === local.model.tokens.bos && !localPrompt[0].text.startsWith(local.model.detokenize([localIds[0]], true)) ? 1 : 0;
+      assert.equal(localIds.filter(special).length, fromScaffolding + bos);
     });
 
     describe("both engines gave the same judgments", () => {
