@@ -413,7 +413,7 @@ test("chat fallback: needs allowTextPrompt; the rendered prompt as a user messag
   assert.match(refused.message, /chat API takes messages, not token ids/);
 
   const { engine, session } = await openSession({ api: "chat", allowTextPrompt: true });
-  assert.ok(engine.warnings.some((warning) => warning.type === "other" && warning.message.includes("--chat-format plain")));
+  assert.ok(engine.warnings.some((warning) => warning.type === "other" && warning.message.includes("as one user message")));
   server.script({ kind: "ok", text: "Thinking.", stopType: "word" }, { kind: "ok", text: " More.", stopType: "eos" });
   assert.equal((await session.generate(think)).text, "Thinking.");
   await session.append("Wait");

@@ -174,7 +174,7 @@ export class OpenAIEngine implements Engine {
       else if (problem !== undefined) {
         throw new J1Error("bad-input", `--api chat cannot run a thinking judge on this server: its chat template rewrites the thinking (${problem}), so the recorded trace would not be what the model continued. Use --api completions (token ids)`, { context: { field: "api" } });
       }
-      warnings.other("chat-nesting", "--api chat: the server wraps j1's rendered prompt in its own chat template as one user message; pass --chat-format plain so only one template applies");
+      warnings.other("chat-nesting", "--api chat: the server puts j1's rendered prompt into its own chat template as one user message (with --chat-format plain, the server's template is the only one applied)");
     }
 
     const requested = options.verdictTopK ?? DEFAULT_VERDICT_TOP_K;
