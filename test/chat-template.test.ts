@@ -99,6 +99,24 @@ for (const family of SHAPED_FAMILY_IDS) {
   });
 }
 
+describe("recommended sampling per family", () => {
+  it("Qwen3's card truncation applies when sampling and not when greedy; flags override it", async () => {
+    const engine = await createLlamaCppEngine({ model: await shapedModelPath("qwen3"), threads: 1, contextSize: 2048 });
+    try {
+      const judge = await Judge.create({ engine });
+      assert.deepEqual(judge.format.recommendedSampling, { topP: 0.95, topK: 20, minP: 0 });
+      assert.ok(judge.format.notes.some((note) => note.includes("Qwen3")));
+      const sampled = await judge.judgePair(pair, { temperature: 0.7, seed: 3 });
+      assert.deepEqual(sampled.runs[0].sampling, { topP: 0.95, topK: 20, minP: 0 });
+      const chosen = await judge.judgePair(pair, { temperature: 0.7, seed: 3, sampling: { topP: 0.5 } });
+      assert.deepEqual(chosen.runs[0].sampling, { topP: 0.5 });
+      assert.equal((await judge.judgePair(pair)).runs[0].sampling, undefined);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
 describe("a Llama-3-family model is no longer judged in ChatML", () => {
   it("its auto render has Llama 3 headers and no <|im_start|>", async () => {
     const engine = await createLlamaCppEngine({ model: await shapedModelPath("llama3" as ShapedFamilyId), threads: 1, contextSize: 2048 });

@@ -40,6 +40,8 @@ export interface JudgmentRun {
   forcedEnd: boolean;
   /** Why thinking ended: model, waits-used, cap or context (absent in judgments stored before it existed). */
   thinkingEnd?: "model" | "waits-used" | "cap" | "context";
+  /** The truncation the thinking was sampled with (sampled runs only). */
+  sampling?: { topP?: number; topK?: number; minP?: number };
   trace: TraceSpan[];
   usage: Usage;
   wallMs: number;

@@ -153,6 +153,8 @@ export class Judge {
   private async runOne(order: Order, sample: number, seed: number, choices: string[], prompt: PromptSegment[], points: number[], options: JudgeCallOptions) {
     const started = performance.now();
     const temperature = options.temperature ?? 0;
+    // Greedy thinking needs no truncation; sampled thinking gets the caller's, else the family's recommended.
+    const sampling = temperature > 0 ? options.sampling ?? this.format.recommendedSampling : undefined;
     const toRun = (raw: RawRun): JudgmentRun => {
       const verdict = toPairVerdict(raw.rawVerdict, order, this.template.kind);
       return {
@@ -169,6 +171,7 @@ export class Judge {
         waitsUsed: raw.waitsUsed,
         forcedEnd: raw.forcedEnd,
         thinkingEnd: raw.thinkingEnd,
+        sampling,
         trace: raw.trace,
         usage: raw.usage,
         wallMs: performance.now() - started,
@@ -182,7 +185,7 @@ export class Judge {
         scaling: this.scaling,
         choices,
         temperature,
-        sampling: options.sampling,
+        sampling,
         seed,
         readAtWaits: points,
         promptText: segmentsText(prompt),

@@ -5,7 +5,8 @@ import { J1Error, errorMessage } from "../core/errors.js";
 import { renderJinjaChat, type JinjaChatTemplate } from "../core/jinja-chat.js";
 import { detectReasoningFormat, reasoningFormatByName, REASONING_FORMATS, type ReasoningFormat } from "../core/reasoning-format.js";
 import type { ChatPrompt, JudgeTemplate, PromptSegment } from "../core/template.js";
-import type { Engine } from "../engines/engine.js";
+import { describeSampling, recommendedSampling } from "../core/recommended-sampling.js";
+import type { Engine, SamplingOptions } from "../engines/engine.js";
 
 /** `--chat-format`: the model's own template (auto, the default) or one of j1's named formats. */
 export type ChatFormatChoice = ChatFormatName | "auto";
@@ -28,6 +29,8 @@ export interface PromptFormat {
   /** Undefined for the named formats: they keep the judge template's own delimiters. */
   reasoning?: ReasoningFormat;
   render(prompt: ChatPrompt): PromptSegment[];
+  /** The family's recommended truncation when sampling (from its model card), applied unless one is given. */
+  recommendedSampling?: SamplingOptions;
   /** What the user should know (a fallback taken, a format guessed). */
   notes: string[];
 }
@@ -62,7 +65,13 @@ export async function resolvePromptFormat(choice: ChatFormatChoice, engine: Engi
     notes.push(detected.fallback);
   }
   const id = `auto:${createHash("sha256").update(chat.template).update("\u0000").update(chat.bosToken ?? "").update("\u0000").update(reasoning.name).digest("hex").slice(0, 16)}`;
-  return { name: `auto (${chat.source}, ${reasoning.name})`, id, reasoning, render: (prompt) => renderJinjaChat(prompt, chat, reasoning), notes };
+  const recommended = recommendedSampling(chat.template);
+  let recommendedTruncation: SamplingOptions | undefined;
+  if (recommended) {
+    recommendedTruncation = { topP: recommended.topP, topK: recommended.topK, minP: recommended.minP };
+    notes.push(`when sampling, the thinking uses ${recommended.family}'s recommended ${describeSampling(recommendedTruncation)} (${recommended.source}; it suggests temperature ${recommended.temperature}); --top-p/--top-k/--min-p override`);
+  }
+  return { name: `auto (${chat.source}, ${reasoning.name})`, id, reasoning, recommendedSampling: recommendedTruncation, render: (prompt) => renderJinjaChat(prompt, chat, reasoning), notes };
 }
 
 /**
