@@ -61,4 +61,6 @@ export interface RunReport {
   worst: WorstItem[];
   /** Judgments counted, and how many were errors of each kind. */
   judgments: { total: number; errors: Record<string, number> };
+  /** What the engine could not do as asked, and the prompt format's notes, as recorded with the run. */
+  warnings?: string[];
 }

@@ -68,6 +68,7 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
     overall,
     worst,
     judgments: { total, errors },
+    warnings: runWarnings(run.summary),
   };
 }
 
@@ -94,4 +95,18 @@ function worstOf(store: RunStore, runId: string, point: string, benchmark: strin
     confidence: decision.confidence,
     trace: store.judgment(runId, item.id, point)?.trace ?? [],
   }));
+}
+
+/** The run summary's engine warnings and format notes as lines (absent for runs recorded before them). */
+function runWarnings(summary: unknown): string[] | undefined {
+  if (typeof summary !== "object" || summary === null) return undefined;
+  const { warnings, notes } = summary as { warnings?: unknown; notes?: unknown };
+  const lines: string[] = [];
+  if (Array.isArray(warnings)) {
+    for (const warning of warnings as Array<{ type?: string; setting?: string; details?: string; message?: string }>) {
+      lines.push(warning.type === "unsupported" ? `${warning.setting} not supported${warning.details ? `: ${warning.details}` : ""}` : String(warning.message));
+    }
+  }
+  if (Array.isArray(notes)) for (const note of notes) lines.push(String(note));
+  return lines.length > 0 ? lines : undefined;
 }

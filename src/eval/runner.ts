@@ -194,7 +194,8 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     if (cancelled) return { runId: run.id, items: collected.items.length, skipped: collected.skipped, ...counts, interrupted: true };
     throw error;
   }
-  store.setRunStatus(run.id, interrupted ? "interrupted" : "done");
+  // What the engine could not do as asked and what the format fell back to, kept with the run for reports.
+  store.setRunStatus(run.id, interrupted ? "interrupted" : "done", { warnings: engine.warnings ?? [], notes: format.notes });
   return { runId: run.id, items: collected.items.length, skipped: collected.skipped, ...counts, interrupted };
 }
 

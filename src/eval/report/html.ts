@@ -76,6 +76,7 @@ function runsHtml(reports: readonly RunReport[]): string {
     return [
       `<div class="card"><h3>${swatch(runIndex)}${escapeHtml(run.label)}</h3>`,
       `<p class="muted">run <span class="mono">${escapeHtml(run.runId)}</span> · ${escapeHtml(run.createdAt)} · ${escapeHtml(`${run.judgments.total.toLocaleString("en-US")} judgments${errorText}`)}</p>`,
+      run.warnings?.length ? `<ul class="warnings">${run.warnings.map((warning) => `<li>${escapeHtml(warning)}</li>`).join("")}</ul>` : "",
       config ? `<details><summary class="muted">settings</summary><dl class="config">${config}</dl></details>` : "",
       `</div>`,
     ].join("");

@@ -32,7 +32,8 @@ export function renderMarkdown(reports: readonly RunReport[], options: { worstLi
 function runLine(run: RunReport): string {
   const errors = Object.entries(run.judgments.errors).filter(([, count]) => count > 0);
   const errorText = errors.length ? ` (${errors.map(([kind, count]) => `${count} ${inline(kind)}`).join(", ")})` : "";
-  return `**${inline(run.label)}** — run \`${inline(run.runId)}\`, ${inline(run.createdAt)}, ${run.judgments.total.toLocaleString("en-US")} judgments${errorText}`;
+  const warnings = (run.warnings ?? []).map((warning) => `\n  - warning: ${inline(warning)}`).join("");
+  return `**${inline(run.label)}** — run \`${inline(run.runId)}\`, ${inline(run.createdAt)}, ${run.judgments.total.toLocaleString("en-US")} judgments${errorText}${warnings}`;
 }
 
 function partsSection(entries: BenchmarkEntry[]): string[] {

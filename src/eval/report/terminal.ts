@@ -21,7 +21,8 @@ export function renderTerminal(reports: readonly RunReport[]): string {
       if (sentence) trends.push(`${benchmark}${entries.length > 1 ? ` [${run.label}]` : ""}: ${sentence}`);
     }
   }
-  return `${[...lines, ...(trends.length ? ["", ...trends] : [])].join("\n")}\n`;
+  const warnings = reports.flatMap((report) => (report.warnings ?? []).map((warning) => `warning (${report.label}): ${warning}`));
+  return `${[...lines, ...(trends.length ? ["", ...trends] : []), ...(warnings.length ? ["", ...warnings] : [])].join("\n")}\n`;
 }
 
 /** First column left-aligned (labels), the rest right-aligned (numbers), two spaces apart. */
