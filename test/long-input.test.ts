@@ -49,3 +49,25 @@ describe("long inputs", () => {
     assert.equal(JSON.parse(result.stdout).status, "engine-error");
   });
 });
+
+describe("SIGTERM on a long eval", () => {
+  it("stops after the judgments in flight, records the run as interrupted and exits 130 (not killed)", async () => {
+    const { spawn } = await import("node:child_process");
+    const work = mkdtempSync(path.join(os.tmpdir(), "j1-term-"));
+    const data = path.join(work, "pairs.jsonl");
+    writeFileSync(data, Array.from({ length: 400 }, (_, index) => JSON.stringify({ id: `p${index}`, question: `q${index}`, a: "a", b: "b", label: "A" })).join("\n"));
+    const child = spawn(process.execPath, [path.join(root, "bin/j1"), "eval", "--bench", "pairs", "--data", data, "--model", "tiny", "--parallel", "1", "--store", path.join(work, "runs.sqlite"), "--progress", "jsonl"], { cwd: work });
+    let stderr = "";
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/"done":[1-9]/.test(stderr) && !child.killed) child.kill("SIGTERM");
+      });
+      child.on("exit", (code, signal) => resolve({ code, signal }));
+    });
+    assert.equal(exit.signal, null, stderr);
+    assert.equal(exit.code, 130, stderr);
+    assert.match(stderr, /stopping after the judgments in flight/);
+    assert.match(stderr, /continue: j1 eval --resume/);
+  });
+});

@@ -169,6 +169,14 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         retryEngineErrors: flags.retryErrors,
       });
       progress.finish();
+      if (result.interrupted) {
+        // A stopped run has items without a decision: it is scored once it is resumed to the end.
+        if (flags.json) process.stdout.write(`${JSON.stringify({ run: result }, null, 2)}\n`);
+        console.error(`j1: run ${result.runId} interrupted: ${result.judged} judged now, ${result.alreadyDone} done before, of ${result.items} items, in ${store?.file}`);
+        console.error(`j1: continue: j1 eval --resume ${result.runId}${store?.file ? ` --store ${store.file}` : ""}`);
+        process.exitCode = 130;
+        return;
+      }
       const report = buildRunReport(store as NonNullable<typeof store>, result.runId);
       store?.saveReport(result.runId, report);
       if (flags.json) process.stdout.write(`${JSON.stringify({ ...report, run: result }, null, 2)}\n`);
