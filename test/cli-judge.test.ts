@@ -39,7 +39,7 @@ describe("j1 judge (CLI, real engine, tiny model)", () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Let me compare both\.⟦Wait⟧, check again\.<\/think>⟦\[\[⟧A\]\]/);
     assert.match(run.stdout, /verdict A, confidence 0\.731/);
-    assert.match(run.stdout, /waits used 1, end natural/);
+    assert.match(run.stdout, /waits used 1, thinking ended: by the model, after every wait/);
   });
 
   it("@file values and a pointwise score", () => {

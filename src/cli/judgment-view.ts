@@ -26,7 +26,7 @@ export function formatJudgmentSummary(judgment: Judgment, options: { useColor?: 
   const status = judgment.status === "ok" ? "" : ` (${judgment.status}${judgment.error ? `: ${judgment.error}` : ""})`;
   const confidence = judgment.confidence === undefined ? "" : `, confidence ${judgment.confidence.toFixed(3)}`;
   lines.push(bold(`${outcome}${status}${confidence}`));
-  lines.push(`waits used ${judgment.waitsUsed}, end ${judgment.forcedEnd ? "forced (cap)" : "natural"}, ${(judgment.wallMs / 1000).toFixed(2)} s`);
+  lines.push(`waits used ${judgment.waitsUsed}, thinking ended: ${endText(judgment)}, ${(judgment.wallMs / 1000).toFixed(2)} s`);
   lines.push(
     `tokens: prompt ${usage.promptTokens}, thinking ${usage.thinkingTokens}, injected ${usage.injectedTokens}, answer ${usage.answerTokens}; evaluated ${usage.evaluatedTokens}, cached ${usage.cachedTokens}`,
   );
@@ -37,4 +37,11 @@ export function formatJudgmentSummary(judgment: Judgment, options: { useColor?: 
     }
   }
   return lines.join("\n");
+}
+
+const END_TEXT = { model: "by the model", "waits-used": "by the model, after every wait", cap: "forced at the thinking cap", context: "forced: the context is full" } as const;
+
+function endText(judgment: Judgment): string {
+  if (judgment.thinkingEnd) return END_TEXT[judgment.thinkingEnd];
+  return judgment.forcedEnd ? "forced (cap)" : "by the model";
 }
