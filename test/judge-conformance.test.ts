@@ -255,3 +255,39 @@ for (const shape of SHAPES) {
     });
   });
 }
+
+describe("batched sequences on a large vocabulary (the j1 command)", () => {
+  const run = async (extra: string[], uvThreads: string | undefined) => {
+    const { spawnSync } = await import("node:child_process");
+    const path = await import("node:path");
+    const { fileURLToPath } = await import("node:url");
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+    const env = { ...process.env };
+    if (uvThreads === undefined) delete env.UV_THREADPOOL_SIZE;
+    else env.UV_THREADPOOL_SIZE = uvThreads;
+    const model = await shapedModelPath("qwen3");
+    const result = spawnSync(process.execPath, [path.join(root, "bin/j1"), "judge", "--model", model, "-q", "2+2?", "-a", "4", "-b", "5", "--waits", "4", "--samples", "16", "--temperature", "0", "--threads", "1", "--json", ...extra], { env, encoding: "utf8", timeout: 180_000 });
+    assert.equal(result.status, 0, result.stderr);
+    const judgment = JSON.parse(result.stdout) as Judgment;
+    assert.equal(judgment.runs.length, 16);
+    const shape = SHAPES.find((candidate) => candidate.name === "qwen3-shaped") as ModelShape;
+    return { traces: new Set(judgment.runs.map((run) => traceText(run.trace.slice(1)))), stderr: result.stderr, expected: shape.start + `Wait${shape.afterWait}`.repeat(4) };
+  };
+
+  it("by default (one sequence in process), 16 greedy samples all follow the model's trajectory", async () => {
+    const { traces, expected } = await run([], undefined);
+    assert.equal(traces.size, 1, [...traces].join("\n---\n"));
+    assert.ok([...traces][0].startsWith(expected));
+  });
+
+  it("16 sequences batched with UV_THREADPOOL_SIZE=1: the same trajectory in every sequence", async () => {
+    const { traces, expected } = await run(["--parallel", "16"], "1");
+    assert.equal(traces.size, 1, [...traces].join("\n---\n"));
+    assert.ok([...traces][0].startsWith(expected));
+  });
+
+  it("16 sequences batched on a larger libuv pool: the engine warns (node-llama-cpp's parallel samplers race)", async () => {
+    const { stderr } = await run(["--parallel", "16"], "4");
+    assert.match(stderr, /warning: several sequences batched with UV_THREADPOOL_SIZE other than 1/);
+  });
+});

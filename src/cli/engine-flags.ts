@@ -93,12 +93,23 @@ export function engineConfig(values: EngineFlagValues, defaults: { parallel?: nu
     api: values.api,
     threads: values.threads,
     contextSize: values.contextSize,
-    parallel: values.parallel ?? defaults.parallel,
+    parallel: values.parallel ?? (engine === "llamacpp" && !samplersSerialised() ? 1 : defaults.parallel),
     timeoutMs: values.timeout,
     maxRetries: values.retries,
     allowTextPrompt: values.allowTextPrompt,
     onDownloadProgress: downloadProgress("downloading model"),
   };
+}
+
+/**
+ * node-llama-cpp samples the sequences of one batch on parallel libuv threads, and llama.cpp's lazy in-place
+ * reorder of a batch's logits is not thread-safe: on a large vocabulary (Qwen3's 151,936) batched greedy
+ * tokens were measured wrong (44 of 48 sequences at 16 in parallel; 0 with one pool thread). The pool size
+ * is fixed before any JavaScript runs, so in-process runs default to one sequence unless Node was started
+ * with UV_THREADPOOL_SIZE=1; an explicit --parallel is honoured, with the engine's warning.
+ */
+export function samplersSerialised(): boolean {
+  return process.env.UV_THREADPOOL_SIZE === "1";
 }
 
 export function chatFormat(values: EngineFlagValues): ChatFormatChoice {

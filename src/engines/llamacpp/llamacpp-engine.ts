@@ -3,7 +3,7 @@ import os from "node:os";
 import { J1Error, errorMessage } from "../../core/errors.js";
 import { promptPieces } from "../../core/prompt-pieces.js";
 import type { PromptSegment } from "../../core/template.js";
-import type { Engine, EngineCapabilities, EngineDescription, EngineSession, ModelChatTemplate, OpenOptions } from "../engine.js";
+import type { Engine, EngineCapabilities, EngineDescription, EngineSession, EngineWarning, ModelChatTemplate, OpenOptions } from "../engine.js";
 import { getRuntime } from "./llama-runtime.js";
 import { LlamaCppSession } from "./llamacpp-session.js";
 import { resolveModel, type ResolveModelOptions } from "./model-source.js";
@@ -44,6 +44,7 @@ export class LlamaCppEngine implements Engine {
   private readonly pool: SequencePool;
   private disposed = false;
   private readonly open_ = new Set<LlamaCppSession>();
+  readonly warnings: EngineWarning[] = [];
 
   private constructor(
     private readonly llama: Llama,
@@ -54,6 +55,13 @@ export class LlamaCppEngine implements Engine {
   ) {
     this.pool = new SequencePool(sequences);
     this.capabilities = { grammar: true, probabilities: true, tokenLevelInjection: true, parallelSessions: sequences.length };
+    if (sequences.length > 1 && process.env.UV_THREADPOOL_SIZE !== "1") {
+      // See bin/j1: parallel samplers race on llama.cpp's lazy logits reorder and corrupt batched tokens.
+      this.warnings.push({
+        type: "other",
+        message: "several sequences batched with UV_THREADPOOL_SIZE other than 1: node-llama-cpp samples them on parallel threads, which was measured to corrupt tokens on large vocabularies; start Node with UV_THREADPOOL_SIZE=1 (j1 runs one sequence in process by default otherwise)",
+      });
+    }
   }
 
   static async create(options: LlamaCppEngineOptions): Promise<LlamaCppEngine> {
