@@ -18,9 +18,5 @@ files.sort();
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
 const selected = only.length ? files.filter((file) => only.some((part) => file.includes(part))) : files;
 const flags = process.argv.slice(2).filter((arg) => arg.startsWith("-"));
-// One libuv pool thread: node-llama-cpp's parallel samplers race on llama.cpp's lazy logits reorder when
-// several sequences share a batch (see src/cli/engine-flags.ts, samplersSerialised). Tests that need the
-// default pool set it themselves.
-const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? "1" };
-const result = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...flags, ...selected], { stdio: "inherit", env });
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...flags, ...selected], { stdio: "inherit" });
 process.exitCode = result.status ?? 1;
