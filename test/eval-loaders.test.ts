@@ -35,10 +35,25 @@ test("registry: every benchmark is registered under its name, with the protocol 
   assert.throws(() => getBenchmark("rewardbnech"), /unknown benchmark "rewardbnech".*rewardbench.*judgebench/);
 });
 
+test("rewardbench: one id in two subsets (as 3692 is in the real filtered split) is two items; twice in one subset is refused", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "j1-rb-"));
+  try {
+    const row = (subset: string, id: number) => JSON.stringify({ prompt: "p", chosen: "c", chosen_model: "m", rejected: "r", rejected_model: "n", subset, id });
+    const file = join(dir, "filtered.jsonl");
+    await writeFile(file, [row("donotanswer", 3692), row("hep-python", 3692)].join("\n"));
+    assert.deepEqual((await items("rewardbench", file)).map((item) => item.id), ["donotanswer/3692", "hep-python/3692"]);
+    await writeFile(file, [row("hep-python", 3692), row("hep-python", 3692)].join("\n"));
+    await assert.rejects(items("rewardbench", file), /filtered.jsonl:2: field "id": duplicate item id "hep-python\/3692"/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("rewardbench: the filtered-split schema, chosen first, category = subset", async () => {
   const list = await items("rewardbench", fixture("rewardbench", "filtered.jsonl"));
   assert.equal(list.length, 6);
-  assert.deepEqual(list.map((item) => item.id), ["0", "1", "412", "1205", "2001", "3300"]);
+  // Keyed as the official data is: by (subset, id).
+  assert.deepEqual(list.map((item) => item.id), ["alpacaeval-easy/0", "alpacaeval-easy/1", "llmbar-natural/412", "xstest-should-respond/1205", "math-prm/2001", "hep-python/3300"]);
   assert.deepEqual(list.map((item) => item.category), ["alpacaeval-easy", "alpacaeval-easy", "llmbar-natural", "xstest-should-respond", "math-prm", "hep-python"]);
   assert.ok(list.every((item) => item.label === "A" && item.benchmark === "rewardbench"));
   assert.equal(list[0].question, "What is the capital of France?");

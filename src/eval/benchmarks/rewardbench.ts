@@ -22,7 +22,9 @@ async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
   const file = await rewardBenchFile(options.data);
   const ids = new ItemIds();
   yield* itemsFromRows(readRows(file), (fields) => {
-    const id = fields.identifier("id");
+    // The official data is keyed by (subset, id): id 3692 is both a donotanswer and a hep-python row.
+    const subset = fields.string("subset");
+    const id = `${subset}/${fields.identifier("id")}`;
     ids.claim(id, fields, "id");
     // The models are checked for presence and type (the schema has them) but the judge does not see them.
     fields.string("chosen_model");
@@ -30,7 +32,7 @@ async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
     return [{
       id,
       benchmark: NAME,
-      category: fields.string("subset"),
+      category: subset,
       question: fields.string("prompt"),
       a: fields.string("chosen"),
       b: fields.string("rejected"),
