@@ -16,12 +16,10 @@ import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llamac
 import { Judge } from "../src/judge/judge.js";
 import { DEFAULT_PAIRWISE_TEMPLATE } from "../src/core/template.js";
 import { traceTokens } from "../src/core/usage.js";
+import { median, numberFlag } from "./bench-args.js";
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const index = args.indexOf(name);
-  return index >= 0 ? Number(args[index + 1]) : fallback;
-};
+const flag = (name: string, fallback: number) => numberFlag(args, name, fallback);
 const reps = flag("--reps", 20);
 const threads = flag("--threads", 1);
 const asJson = args.includes("--json");
@@ -57,11 +55,6 @@ async function directRun(sequence: LlamaContextSequence, promptTokens: Token[], 
   return (performance.now() - started) / 1000;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 async function main() {
   const engine = await createLlamaCppEngine({ model: "tiny", threads, contextSize: 2048, sequences: 1 });

@@ -45,12 +45,10 @@ import { loadShapedVocabulary } from "../src/engines/shaped/shaped-model.js";
 import { Judge } from "../src/judge/judge.js";
 import { findLlamaServer, startLlamaServer } from "../test/helpers/llama-server.js";
 import { shapedModelPath } from "../test/helpers/shaped-models.js";
+import { median, numberFlag } from "./bench-args.js";
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const index = args.indexOf(name);
-  return index >= 0 ? Number(args[index + 1]) : fallback;
-};
+const flag = (name: string, fallback: number) => numberFlag(args, name, fallback);
 const threads = flag("--threads", 1);
 const reps = flag("--reps", 20);
 const answerReps = flag("--answer-reps", 25);
@@ -62,11 +60,6 @@ const sections = new Set((sectionsIndex >= 0 ? args[sectionsIndex + 1] : "1,2,3,
 
 // ---- helpers ---------------------------------------------------------------------------------------
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 const f = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 
