@@ -53,14 +53,6 @@ export function promptPieces(prompt: readonly PromptSegment[]): PromptPiece[] {
   return pieces;
 }
 
-/** Whether judged text holds anything the piece rule breaks (for warnings and reports). */
-export function hasSpecialLike(text: string): boolean {
-  SPECIAL_LIKE.lastIndex = 0;
-  const found = SPECIAL_LIKE.test(text);
-  SPECIAL_LIKE.lastIndex = 0;
-  return found;
-}
-
 /**
  * A tokenizer as the piece rule needs it: the engine's own (node-llama-cpp's model, a server's /tokenize).
  * `parseSpecial` false must still be the engine's real tokenization of ordinary text.

@@ -4,6 +4,11 @@
  */
 export type EngineWarning = { type: "unsupported"; setting: string; details?: string } | { type: "other"; message: string };
 
+/** One line of text for a warning, as stderr and the reports show it. */
+export function warningText(warning: EngineWarning): string {
+  return warning.type === "unsupported" ? `${warning.setting} not supported${warning.details ? `: ${warning.details}` : ""}` : warning.message;
+}
+
 export class WarningLog {
   private readonly entries: EngineWarning[] = [];
   private readonly seen = new Set<string>();

@@ -1,4 +1,5 @@
 import { getBenchmark } from "./benchmarks/registry.js";
+import { warningText, type EngineWarning } from "../engines/engine-warnings.js";
 import type { EvalSettings } from "./eval-settings.js";
 import { benchmarkOf } from "./item-stream.js";
 import type { BenchmarkReport, RunReport, SweepPoint, WorstItem } from "./report-types.js";
@@ -102,11 +103,7 @@ function runWarnings(summary: unknown): string[] | undefined {
   if (typeof summary !== "object" || summary === null) return undefined;
   const { warnings, notes } = summary as { warnings?: unknown; notes?: unknown };
   const lines: string[] = [];
-  if (Array.isArray(warnings)) {
-    for (const warning of warnings as Array<{ type?: string; setting?: string; details?: string; message?: string }>) {
-      lines.push(warning.type === "unsupported" ? `${warning.setting} not supported${warning.details ? `: ${warning.details}` : ""}` : String(warning.message));
-    }
-  }
+  if (Array.isArray(warnings)) for (const warning of warnings as EngineWarning[]) lines.push(warningText(warning));
   if (Array.isArray(notes)) for (const note of notes) lines.push(String(note));
   return lines.length > 0 ? lines : undefined;
 }

@@ -1,4 +1,4 @@
-import type { EngineWarning } from "../../engines/engine.js";
+import { warningText, type EngineWarning } from "../../engines/engine-warnings.js";
 import { createWriteStream, existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { Command } from "commander";
@@ -126,7 +126,7 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
 
 /** What the engine could not do as asked, once each, on stderr. */
 function printWarnings(warnings: readonly EngineWarning[]): void {
-  for (const warning of warnings) console.error(`j1: warning: ${warning.type === "unsupported" ? `${warning.setting} not supported${warning.details ? `: ${warning.details}` : ""}` : warning.message}`);
+  for (const warning of warnings) console.error(`j1: warning: ${warningText(warning)}`);
 }
 
 async function checkOutput(flags: JudgeFlags): Promise<void> {

@@ -189,39 +189,38 @@ export class LlamaCppSession implements EngineSession {
   }
 
   /**
+   * Feeds `tokens` and returns the untempered next-token distribution after the last one (temperature 1,
+   * no top-p or min-p; `topK` 0 is the whole vocabulary).
+   */
+  private async feedAndRead(tokens: readonly Token[], topK: number): Promise<Map<Token, number>> {
+    const last = tokens.length - 1;
+    const items = tokens.map((token, index) =>
+      index === last ? ([token, { generateNext: { probabilities: true, options: { temperature: 1, topK, topP: 1, minP: 0 } } }] as const) : token,
+    );
+    const outputs = await this.sequence.controlledEvaluate(items as Parameters<LlamaContextSequence["controlledEvaluate"]>[0]);
+    return outputs[last]?.next.probabilities ?? new Map<Token, number>();
+  }
+
+  /**
    * Feeds `input` and returns the next-token distribution after it, untempered. Asks for the top
    * candidates first (normalising over the choices needs only ratios, and a top-k list is cheap to hand
    * over); the whole vocabulary only when a choice's first token is not among them.
    */
   private async readDistribution(input: Token[], paths: readonly ChoicePath[]): Promise<Map<Token, number>> {
-    const sequence = this.sequence;
-    const read = async (tokens: Token[], topK: number) => {
-      const last = tokens.length - 1;
-      const items = tokens.map((token, index) =>
-        index === last ? ([token, { generateNext: { probabilities: true, options: { temperature: 1, topK, topP: 1, minP: 0 } } }] as const) : token,
-      );
-      const outputs = await sequence.controlledEvaluate(items as Parameters<LlamaContextSequence["controlledEvaluate"]>[0]);
-      return outputs[last]?.next.probabilities ?? new Map<Token, number>();
-    };
-    const top = await read(input, Math.max(64, paths.length * 4));
+    const top = await this.feedAndRead(input, Math.max(64, paths.length * 4));
     if (paths.every((path) => top.has(path.tokens[0] as Token))) return top;
     // Read the same position again over the whole vocabulary: erase the last fed token and feed it again.
-    const end = sequence.nextTokenIndex;
-    await sequence.eraseContextTokenRanges([{ start: end - 1, end }]);
-    return read([input[input.length - 1]], 0);
+    const end = this.sequence.nextTokenIndex;
+    await this.sequence.eraseContextTokenRanges([{ start: end - 1, end }]);
+    return this.feedAndRead([input[input.length - 1]], 0);
   }
 
   /** The full distribution after `prefix` (fed, read, then erased again). */
   private async probe(prefix: Token[]): Promise<Map<Token, number>> {
-    const sequence = this.sequence;
-    const start = sequence.nextTokenIndex;
-    const last = prefix.length - 1;
-    const items = prefix.map((token, index) =>
-      index === last ? ([token, { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } }] as const) : token,
-    );
-    const outputs = await sequence.controlledEvaluate(items as Parameters<LlamaContextSequence["controlledEvaluate"]>[0]);
-    await sequence.eraseContextTokenRanges([{ start, end: sequence.nextTokenIndex }]);
-    return outputs[last]?.next.probabilities ?? new Map<Token, number>();
+    const start = this.sequence.nextTokenIndex;
+    const distribution = await this.feedAndRead(prefix, 0);
+    await this.sequence.eraseContextTokenRanges([{ start, end: this.sequence.nextTokenIndex }]);
+    return distribution;
   }
 
   /** Generates what follows the first verdict token, constrained to the choices' rest and the suffix. */
