@@ -110,4 +110,22 @@ describe("j1 judge (CLI, real engine, tiny model)", () => {
     const noPair = j1("judge", "--model", "tiny", "-q", "x", "-a", "y");
     assert.match(noPair.stderr, /needs both --a and --b/);
   });
+
+  it("the format and sampling flags refuse bad values with exit 2, naming the flag, file and field", () => {
+    const pair = ["judge", "--model", "tiny", "-q", "x", "-a", "y", "-b", "z"];
+    const topP = j1(...pair, "--top-p", "2");
+    assert.equal(topP.code, 2);
+    assert.match(topP.stderr, /--top-p: "2" is not a number from 0 to 1/);
+    const reasoning = j1(...pair, "--reasoning-format", "nope");
+    assert.equal(reasoning.code, 2);
+    assert.match(reasoning.stderr, /unknown reasoning format "nope"; known: think, harmony/);
+    const config = path.join(work, "tokenizer_config.json");
+    writeFileSync(config, JSON.stringify({ chat_template: 5 }));
+    const template = j1(...pair, "--chat-template", config);
+    assert.equal(template.code, 2);
+    assert.match(template.stderr, /tokenizer_config\.json: field "chat_template" must be a string/);
+    const withNamed = j1(...pair, "--chat-format", "chatml", "--chat-template", config);
+    assert.equal(withNamed.code, 2);
+    assert.match(withNamed.stderr, /--chat-template goes with --chat-format auto/);
+  });
 });
