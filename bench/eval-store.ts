@@ -14,6 +14,7 @@ import type { Judgment } from "../src/core/judgment.js";
 import { createLlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { getBenchmark } from "../src/eval/benchmarks/registry.js";
 import { runItems, scoredItem } from "../src/eval/item-stream.js";
+import { asPair } from "../src/eval/types.js";
 import { buildRunReport } from "../src/eval/run-report.js";
 import { Judge } from "../src/judge/judge.js";
 import { judgmentKey, openRunStore } from "../src/store/run-store.js";
@@ -25,7 +26,7 @@ const data = dataIndex >= 0 ? args[dataIndex + 1] : path.resolve("../shared/benc
 const benchmark = getBenchmark("harmless");
 let started = performance.now();
 const items = [];
-for await (const item of runItems(benchmark, { data })) items.push(item);
+for await (const item of runItems(benchmark, { data })) items.push(asPair(item));
 const loadSeconds = (performance.now() - started) / 1000;
 
 const engine = await createLlamaCppEngine({ model: "tiny", threads: 1, contextSize: 4096 });

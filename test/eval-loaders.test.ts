@@ -8,18 +8,18 @@ import { projectRoot } from "../src/eval/benchmarks/data-location.js";
 import { joinTranscript } from "../src/eval/benchmarks/hh-transcript.js";
 import { loadAll } from "../src/eval/benchmarks/load-rows.js";
 import { BENCHMARKS, getBenchmark } from "../src/eval/benchmarks/registry.js";
-import type { BenchmarkItem } from "../src/eval/types.js";
+import { asPair, type PairItem } from "../src/eval/types.js";
 
 const FIXTURES = join(projectRoot(), "test", "fixtures", "benchmarks");
 const fixture = (...parts: string[]): string => join(FIXTURES, ...parts);
 
-async function items(name: string, data: string, map?: Record<string, string>): Promise<BenchmarkItem[]> {
+async function items(name: string, data: string, map?: Record<string, string>): Promise<PairItem[]> {
   const loaded = await loadAll(getBenchmark(name), { data, map });
   assert.equal(loaded.skipped, 0);
-  return loaded.items;
+  return loaded.items.map(asPair);
 }
 
-function countBy(list: readonly BenchmarkItem[], key: (item: BenchmarkItem) => string): Record<string, number> {
+function countBy(list: readonly PairItem[], key: (item: PairItem) => string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const item of list) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
   return counts;

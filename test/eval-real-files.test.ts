@@ -7,7 +7,7 @@ import { joinTranscript } from "../src/eval/benchmarks/hh-transcript.js";
 import { loadAll } from "../src/eval/benchmarks/load-rows.js";
 import { readRows } from "../src/eval/benchmarks/read-rows.js";
 import { getBenchmark } from "../src/eval/benchmarks/registry.js";
-import type { BenchmarkItem } from "../src/eval/types.js";
+import { asPair, type PairItem } from "../src/eval/types.js";
 
 // The real benchmark files (../shared/benchmarks, see its README). A fresh clone may lack them: then these
 // tests say so and skip; in CI the folder is always there, so its absence fails.
@@ -21,13 +21,13 @@ function sharedPresent(t: TestContext): boolean {
 }
 
 /** Default location: no --data, so each loader finds its real file itself. */
-async function loadDefault(name: string): Promise<BenchmarkItem[]> {
+async function loadDefault(name: string): Promise<PairItem[]> {
   const loaded = await loadAll(getBenchmark(name));
   assert.equal(loaded.skipped, 0);
-  return loaded.items;
+  return loaded.items.map(asPair);
 }
 
-function countBy(list: readonly BenchmarkItem[], key: (item: BenchmarkItem) => string): Record<string, number> {
+function countBy(list: readonly PairItem[], key: (item: PairItem) => string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const item of list) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
   return counts;

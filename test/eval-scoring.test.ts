@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { PairVerdict } from "../src/core/judgment.js";
+import type { PairVerdict, Verdict } from "../src/core/judgment.js";
 import { projectRoot } from "../src/eval/benchmarks/data-location.js";
 import { loadAll } from "../src/eval/benchmarks/load-rows.js";
 import { getBenchmark } from "../src/eval/benchmarks/registry.js";
@@ -28,7 +28,7 @@ const FIXTURE_DATA: Array<{ name: string; data: string; map?: Record<string, str
 
 type Orders = ItemDecision["orders"];
 
-function decision(itemId: string, verdict: PairVerdict | null, orders: Orders = { AB: verdict }, status: ItemDecision["status"] = verdict === null ? "parse-error" : "ok"): ItemDecision {
+function decision(itemId: string, verdict: Verdict | null, orders: Orders = { AB: verdict }, status: ItemDecision["status"] = verdict === null ? "parse-error" : "ok"): ItemDecision {
   return { itemId, verdict, status, orders };
 }
 
@@ -46,7 +46,7 @@ test("an oracle judge (verdict = label, both orders where judged so) scores 100 
   for (const { name } of FIXTURE_DATA) {
     const benchmark = getBenchmark(name);
     const items = await fixtureItems(name);
-    const orders = (label: PairVerdict): Orders => (benchmark.protocol === "both" ? { AB: label, BA: label } : { AB: label });
+    const orders = (label: string): Orders => (benchmark.protocol === "both" ? { AB: label, BA: label } : { AB: label });
     const decisions = new Map(items.map((item) => [item.id, decision(item.id, item.label, orders(item.label))]));
     const result = benchmark.score(items, decisions, { seed: 7 });
     assert.equal(result.benchmark, name);

@@ -2,7 +2,14 @@ import type { TraceSpan } from "./trace.js";
 import type { Usage } from "./usage.js";
 
 export type PairVerdict = "A" | "B" | "tie";
-export type JudgeKind = "pairwise" | "pointwise";
+/**
+ * A choice among N responses is named by its letter as the model saw the list ("A", "B", "C", ...); a
+ * pair's verdict is one of them or "tie". Kept as a string so one Judgment type carries every kind.
+ */
+export type ChoiceLetter = string;
+export type Verdict = PairVerdict | ChoiceLetter;
+/** pairwise: which of two; pointwise: a score for one; choice: the best of N. */
+export type JudgeKind = "pairwise" | "pointwise" | "choice";
 export type Order = "AB" | "BA";
 
 /**
@@ -26,7 +33,7 @@ export interface JudgmentRun {
   sample: number;
   seed: number;
   /** Verdict in the caller's labelling (a BA run's verdict is mapped back to the original A/B). */
-  verdict: PairVerdict | null;
+  verdict: Verdict | null;
   /** Verdict as the model wrote it, in the order it saw. */
   rawVerdict: string | null;
   score: number | null;
@@ -47,16 +54,18 @@ export interface JudgmentRun {
   wallMs: number;
 }
 
+/** Votes per verdict: A, B and tie always present (pairs), other letters as a choice among N gets them. */
 export interface Votes {
   A: number;
   B: number;
   tie: number;
   invalid: number;
+  [letter: string]: number;
 }
 
 export interface Judgment {
   kind: JudgeKind;
-  verdict: PairVerdict | null;
+  verdict: Verdict | null;
   /** Pointwise judgments: the (mean) score; pairwise: null. */
   score: number | null;
   status: JudgmentStatus;
@@ -74,6 +83,9 @@ export interface Judgment {
   runs: JudgmentRun[];
 }
 
-export function flipVerdict(verdict: PairVerdict): PairVerdict {
-  return verdict === "A" ? "B" : verdict === "B" ? "A" : "tie";
+/** A pair's verdict seen from the other order (A and B swap; a tie, or any other letter, stays). */
+export function flipVerdict(verdict: PairVerdict): PairVerdict;
+export function flipVerdict(verdict: Verdict): Verdict;
+export function flipVerdict(verdict: Verdict): Verdict {
+  return verdict === "A" ? "B" : verdict === "B" ? "A" : verdict;
 }

@@ -1,3 +1,4 @@
+import { asPair } from "../eval/types.js";
 import { readPreferencePairs, type PreferencePair } from "./rl-pairs.js";
 
 /** Where training pairs come from: a labelled JSONL file, or any benchmark loader (saved with a run). */
@@ -30,7 +31,8 @@ async function* benchmarkPairs(spec: PairSourceSpec, skipped: { ties: number }):
   const { getBenchmark } = await import("../eval/benchmarks/registry.js");
   const { runItems } = await import("../eval/item-stream.js");
   const benchmark = getBenchmark(spec.bench as string);
-  for await (const item of runItems(benchmark, { data: spec.data, map: spec.map })) {
+  for await (const loaded of runItems(benchmark, { data: spec.data, map: spec.map })) {
+    const item = asPair(loaded);
     if (item.label !== "A" && item.label !== "B") {
       skipped.ties++;
       continue;

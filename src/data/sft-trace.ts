@@ -1,6 +1,6 @@
 import { segmentsText } from "../core/chat-format.js";
 import type { PromptFormat } from "../judge/prompt-format.js";
-import type { JudgmentRun, Order, PairVerdict } from "../core/judgment.js";
+import type { JudgmentRun, Order, Verdict } from "../core/judgment.js";
 import { renderPairwise, type JudgeTemplate } from "../core/template.js";
 import { thinkingEnd, type TraceSpan } from "../core/trace.js";
 import { findReflection, type ReflectionFinding, type ReflectionRule } from "./reflection.js";
@@ -23,7 +23,7 @@ export interface SftCandidate {
   /** The pair's label, in the pair's own A/B terms. */
   label: "A" | "B";
   /** The run's verdict in the pair's A/B terms (a BA run's raw "A" is the pair's "B"); null: none read. */
-  verdict: PairVerdict | null;
+  verdict: Verdict | null;
   status: JudgmentRun["status"];
   error?: string;
   forcedEnd: boolean;

@@ -1,7 +1,7 @@
 import { flipVerdict, type Judgment, type Order } from "../core/judgment.js";
 import { deriveSeed } from "../core/seed.js";
 import type { PairInput } from "../core/template.js";
-import type { BenchmarkItem, OrderProtocol } from "./types.js";
+import type { BenchmarkItem, OrderProtocol, PairItem } from "./types.js";
 
 /**
  * Where the responses go, by the benchmark's official protocol. With "shuffle" each item gets one seeded
@@ -11,7 +11,7 @@ export function isFlipped(protocol: OrderProtocol, item: Pick<BenchmarkItem, "id
   return protocol === "shuffle" && (deriveSeed(seed, "position", item.id) & 1) === 1;
 }
 
-export function presentedPair(item: BenchmarkItem, flipped: boolean): PairInput {
+export function presentedPair(item: PairItem, flipped: boolean): PairInput {
   const shown = { question: item.question, context: item.context };
   return flipped ? { ...shown, a: item.b, b: item.a } : { ...shown, a: item.a, b: item.b };
 }

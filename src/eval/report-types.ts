@@ -1,5 +1,5 @@
 import type { TraceSpan } from "../core/trace.js";
-import type { PairVerdict } from "../core/judgment.js";
+import type { Verdict } from "../core/judgment.js";
 import type { BenchmarkScore } from "./types.js";
 
 /**
@@ -32,8 +32,8 @@ export interface WorstItem {
   benchmark: string;
   itemId: string;
   category: string;
-  label: PairVerdict;
-  verdict: PairVerdict | null;
+  label: string;
+  verdict: Verdict | null;
   status: string;
   confidence?: number;
   /** The representative run's trace (prompt text may be shortened by the renderer). */

@@ -11,7 +11,7 @@ import { runItems, scoredItem } from "./item-stream.js";
 import { isFlipped, presentedPair, toItemLabels } from "./positions.js";
 import { getBenchmark } from "./benchmarks/registry.js";
 import { FINAL_POINT, pointName } from "./sweep.js";
-import type { Benchmark, BenchmarkItem, LoadOptions, ScoredItem } from "./types.js";
+import { asPair, type Benchmark, type BenchmarkItem, type LoadOptions, type PairItem, type ScoredItem } from "./types.js";
 
 export interface EvalProgress {
   setTotal(total: number): void;
@@ -84,7 +84,7 @@ function templateHash(settings: EvalSettings): string {
   return createHash("sha256").update(JSON.stringify(settings.template)).digest("hex").slice(0, 16);
 }
 
-function itemHash(item: BenchmarkItem): string {
+function itemHash(item: PairItem): string {
   return createHash("sha256").update(JSON.stringify([item.question, item.context ?? null, item.a, item.b, item.label])).digest("hex").slice(0, 16);
 }
 
@@ -129,7 +129,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
       sampling: settings.sampling,
       seed: settings.seed,
       item: item.id,
-      itemHash: itemHash(item),
+      itemHash: itemHash(asPair(item)),
       flipped,
     });
 
@@ -154,7 +154,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
       judgments = stored as Judgment[];
       counts.reused++;
     } else {
-      judgments = await judgeAllPoints(pointJudges, settings, presentedPair(item, flipped), swap, item.id, options.signal);
+      judgments = await judgeAllPoints(pointJudges, settings, presentedPair(asPair(item), flipped), swap, item.id, options.signal);
       judgments = judgments.map((judgment) => toItemLabels(judgment, flipped));
       tokens = judgments.reduce((sum, judgment) => sum + judgment.usage.evaluatedTokens, 0);
       counts.judged++;

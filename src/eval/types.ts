@@ -1,11 +1,13 @@
-import type { JudgmentStatus, PairVerdict } from "../core/judgment.js";
+import { J1Error } from "../core/errors.js";
+import type { ChoiceLetter, JudgmentStatus, PairVerdict, Verdict } from "../core/judgment.js";
 
 /**
- * A benchmark item is one preference pair as the judge will see it: a question (with earlier turns as
- * context), two responses and which one is better. Loaders turn each source format into items; scorers
- * turn items plus decisions into the benchmark's official score and the uniform figures.
+ * A benchmark item is one question for the judge, of one of three kinds: a pair (which of two responses
+ * is better), a rating (one response scored on the template's scale), or a choice (the best of N). Loaders
+ * turn each source format into items; scorers turn items plus decisions into the benchmark's official score
+ * and the uniform figures.
  */
-export interface BenchmarkItem {
+interface ItemBase {
   /** Unique within the benchmark, stable across runs (used for resumption and seeds). */
   id: string;
   benchmark: string;
@@ -13,20 +15,57 @@ export interface BenchmarkItem {
   category: string;
   question: string;
   context?: string;
-  a: string;
-  b: string;
-  label: PairVerdict;
   /**
    * Items scored together by the official rule (RewardMATH: a problem's 9 pairs; RM-Bench: a prompt's
-   * 3x3 style matrix). Absent: the item stands alone.
+   * 3x3 style matrix; RewardBench 2 ratings: a prompt's answers). Absent: the item stands alone.
    */
   group?: string;
   /** Source fields the scorer needs (RM-Bench style indices, RewardMATH problem id, ...). */
   meta?: Record<string, string | number | boolean | null>;
 }
 
+export interface PairItem extends ItemBase {
+  /** Absent on items written before kinds existed: a pair. */
+  kind?: "pair";
+  a: string;
+  b: string;
+  label: PairVerdict;
+}
+
+export interface RatingItem extends ItemBase {
+  kind: "rating";
+  response: string;
+  /**
+   * What the scorer compares ratings against, in the benchmark's own terms (RewardBench 2: "correct" or
+   * "incorrect" within the item's group). The judge never sees it.
+   */
+  label: string;
+}
+
+export interface ChoiceItem extends ItemBase {
+  kind: "choice";
+  /** In the item's own order; the order protocol decides where each one is shown. */
+  responses: string[];
+  /** The letter of the best response in the item's own order ("A" is responses[0]). */
+  label: ChoiceLetter;
+}
+
+export type BenchmarkItem = PairItem | RatingItem | ChoiceItem;
+export type ItemKind = NonNullable<BenchmarkItem["kind"]>;
+
+/** The item as a pair; a J1Error naming the item when it is a rating or a choice. */
+export function asPair(item: BenchmarkItem): PairItem {
+  if (itemKind(item) !== "pair") throw new J1Error("bad-input", `item "${item.id}" is a ${itemKind(item)}, not a pair`, { context: { item: item.id } });
+  return item as PairItem;
+}
+
+/** The kind of an item, "pair" for items without one. */
+export function itemKind(item: { kind?: ItemKind }): ItemKind {
+  return item.kind ?? "pair";
+}
+
 /** What scoring needs of an item: no texts, so a large run is scored without holding them in memory. */
-export type ScoredItem = Pick<BenchmarkItem, "id" | "category" | "label" | "group" | "meta">;
+export type ScoredItem = { id: string; category: string; label: string; group?: string; meta?: ItemBase["meta"]; kind?: ItemKind };
 
 /**
  * How the official protocol places the responses. "as-is": judge the pair as the item gives it;
@@ -39,10 +78,10 @@ export type OrderProtocol = "as-is" | "shuffle" | "both";
 export interface ItemDecision {
   itemId: string;
   /** The final verdict (after votes and, when both orders were judged, the consistency rule). */
-  verdict: PairVerdict | null;
+  verdict: Verdict | null;
   status: JudgmentStatus;
   /** Per-order verdicts, mapped back to the item's labelling; BA present only when both orders were judged. */
-  orders: { AB?: PairVerdict | null; BA?: PairVerdict | null };
+  orders: { AB?: Verdict | null; BA?: Verdict | null };
   /** P(final verdict), where the engine reported probabilities. */
   confidence?: number;
   thinkingTokens?: number;

@@ -1,7 +1,7 @@
 import { DEFAULT_SCALING, validateScaling, type ScalingOptions } from "../core/budget.js";
 import { segmentsText, type ChatFormatName } from "../core/chat-format.js";
 import { J1Error, errorMessage } from "../core/errors.js";
-import { flipVerdict, type Judgment, type JudgmentRun, type Order, type PairVerdict } from "../core/judgment.js";
+import { flipVerdict, type Judgment, type JudgmentRun, type Order, type PairVerdict, type Verdict } from "../core/judgment.js";
 import { deriveSeed } from "../core/seed.js";
 import {
   DEFAULT_PAIRWISE_TEMPLATE,
@@ -226,7 +226,7 @@ function toPairVerdict(raw: string | null, order: Order, kind: Judgment["kind"])
   return order === "AB" ? verdict : flipVerdict(verdict);
 }
 
-function representative(runs: JudgmentRun[], verdict: PairVerdict | null): JudgmentRun {
+function representative(runs: JudgmentRun[], verdict: Verdict | null): JudgmentRun {
   return runs.find((run) => verdict !== null && run.verdict === verdict) ?? runs[0];
 }
 
@@ -238,7 +238,7 @@ function totalUsage(runs: JudgmentRun[]) {
  * P(final verdict), averaged over the runs: each run's probability of the letter that means the final
  * verdict in the order it saw. Undefined unless every run reported probabilities.
  */
-function meanConfidence(runs: JudgmentRun[], verdict: PairVerdict | null): number | undefined {
+function meanConfidence(runs: JudgmentRun[], verdict: Verdict | null): number | undefined {
   if (verdict === null) return undefined;
   let sum = 0;
   for (const run of runs) {
@@ -253,7 +253,7 @@ function meanConfidence(runs: JudgmentRun[], verdict: PairVerdict | null): numbe
 function foldPairwise(runs: JudgmentRun[], orders: Order[]): Omit<Judgment, "wallMs"> {
   const perOrder = orders.map((order) => majorityVote(runs.filter((run) => run.order === order).map((run) => run.verdict)));
   const allVotes = majorityVote(runs.map((run) => run.verdict)).votes;
-  let verdict: PairVerdict | null;
+  let verdict: Verdict | null;
   let status: Judgment["status"];
   let error: string | undefined;
   if (orders.length === 2) {

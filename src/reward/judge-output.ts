@@ -137,7 +137,7 @@ function verdictOf(content: string, kind: JudgeKind): ReadVerdict | undefined {
     const lower = trimmed.toLowerCase();
     return { kind, value: lower === "a" ? "A" : lower === "b" ? "B" : "tie" };
   }
-  return NUMBER.test(trimmed) ? { kind, value: Number(trimmed) } : undefined;
+  return NUMBER.test(trimmed) ? { kind: "pointwise", value: Number(trimmed) } : undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { JudgeKind, JudgmentStatus, PairVerdict } from "../core/judgment.js";
+import type { JudgeKind, JudgmentStatus, Verdict } from "../core/judgment.js";
 import type { ItemDecision, ScoredItem } from "../eval/types.js";
 import { decodeJudgment } from "./judgment-codec.js";
 import type { ExportRow, RunRecord, RunStatus, StoredDecision } from "./types.js";
@@ -63,7 +63,7 @@ export function runFromRow(row: RunRow): RunRecord {
 }
 
 export function itemFromRow(row: ItemRow): ScoredItem {
-  const item: ScoredItem = { id: row.item_id, category: row.category, label: row.label as PairVerdict };
+  const item: ScoredItem = { id: row.item_id, category: row.category, label: row.label };
   if (row.grp !== null) item.group = row.grp;
   if (row.meta !== null) item.meta = JSON.parse(row.meta) as ScoredItem["meta"];
   return item;
@@ -72,7 +72,7 @@ export function itemFromRow(row: ItemRow): ScoredItem {
 export function decisionFromRow(row: Pick<JudgmentRow, "item_id" | "verdict" | "status" | "confidence" | "orders" | "thinking_tokens" | "evaluated_tokens" | "score">): StoredDecision {
   const decision: StoredDecision = {
     itemId: row.item_id,
-    verdict: row.verdict as PairVerdict | null,
+    verdict: row.verdict as Verdict | null,
     status: row.status as JudgmentStatus,
     orders: JSON.parse(row.orders) as ItemDecision["orders"],
     thinkingTokens: row.thinking_tokens,

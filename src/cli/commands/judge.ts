@@ -162,14 +162,14 @@ async function judgeFile(judge: Judge, flags: JudgeFlags, callOptions: JudgeCall
   if (done.size > 0) console.error(`j1: resuming: ${records.length - todo.length} of ${records.length} already judged in ${flags.output}`);
   const out = flags.output ? createWriteStream(flags.output, { flags: flags.resume ? "a" : "w" }) : process.stdout;
   const progress = new Progress("judge", records.length, flags.output ? flags.progress : flags.progress === "auto" ? "quiet" : flags.progress, process.stderr, records.length - todo.length);
-  const counts = { A: 0, B: 0, tie: 0, none: 0 };
+  const counts: Record<string, number> = { A: 0, B: 0, tie: 0, none: 0 };
   const concurrency = Math.max(1, Math.floor(judge.engine.capabilities.parallelSessions / ((flags.swap ? 2 : 1) * flags.samples)));
   let next = 0;
   const worker = async () => {
     while (next < todo.length) {
       const record = todo[next++];
       const judgment: Judgment = await judge.judgePair(record, { ...callOptions, itemKey: record.id });
-      counts[judgment.verdict ?? "none"]++;
+      counts[judgment.verdict ?? "none"] = (counts[judgment.verdict ?? "none"] ?? 0) + 1;
       // One line per judgment, written as soon as it is done: a killed run loses nothing finished.
       out.write(`${JSON.stringify({ id: record.id, ...judgment })}\n`);
       progress.tick({ tokens: judgment.usage.evaluatedTokens });

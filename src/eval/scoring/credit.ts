@@ -1,5 +1,5 @@
 import { J1Error } from "../../core/errors.js";
-import type { PairVerdict } from "../../core/judgment.js";
+import type { Verdict } from "../../core/judgment.js";
 import type { ItemDecision, ScoredItem } from "../types.js";
 
 export type Decisions = ReadonlyMap<string, ItemDecision>;
@@ -15,7 +15,7 @@ export function decisionFor(decisions: Decisions, item: Pick<ScoredItem, "id">):
  * Credit of one verdict under a rule that gives `undecided` for no verdict or a tie (when the label is not
  * itself a tie): RewardBench and CodePrefBench give 0.5, strict rules give 0.
  */
-export function verdictCredit(verdict: PairVerdict | null, label: PairVerdict, undecided: number): number {
+export function verdictCredit(verdict: Verdict | null, label: string, undecided: number): number {
   if (verdict === label) return 1;
   if (verdict === null || verdict === "tie") return undecided;
   return 0;

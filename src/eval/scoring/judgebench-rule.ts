@@ -1,10 +1,10 @@
-import { flipVerdict, type PairVerdict } from "../../core/judgment.js";
+import { flipVerdict, type Verdict } from "../../core/judgment.js";
 import type { ItemDecision, ScoredItem } from "../types.js";
 import { byCategory, decisionFor, mean, type Decisions } from "./credit.js";
 import type { OfficialResult } from "./official-rule.js";
 
 /** +1 when a decision agrees with the label, -1 when it contradicts it, 0 for a tie or no verdict. */
-function decisionPoints(verdict: PairVerdict | null | undefined, label: PairVerdict): number {
+function decisionPoints(verdict: Verdict | null | undefined, label: string): number {
   if (verdict === undefined || verdict === null) return 0;
   if (verdict === label) return 1;
   if (label !== "tie" && verdict === flipVerdict(label)) return -1;
@@ -18,13 +18,13 @@ function decisionPoints(verdict: PairVerdict | null | undefined, label: PairVerd
  * one tie is right. With only one order recorded, that decision alone decides; with none, the final
  * verdict does.
  */
-export function pairPoints(decision: ItemDecision, label: PairVerdict): number {
+export function pairPoints(decision: ItemDecision, label: string): number {
   const { AB, BA } = decision.orders;
   if (AB === undefined && BA === undefined) return decisionPoints(decision.verdict, label);
   return decisionPoints(AB, label) + decisionPoints(BA, label);
 }
 
-export function pairCorrect(decision: ItemDecision, label: PairVerdict): boolean {
+export function pairCorrect(decision: ItemDecision, label: string): boolean {
   return pairPoints(decision, label) > 0;
 }
 
