@@ -1,4 +1,5 @@
 import { J1Error } from "../core/errors.js";
+import type { JudgeTemplate } from "../core/template.js";
 import type { ChoiceLetter, JudgmentStatus, PairVerdict, Verdict } from "../core/judgment.js";
 
 /**
@@ -136,14 +137,26 @@ export interface LoadOptions {
   onSkip?: (error: Error) => void;
   /** Field mapping for the generic pairs loader: j1 field -> source field. */
   map?: Record<string, string>;
+  /** The run's base seed, for loaders whose official protocol places responses at random (RewardBench 2). */
+  seed?: number;
+  /** A benchmark's protocol variant (one of `Benchmark.variants`); absent: the official one. */
+  variant?: string;
 }
 
 export interface Benchmark {
   name: string;
   description: string;
   protocol: OrderProtocol;
+  /** Protocol variants besides the official one (RewardBench 2: "ratings", "rotations"); the first is the default. */
+  variants?: readonly string[];
   /** Streams items, so a 100,000-row file never sits in memory whole. */
   load(options: LoadOptions): AsyncIterable<BenchmarkItem>;
+  /**
+   * The official prompt for an item, where the benchmark has one (CodePrefBench names each aspect's
+   * criterion; RewardBench 2 has its own four-way and ratings prompts). Used unless the user gave
+   * --template; absent or undefined: j1's default template for the item's kind.
+   */
+  officialTemplate?(item: BenchmarkItem): JudgeTemplate | undefined;
   /** Official score plus uniform figures. `decisions` is keyed by item id; a missing decision is an error. */
   score(items: readonly ScoredItem[], decisions: ReadonlyMap<string, ItemDecision>, options?: { skipped?: number; seed?: number }): BenchmarkScore;
 }
