@@ -149,24 +149,120 @@ export function samplingTemperature(values: ScalingFlagValues): number {
   return values.temperature ?? (values.samples > 1 ? 0.7 : 0);
 }
 
-function parseNumber(flag: string, text: string, check: (value: number) => boolean, what: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || !check(value)) throw new J1Error("bad-input", `${flag}: "${text}" is not ${what}`, { context: { field: flag } });
+/**
+ * Bounds of every numeric flag, in one place: each is refused outside its range with a message that names
+ * the flag, so `--samples 9007199254740993` (a run that would never end) or `--timeout 99999999999` (past
+ * what a timer can hold, so it would fire at once) stop before any work. The maxima are generous for real
+ * use and shown in each flag's --help.
+ */
+export const FLAG_RANGES: Readonly<Record<string, { min: number; max: number }>> = {
+  // engine
+  "--threads": { min: 1, max: 1024 },
+  "--context-size": { min: 1, max: 1_048_576 },
+  "--parallel": { min: 1, max: 256 },
+  // a day; timers hold at most 2^31 - 1 ms (24.8 days), beyond which Node fires them at once
+  "--timeout": { min: 1, max: 86_400_000 },
+  "--retries": { min: 0, max: 100 },
+  // scaling
+  "--waits": { min: 0, max: 1000 },
+  "--min-thinking": { min: 0, max: 1_048_576 },
+  "--max-thinking": { min: 1, max: 1_048_576 },
+  "--answer-tokens": { min: 1, max: 4096 },
+  "--samples": { min: 1, max: 1024 },
+  "--temperature": { min: 0, max: 100 },
+  "--top-p": { min: 0, max: 1 },
+  "--top-k": { min: 0, max: 1_000_000 },
+  "--min-p": { min: 0, max: 1 },
+  // seeds are mixed as unsigned 32-bit numbers (core/seed.ts): a larger one would repeat a smaller one
+  "--seed": { min: 0, max: 4_294_967_295 },
+  // data and model commands
+  "--limit": { min: 1, max: 1_000_000_000 },
+  "--max-thinking-chars": { min: 1, max: 1_000_000_000 },
+  "--max-tokens": { min: 1, max: 1_048_576 },
+  "--min-thinking-tokens": { min: 0, max: 1_048_576 },
+  "--width": { min: 1, max: 4096 },
+  "--layers": { min: 1, max: 64 },
+  "--port": { min: 0, max: 65_535 },
+};
+
+/** A whole number written as digits only: no sign, exponent, hex, fraction or blank ("1e3" is not 1000 here). */
+const WHOLE = /^\d+$/;
+/** A decimal number: digits with an optional sign, fraction and exponent; no hex, Infinity or blank. */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+export interface NumberRule {
+  integer: boolean;
+  min: number;
+  max: number;
+}
+
+/**
+ * The one reader of numeric flag values (every command's flags and the values commands check later go
+ * through it): digits only for whole numbers, a safe integer, within [min, max]. Throws a bad-input error
+ * naming the flag and the range.
+ */
+export function parseNumberFlag(flag: string, text: string, rule: NumberRule): number {
+  const trimmed = text.trim();
+  const value = Number(trimmed);
+  const shaped = rule.integer ? WHOLE.test(trimmed) && Number.isSafeInteger(value) : DECIMAL.test(trimmed) && Number.isFinite(value);
+  if (!shaped || value < rule.min || value > rule.max) {
+    throw new J1Error("bad-input", `${flag}: "${text}" is not ${describeRule(rule)}`, { context: { field: flag } });
+  }
   return value;
 }
 
+/** "a whole number >= 1 and <= 1024", "a number from 0 to 1". */
+export function describeRule(rule: NumberRule): string {
+  const kind = rule.integer ? "a whole number" : "a number";
+  if (!rule.integer && rule.min === 0 && rule.max === 1) return "a number from 0 to 1";
+  const low = rule.min === -Number.MAX_VALUE || rule.min === Number.MIN_SAFE_INTEGER ? "" : ` >= ${rule.min}`;
+  const high = rule.max === Number.MAX_VALUE || rule.max === Number.MAX_SAFE_INTEGER ? "" : ` <= ${rule.max}`;
+  return `${kind}${low}${low && high ? " and" : ""}${high}`;
+}
+
+/** The flag's range from FLAG_RANGES, else `fallback` (a flag not listed there gets only the fallback's bounds). */
+function rangeOf(flag: string, fallback: { min: number; max: number }): { min: number; max: number } {
+  const listed = FLAG_RANGES[flag];
+  return listed === undefined ? fallback : { min: Math.max(listed.min, fallback.min), max: Math.min(listed.max, fallback.max) };
+}
+
+/** A commander argument parser that carries its rule, so --help can state the range it enforces. */
+export type NumberFlagParser = ((text: string) => number) & { readonly rule: NumberRule };
+
+function numberFlag(flag: string, rule: NumberRule): NumberFlagParser {
+  return Object.assign((text: string) => parseNumberFlag(flag, text, rule), { rule });
+}
+
+/** A whole-number flag within FLAG_RANGES (or `min`..the largest safe integer for a flag not listed). */
+export function integerFlag(flag: string, min = 0): NumberFlagParser {
+  return numberFlag(flag, { integer: true, ...rangeOf(flag, { min, max: Number.MAX_SAFE_INTEGER }) });
+}
+
+/** A decimal flag within FLAG_RANGES (or `min`..`max`). */
+export function decimalFlag(flag: string, min = -Number.MAX_VALUE, max = Number.MAX_VALUE): NumberFlagParser {
+  return numberFlag(flag, { integer: false, ...rangeOf(flag, { min, max }) });
+}
+
+/** The range a numeric flag's parser enforces, for its --help (" (1..1024)"); "" for any other parser. */
+export function rangeHelp(parser: unknown): string {
+  const rule = (parser as { rule?: NumberRule } | undefined)?.rule;
+  if (rule === undefined) return "";
+  const bound = (value: number) => (Math.abs(value) >= Number.MAX_SAFE_INTEGER ? "" : String(value));
+  return ` (${bound(rule.min)}..${bound(rule.max)})`;
+}
+
 export function positiveInt(flag: string) {
-  return (text: string) => parseNumber(flag, text, (value) => Number.isInteger(value) && value >= 1, "a whole number >= 1");
+  return integerFlag(flag, 1);
 }
 
 export function nonNegativeInt(flag: string) {
-  return (text: string) => parseNumber(flag, text, (value) => Number.isInteger(value) && value >= 0, "a whole number >= 0");
+  return integerFlag(flag, 0);
 }
 
 export function unitInterval(flag: string) {
-  return (text: string) => parseNumber(flag, text, (value) => value >= 0 && value <= 1, "a number from 0 to 1");
+  return decimalFlag(flag, 0, 1);
 }
 
 export function nonNegativeNumber(flag: string) {
-  return (text: string) => parseNumber(flag, text, (value) => value >= 0, "a number >= 0");
+  return decimalFlag(flag, 0);
 }

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { badInput, errorMessage } from "../../core/errors.js";
 import { DEFAULT_PAIRWISE_TEMPLATE, type JudgeTemplate } from "../../core/template.js";
 import { readTemplateFile } from "../../judge/template-file.js";
+import { decimalFlag, integerFlag } from "../engine-flags.js";
 import { RewardScorer } from "../../reward/reward-batch.js";
 import { resolveRewardOptions, type JudgeRewardOptions } from "../../reward/reward-options.js";
 import { DEFAULT_SERVICE_URL, DEFAULT_TOKEN_ENV, renderVerlRewardFile } from "../../reward/verl-client.js";
@@ -12,22 +13,22 @@ import { listen } from "../../server/reward-server.js";
 
 interface RewardRuleFlags {
   template?: string;
-  correct: string;
-  wrong: string;
-  malformed: string;
-  inconsistent: string;
+  correct: number;
+  wrong: number;
+  malformed: number;
+  inconsistent: number;
   openingTag: string;
   afterVerdict: string;
   normalise: string;
   allowEmptyThinking: boolean;
   pointwiseShape: string;
-  tolerance: string;
+  tolerance: number;
   scale?: string;
 }
 
 interface ServeFlags extends RewardRuleFlags {
   host: string;
-  port: string;
+  port: number;
   token?: string;
   maxBody: string;
   consistency: boolean;
@@ -52,9 +53,9 @@ export function registerReward(program: Command): void {
     .command("serve")
     .description("Serve the reward over HTTP: OpenRLHF's POST /get_reward, verl-shaped POST /score, GET /health.")
     .option("--host <address>", "address to bind (keep it private; 0.0.0.0 exposes the service)", "127.0.0.1")
-    .option("--port <n>", "port (0: any free port)", "8765")
+    .option("--port <n>", "port (0: any free port)", integerFlag("--port"), 8765)
     .option("--token <token>", "require this bearer token on POST routes (default: env J1_REWARD_TOKEN)")
-    .option("--max-body <size>", "largest request body (b, kb, mb)", "10mb")
+    .option("--max-body <size>", "largest request body (b, kb, mb, gb; at most 1gb)", "10mb")
     .option("--consistency", "apply the both-orders consistency term where a batch holds both orders of a pair (labels with pair and order)", false);
   addRuleFlags(serve);
   serve.addHelpText(
@@ -112,16 +113,16 @@ Then, in OpenRLHF: --reward.remote_url http://127.0.0.1:8765/get_reward --data.l
 function addRuleFlags(command: Command): void {
   command
     .option("--template <file>", "judge template JSON (delimiters and, for pointwise, the scale)")
-    .option("--correct <x>", "reward for a well-formed right verdict", "1")
-    .option("--wrong <x>", "reward for a well-formed wrong verdict", "0")
-    .option("--malformed <x>", "reward for malformed output (0 by default: -1 also punishes thinking cut off by the token cap)", "0")
-    .option("--inconsistent <x>", "with --consistency: at most this for a verdict the other order contradicts", "0")
+    .option("--correct <x>", "reward for a well-formed right verdict", rewardWeight("--correct"), 1)
+    .option("--wrong <x>", "reward for a well-formed wrong verdict", rewardWeight("--wrong"), 0)
+    .option("--malformed <x>", "reward for malformed output (0 by default: -1 also punishes thinking cut off by the token cap)", rewardWeight("--malformed"), 0)
+    .option("--inconsistent <x>", "with --consistency: at most this for a verdict the other order contradicts", rewardWeight("--inconsistent"), 0)
     .option("--opening-tag <rule>", "auto (prefilled <think> or one at the start), required, prefilled", "auto")
     .option("--after-verdict <rule>", "nothing (only whitespace or . after the verdict) or text", "nothing")
     .option("--normalise <form>", "none (ASCII verdicts only) or nfkc (full-width verdicts count)", "none")
     .option("--allow-empty-thinking", "accept an empty <think></think> block", false)
     .option("--pointwise-shape <shape>", "pointwise labels: tolerance (1 within --tolerance, else 0) or distance (partial credit)", "tolerance")
-    .option("--tolerance <x>", "pointwise: largest |score - label| still counted right", "0")
+    .option("--tolerance <x>", "pointwise: largest |score - label| still counted right", decimalFlag("--tolerance", 0, MAX_REWARD), 0)
     .option("--scale <min-max>", "pointwise score scale (default: the template's, else 1-10)");
 }
 
@@ -131,10 +132,10 @@ async function rewardOptions(flags: RewardRuleFlags): Promise<JudgeRewardOptions
   return resolveRewardOptions({
     template,
     weights: {
-      correct: parseNumber(flags.correct, "--correct"),
-      wrong: parseNumber(flags.wrong, "--wrong"),
-      malformed: parseNumber(flags.malformed, "--malformed"),
-      inconsistent: parseNumber(flags.inconsistent, "--inconsistent"),
+      correct: flags.correct,
+      wrong: flags.wrong,
+      malformed: flags.malformed,
+      inconsistent: flags.inconsistent,
     },
     openingTag: oneOf(flags.openingTag, ["auto", "required", "prefilled"] as const, "--opening-tag"),
     afterVerdict: oneOf(flags.afterVerdict, ["nothing", "text"] as const, "--after-verdict"),
@@ -142,7 +143,7 @@ async function rewardOptions(flags: RewardRuleFlags): Promise<JudgeRewardOptions
     requireThinking: !flags.allowEmptyThinking,
     pointwise: {
       shape: oneOf(flags.pointwiseShape, ["tolerance", "distance"] as const, "--pointwise-shape"),
-      tolerance: parseNumber(flags.tolerance, "--tolerance"),
+      tolerance: flags.tolerance,
       min: scale.min,
       max: scale.max,
     },
@@ -152,8 +153,7 @@ async function rewardOptions(flags: RewardRuleFlags): Promise<JudgeRewardOptions
 async function runServe(flags: ServeFlags): Promise<void> {
   const options = await rewardOptions(flags);
   const token = flags.token ?? process.env.J1_REWARD_TOKEN;
-  const port = parseNumber(flags.port, "--port");
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw badInput(`must be a port number (0-65535), got ${flags.port}`, { field: "--port" });
+  const port = flags.port;
   const scorer = new RewardScorer(options, flags.consistency);
   const app = createRewardApp({
     scorer,
@@ -219,19 +219,23 @@ async function readOutputText(value: string | undefined): Promise<string> {
   }
 }
 
-function parseNumber(text: string, flag: string): number {
-  const value = Number(text);
-  if (text.trim().length === 0 || !Number.isFinite(value)) throw badInput(`must be a number, got ${JSON.stringify(text)}`, { field: flag });
-  return value;
+/** Rewards and tolerances are plain numbers within ±MAX_REWARD: a larger one is a typo, not a reward scale. */
+const MAX_REWARD = 1_000_000;
+
+function rewardWeight(flag: string) {
+  return decimalFlag(flag, -MAX_REWARD, MAX_REWARD);
 }
 
 function parseScale(text: string): { min: number; max: number } {
   const match = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|\.\.|:)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
   if (!match || Number(match[1]) >= Number(match[2])) throw badInput(`must be min-max with min < max, e.g. 1-10; got ${JSON.stringify(text)}`, { field: "--scale" });
+  if (Math.abs(Number(match[1])) > MAX_REWARD || Math.abs(Number(match[2])) > MAX_REWARD) throw badInput(`both ends must be within ±${MAX_REWARD}; got ${JSON.stringify(text)}`, { field: "--scale" });
   return { min: Number(match[1]), max: Number(match[2]) };
 }
 
-/** "10mb", "512kb", "1048576" → bytes (powers of 1024). */
+const MAX_BODY_BYTES = 1024 ** 3;
+
+/** "10mb", "512kb", "1048576" → bytes (powers of 1024), from 1 byte to 1gb. */
 export function parseSize(text: string, flag: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g)?\s*$/i.exec(text);
   if (!match) throw badInput(`must be a size such as 10mb, 512kb or 1048576; got ${JSON.stringify(text)}`, { field: flag });
@@ -239,6 +243,7 @@ export function parseSize(text: string, flag: string): number {
   const scale = unit === "g" ? 1024 ** 3 : unit === "m" ? 1024 ** 2 : unit === "k" ? 1024 : 1;
   const bytes = Math.floor(Number(match[1]) * scale);
   if (bytes < 1) throw badInput(`must be at least 1 byte, got ${JSON.stringify(text)}`, { field: flag });
+  if (bytes > MAX_BODY_BYTES) throw badInput(`must be at most 1gb (a request body held in memory), got ${JSON.stringify(text)}`, { field: flag });
   return bytes;
 }
 

@@ -1,8 +1,28 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync, type WriteStream } from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
+import { badInput, errorMessage } from "../../core/errors.js";
 import { buildRunReport } from "../../eval/run-report.js";
 import { renderTerminal } from "../../eval/report/index.js";
-import { defaultStorePath, openRunStore } from "../../store/run-store.js";
+import { defaultStorePath, openRunStore, type RunStore } from "../../store/run-store.js";
+
+/**
+ * These commands only read: a --store path that does not exist is refused (a typo must not leave an
+ * empty store behind, nor answer "no run" from one), except by `runs list`, which says there are none.
+ */
+function openExistingStore(file: string): RunStore {
+  if (!existsSync(file)) throw badInput(`no run store here (j1 eval creates one; pass --store FILE or set $J1_STORE to use another)`, { file: path.resolve(file), field: "--store" });
+  return openRunStore(file);
+}
+
+/** Opens the export file before anything is written to it, so a path that cannot be written is refused with its name. */
+function openOutput(file: string): Promise<WriteStream> {
+  return new Promise((resolve, reject) => {
+    const stream = createWriteStream(file);
+    stream.once("open", () => resolve(stream));
+    stream.once("error", (error) => reject(badInput(`cannot write the export (${errorMessage(error)})`, { file: path.resolve(file), field: "--output" })));
+  });
+}
 
 export function registerRuns(program: Command): void {
   const runs = program.command("runs").description("Runs in the run store: list, show, export.");
@@ -14,6 +34,11 @@ export function registerRuns(program: Command): void {
     .option(...storeOption)
     .option("--json", "as JSON", false)
     .action((flags: { store: string; json: boolean }) => {
+      if (!existsSync(flags.store)) {
+        if (flags.json) process.stdout.write("[]\n");
+        else console.log(`no runs: there is no run store at ${path.resolve(flags.store)} (start one with: j1 eval --bench harmless --model tiny --limit 20)`);
+        return;
+      }
       const store = openRunStore(flags.store);
       try {
         const listing = store.listRuns();
@@ -39,7 +64,7 @@ export function registerRuns(program: Command): void {
     .option(...storeOption)
     .option("--json", "as JSON", false)
     .action((id: string, flags: { store: string; json: boolean }) => {
-      const store = openRunStore(flags.store);
+      const store = openExistingStore(flags.store);
       try {
         const run = store.getRun(id);
         // Eval runs are scored; other runs (data sft) are shown with their counts and summary only.
@@ -63,10 +88,11 @@ export function registerRuns(program: Command): void {
     .option(...storeOption)
     .option("-o, --output <file>", "write to a file instead of stdout")
     .action(async (id: string, flags: { store: string; output?: string }) => {
-      const store = openRunStore(flags.store);
-      const out = flags.output ? createWriteStream(flags.output) : process.stdout;
+      const store = openExistingStore(flags.store);
       try {
+        // The run first: an unknown id must not truncate an earlier export at --output.
         const run = store.getRun(id);
+        const out = flags.output ? await openOutput(flags.output) : process.stdout;
         let count = 0;
         for (const row of store.exportRun(run.id)) {
           if (!out.write(`${JSON.stringify(row)}\n`)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
