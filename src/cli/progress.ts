@@ -1,9 +1,18 @@
+import { badInput } from "../core/errors.js";
+
 /**
  * Progress for long runs, on stderr so stdout stays clean for JSON: a live bar with ETA, judgments/s,
  * tokens/s and a running score on a terminal; a line every few seconds when stderr is not a terminal;
  * nothing in quiet mode; one JSON object per update in jsonl mode (for scripts).
  */
-export type ProgressMode = "auto" | "bar" | "lines" | "quiet" | "jsonl";
+export const PROGRESS_MODES = ["auto", "bar", "lines", "quiet", "jsonl"] as const;
+export type ProgressMode = (typeof PROGRESS_MODES)[number];
+
+/** The `--progress` value of every command: one of PROGRESS_MODES, else a bad-input error naming the flag. */
+export function parseProgressMode(text: string, flag = "--progress"): ProgressMode {
+  if ((PROGRESS_MODES as readonly string[]).includes(text)) return text as ProgressMode;
+  throw badInput(`"${text}" is not a progress mode; use one of ${PROGRESS_MODES.join(", ")}`, { field: flag });
+}
 
 export interface ProgressUpdate {
   /** Tokens the engine evaluated for the finished unit. */
@@ -39,7 +48,9 @@ export class Progress {
     /** Units already done before this process (a resumed run), so the ETA counts only new work. */
     private readonly alreadyDone = 0,
   ) {
-    this.mode = mode === "auto" ? (stream.isTTY ? "bar" : "lines") : mode;
+    // Checked here too: a mode that reached the constructor unparsed must not silently print nothing.
+    const checked = parseProgressMode(mode);
+    this.mode = checked === "auto" ? (stream.isTTY ? "bar" : "lines") : checked;
   }
 
   setTotal(total: number): void {

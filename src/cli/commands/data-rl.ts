@@ -8,7 +8,8 @@ import { writeOpenRlhfJsonl } from "../../data/export-openrlhf.js";
 import { writeVerlParquet } from "../../data/export-verl.js";
 import { buildRlExamples } from "../../data/rl-examples.js";
 import { preferencePairs } from "../../data/pair-source.js";
-import { parseFieldMap } from "../field-map.js";
+import { integerFlag } from "../engine-flags.js";
+import { collectFieldMap, parseFieldMap } from "../field-map.js";
 import { readTemplateFile } from "../../judge/template-file.js";
 
 interface DataRlFlags {
@@ -24,7 +25,7 @@ interface DataRlFlags {
   dataSource?: string;
   ability: string;
   split: string;
-  limit?: string;
+  limit?: number;
   force: boolean;
 }
 
@@ -40,7 +41,7 @@ export function registerDataRl(program: Command): void {
     .option("-i, --input <file>", "JSONL of pairs: question, a, b, label (A or B), optional id, context, category")
     .option("--bench <name>", "or take the pairs from a benchmark loader (ties are skipped)")
     .option("--data <path>", "with --bench: the benchmark's local file or folder")
-    .option("--map <mapping>", "with --bench pairs: field mapping, e.g. question=prompt,a=chosen,b=rejected,label=label")
+    .option("--map <mapping>", "with --bench pairs: field mapping, e.g. question=prompt,a=chosen,b=rejected,label=label (repeatable)", collectFieldMap)
     .option("--openrlhf <file>", "write OpenRLHF JSONL ({input, label, ...}; train with --data.input_key input --data.label_key label)")
     .option("--verl <file>", "write verl Parquet (data_source, prompt, ability, reward_model, extra_info)")
     .option("--template <file>", "judge template JSON (default: j1's pairwise template)")
@@ -49,7 +50,7 @@ export function registerDataRl(program: Command): void {
     .option("--data-source <name>", "verl data_source (default: j1/<bench> or j1/pairs)")
     .option("--ability <name>", "verl ability tag", "judge")
     .option("--split <name>", "verl extra_info.split", "train")
-    .option("--limit <n>", "use only the first n pairs")
+    .option("--limit <n>", "use only the first n pairs", integerFlag("--limit", 1))
     .option("--force", "overwrite existing output files", false)
     .addHelpText(
       "after",
@@ -67,8 +68,7 @@ async function runDataRl(flags: DataRlFlags): Promise<void> {
   if ((flags.input === undefined) === (flags.bench === undefined)) throw badInput("give exactly one of --input FILE or --bench NAME", { field: "--input / --bench" });
   if (flags.openrlhf === undefined && flags.verl === undefined) throw badInput("give at least one output: --openrlhf FILE and/or --verl FILE", { field: "--openrlhf / --verl" });
   if (!isChatFormatName(flags.chatFormat)) throw badInput(`unknown chat format "${flags.chatFormat}"; known: ${CHAT_FORMATS.join(", ")}`, { field: "--chat-format" });
-  const limit = flags.limit === undefined ? undefined : Number(flags.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw badInput(`must be a positive integer, got ${flags.limit}`, { field: "--limit" });
+  const limit = flags.limit;
   const template: JudgeTemplate = flags.template ? await readTemplateFile(flags.template) : DEFAULT_PAIRWISE_TEMPLATE;
   if (template.kind !== "pairwise") throw badInput(`template "${template.name}" is ${template.kind}; RL pairs need a pairwise template`, { file: flags.template });
 
