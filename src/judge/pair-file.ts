@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
-import { access } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { badInput, errorMessage } from "../core/errors.js";
+import { J1Error, badInput, errorMessage } from "../core/errors.js";
 import type { PairInput } from "../core/template.js";
 
 export interface PairRecord extends PairInput {
@@ -13,22 +13,33 @@ export interface PairRecord extends PairInput {
 const TEXT_FIELDS = ["question", "a", "b"] as const;
 
 /**
- * The non-blank lines of a JSONL file with their 1-based numbers, streamed; an unreadable file is a
- * bad-input error naming it (`what` says what the file was for).
+ * The non-blank lines of a JSONL file with their 1-based numbers, streamed; a missing or unreadable file
+ * (or a folder) is a bad-input error naming it (`what` says what the file was for). A UTF-8 byte order
+ * mark before the first line (as some Windows editors write) is not part of the line.
  */
 export async function* jsonlLines(file: string, what = "the input"): AsyncGenerator<{ text: string; line: number }> {
+  let isFile: boolean;
   try {
-    await access(file);
+    isFile = (await stat(file)).isFile();
   } catch (error) {
     throw badInput(`cannot read ${what} (${errorMessage(error)})`, { file });
   }
+  if (!isFile) throw badInput(`cannot read ${what}: a folder or device, not a file`, { file });
   const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
   let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim().length > 0) yield { text, line };
+  try {
+    for await (const raw of lines) {
+      line++;
+      const text = line === 1 && raw.startsWith(BOM) ? raw.slice(BOM.length) : raw;
+      if (text.trim().length > 0) yield { text, line };
+    }
+  } catch (error) {
+    if (error instanceof J1Error) throw error;
+    throw badInput(`cannot read ${what} (${errorMessage(error)})`, { file, line: line + 1 });
   }
 }
+
+const BOM = "\uFEFF";
 
 /**
  * Reads pairs to judge from JSONL (`question`, `a`, `b`, optional `id`, `context`), streaming. A bad line
