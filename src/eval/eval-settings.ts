@@ -4,6 +4,13 @@ import type { SamplingOptions } from "../engines/engine.js";
 import type { JudgeTemplate } from "../core/template.js";
 import type { EngineConfig } from "../engines/create-engine.js";
 import type { Sweep } from "./sweep.js";
+import type { Benchmark, OrderProtocol } from "./types.js";
+
+/** `--order` for the pairs benchmark: the pair as the file gives it, one seeded random order, or both orders. */
+export type PairOrder = "as-given" | "shuffle" | "both";
+export const PAIR_ORDERS: readonly PairOrder[] = ["as-given", "shuffle", "both"];
+/** The benchmarks `--order` applies to (the others keep their official protocol). */
+export const ORDER_BENCHMARKS: readonly string[] = ["pairs"];
 
 /**
  * Everything that decides an eval run's judgments, as stored with the run: `--resume RUN` rebuilds the
@@ -12,15 +19,24 @@ import type { Sweep } from "./sweep.js";
  */
 export interface EvalSettings {
   benchmarks: string[];
-  /** Per benchmark: a local data file (--data). */
-  data: Record<string, string>;
+  /**
+   * Per benchmark: local data files (--data, repeatable), read in order. Runs stored before repeats were
+   * read have one string here; `dataFiles` reads both.
+   */
+  data: Record<string, string[] | string>;
+  /**
+   * The pairs benchmark's order (--order). Absent in runs stored before the flag: as given, which was the
+   * only order then, so such a run resumes as it started.
+   */
+  order?: PairOrder;
   /** Items per benchmark (a grouped benchmark is completed to the end of the last group). */
   limit?: number;
   skipBad: boolean;
   /** Field mapping for the generic pairs loader. */
   map?: Record<string, string>;
   engine: Omit<EngineConfig, "apiKey" | "onDownloadProgress">;
-  template: JudgeTemplate;
+  /** The user's template (--template); absent: each benchmark's official prompt, else j1's default for the item's kind. */
+  template?: JudgeTemplate;
   chatFormat: ChatFormatChoice;
   chatTemplateFile?: string;
   reasoning?: string;
@@ -34,4 +50,20 @@ export interface EvalSettings {
   /** Truncation of the thinking (top-p, top-k, min-p); absent: none. */
   sampling?: SamplingOptions;
   seed: number;
+}
+
+/** The data files given for a benchmark, in order (a string in settings stored before repeats were read). */
+export function dataFiles(settings: Pick<EvalSettings, "data">, benchmark: string): string[] | undefined {
+  const data = Object.hasOwn(settings.data ?? {}, benchmark) ? settings.data[benchmark] : undefined;
+  if (data === undefined) return undefined;
+  return typeof data === "string" ? [data] : data;
+}
+
+/**
+ * The order protocol a run uses for a benchmark: the benchmark's official one, except where --order
+ * chose another for the pairs benchmark. Runs stored before --order existed have none: the official one.
+ */
+export function effectiveProtocol(settings: Pick<EvalSettings, "order">, benchmark: Pick<Benchmark, "name" | "protocol">): OrderProtocol {
+  if (settings.order === undefined || !ORDER_BENCHMARKS.includes(benchmark.name)) return benchmark.protocol;
+  return settings.order === "as-given" ? "as-is" : settings.order;
 }

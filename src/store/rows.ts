@@ -7,6 +7,7 @@ import type { ExportRow, RunRecord, RunStatus, StoredDecision } from "./types.js
 
 export interface RunRow {
   id: string;
+  kind: string;
   benchmark: string;
   label: string;
   settings: string;
@@ -20,6 +21,7 @@ export interface RunRow {
 
 export interface ItemRow {
   item_id: string;
+  kind: string | null;
   position: number;
   category: string;
   label: string;
@@ -49,6 +51,7 @@ export interface JudgmentRow {
 export function runFromRow(row: RunRow): RunRecord {
   const run: RunRecord = {
     id: row.id,
+    kind: row.kind as RunRecord["kind"],
     benchmark: row.benchmark,
     label: row.label,
     settings: JSON.parse(row.settings) as Record<string, unknown>,
@@ -64,6 +67,7 @@ export function runFromRow(row: RunRow): RunRecord {
 
 export function itemFromRow(row: ItemRow): ScoredItem {
   const item: ScoredItem = { id: row.item_id, category: row.category, label: row.label };
+  if (row.kind !== null && row.kind !== "pair") item.kind = row.kind as ScoredItem["kind"];
   if (row.grp !== null) item.group = row.grp;
   if (row.meta !== null) item.meta = JSON.parse(row.meta) as ScoredItem["meta"];
   return item;

@@ -15,7 +15,8 @@ import type { ExportRow, RunConfig, RunListing, RunRecord, RunStatus, RunStore, 
 export { judgmentKey, canonicalJson, sha256Hex } from "./judgment-key.js";
 export { defaultStorePath } from "./store-path.js";
 export { itemPointKey } from "./types.js";
-export type { ExportRow, RunConfig, RunListing, RunRecord, RunStatus, RunStore, SaveJudgmentInput, StoredDecision } from "./types.js";
+export type { ExportRow, RunConfig, RunKind, RunListing, RunRecord, RunStatus, RunStore, SaveJudgmentInput, StoredDecision } from "./types.js";
+export { RUN_KINDS } from "./types.js";
 
 /** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -69,9 +70,9 @@ class SqliteRunStore implements RunStore {
       for (let attempt = 0; ; attempt++) {
         const id = newRunId(now);
         const inserted = this.statement(
-          `INSERT INTO runs (id, benchmark, label, settings, status, created_at, updated_at)
-           VALUES (?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (id) DO NOTHING`,
-        ).run(id, config.benchmark, config.label, settings, stamp, stamp);
+          `INSERT INTO runs (id, kind, benchmark, label, settings, status, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (id) DO NOTHING`,
+        ).run(id, config.kind ?? "eval", config.benchmark, config.label, settings, stamp, stamp);
         if (inserted.changes === 1) return this.requireRun(id);
         if (attempt >= 20) throw new Error(`no free run id for ${stamp}`);
       }
@@ -139,9 +140,9 @@ class SqliteRunStore implements RunStore {
           this.checkSameItems(id, seen);
           return;
         }
-        const insert = this.statement(`INSERT INTO run_items (run_id, item_id, position, category, label, grp, meta) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+        const insert = this.statement(`INSERT INTO run_items (run_id, item_id, position, kind, category, label, grp, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
         items.forEach((item, position) => {
-          insert.run(id, item.id, position, item.category, item.label, item.group ?? null, item.meta === undefined ? null : JSON.stringify(item.meta));
+          insert.run(id, item.id, position, item.kind === undefined || item.kind === "pair" ? null : item.kind, item.category, item.label, item.group ?? null, item.meta === undefined ? null : JSON.stringify(item.meta));
         });
         this.statement(`UPDATE runs SET item_count = ?, skipped = ?, updated_at = ? WHERE id = ?`).run(items.length, skipped, new Date().toISOString(), id);
       });

@@ -68,6 +68,13 @@ const MIGRATIONS: readonly string[] = [
     saved_at  TEXT NOT NULL
   );
   `,
+  // v2: what a run is (an evaluation, a `data sft` build, a `judge --input` file) in its own column, where
+  // it used to hide in `benchmark`; and each item's kind (pair, rating, choice; NULL: a pair, as before).
+  `
+  ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'eval';
+  UPDATE runs SET kind = 'data-sft' WHERE benchmark = 'data-sft';
+  ALTER TABLE run_items ADD COLUMN kind TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

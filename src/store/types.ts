@@ -8,8 +8,13 @@ import type { ItemDecision, ScoredItem } from "../eval/types.js";
  */
 
 export type RunStatus = "running" | "done" | "failed" | "interrupted";
+/** What made the run: `j1 eval`, `j1 data sft` or `j1 judge --input`. Resuming checks it. */
+export type RunKind = "eval" | "data-sft" | "judge";
+export const RUN_KINDS: readonly RunKind[] = ["eval", "data-sft", "judge"];
 
 export interface RunConfig {
+  /** Default "eval". */
+  kind?: RunKind;
   benchmark: string;
   /** A short label for tables: model and key options. */
   label: string;
@@ -18,6 +23,7 @@ export interface RunConfig {
 }
 
 export interface RunRecord extends RunConfig {
+  kind: RunKind;
   id: string;
   status: RunStatus;
   /** JSON set together with the status (e.g. the error that stopped the run, or headline scores). */

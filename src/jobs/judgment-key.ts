@@ -1,0 +1,62 @@
+import type { ScalingOptions } from "../core/budget.js";
+import type { JudgeTemplate } from "../core/template.js";
+import type { Engine, SamplingOptions } from "../engines/engine.js";
+import type { BenchmarkItem } from "../eval/types.js";
+import { canonicalJson, judgmentKey, sha256Hex } from "../store/judgment-key.js";
+
+/**
+ * What makes two judgments the same computation, in one place for every command: the engine and model
+ * as the engine itself describes them, the template and chat format, every judging option, and the item's
+ * content and placement. The label is left out (a judgment does not depend on it, so relabelled data reuses
+ * it); so are speed settings (threads, parallel), which do not change verdicts.
+ */
+export interface KeyParts {
+  engine: Engine;
+  template: JudgeTemplate;
+  chatFormat: string;
+  scaling: ScalingOptions;
+  samples: number;
+  /** Both orders judged (pairs). */
+  swap: boolean;
+  allowTie: boolean;
+  temperature: number;
+  sampling?: SamplingOptions;
+  seed: number;
+  item: BenchmarkItem;
+  /** Where the responses were shown: a pair flipped, a choice's permutation. */
+  placement: boolean | readonly number[];
+}
+
+/** The engine's identity for keys: which engine, which model (file or server); never an API key. */
+export function engineIdentity(engine: Engine): Record<string, unknown> {
+  const identity = engine.describe();
+  return { engine: identity.engine, model: identity.model, modelFile: identity.modelFile, baseUrl: identity.baseUrl };
+}
+
+export function templateHash(template: JudgeTemplate): string {
+  return sha256Hex(canonicalJson(template)).slice(0, 16);
+}
+
+/** The item's content as the judge sees it (kind, question, context, responses), hashed. */
+export function itemContentHash(item: BenchmarkItem): string {
+  const responses = item.kind === "rating" ? [item.response] : item.kind === "choice" ? item.responses : [item.a, item.b];
+  return sha256Hex(canonicalJson({ kind: item.kind ?? "pair", question: item.question, context: item.context ?? null, responses })).slice(0, 16);
+}
+
+export function keyOf(parts: KeyParts): string {
+  return judgmentKey({
+    engine: engineIdentity(parts.engine),
+    template: templateHash(parts.template),
+    chatFormat: parts.chatFormat,
+    scaling: parts.scaling,
+    samples: parts.samples,
+    swap: parts.swap,
+    allowTie: parts.allowTie,
+    temperature: parts.temperature,
+    sampling: parts.sampling,
+    seed: parts.seed,
+    item: parts.item.id,
+    itemHash: itemContentHash(parts.item),
+    placement: parts.placement,
+  });
+}
