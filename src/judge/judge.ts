@@ -4,18 +4,22 @@ import { J1Error, errorMessage } from "../core/errors.js";
 import { flipVerdict, type Judgment, type JudgmentRun, type Order, type PairVerdict, type Verdict } from "../core/judgment.js";
 import { deriveSeed } from "../core/seed.js";
 import {
+  DEFAULT_CHOICE_TEMPLATE,
   DEFAULT_PAIRWISE_TEMPLATE,
   DEFAULT_POINTWISE_TEMPLATE,
+  defaultTemplate,
+  renderChoice,
   renderPairwise,
   renderPointwise,
   verdictChoices,
+  type ChoiceInput,
   type JudgeTemplate,
   type PairInput,
   type PointInput,
   type PromptSegment,
 } from "../core/template.js";
 import { addUsage, emptyUsage } from "../core/usage.js";
-import { combineOrders, majorityVote, meanScore } from "../core/vote.js";
+import { combineOrders, majorityVote, meanScore, type VoteOutcome } from "../core/vote.js";
 import type { Engine, SamplingOptions } from "../engines/engine.js";
 import { applyReasoning, namedPromptFormat, resolvePromptFormat, type ChatFormatChoice, type PromptFormat, type ResolveFormatOptions } from "./prompt-format.js";
 import { runThinking, type RawRun, type ThinkingEvent } from "./thinking-run.js";
@@ -52,6 +56,9 @@ export interface JudgeCallOptions {
   onEvent?: (event: ThinkingEvent & { order: Order; sample: number }) => void;
 }
 
+/** Options for a choice among N: no swap (the caller places the responses) and no tie. */
+export type ChoiceCallOptions = Omit<JudgeCallOptions, "swap" | "allowTie">;
+
 /** A judgment per sweep point, from one pass per run (see DESIGN.md, "One-pass sweep"). */
 export interface SweepJudgments {
   points: Map<number, Judgment>;
@@ -80,7 +87,7 @@ export class Judge {
     this.engine = options.engine;
     this.format = options.promptFormat ?? namedPromptFormat(options.chatFormat ?? "chatml");
     const template = options.template ?? DEFAULT_PAIRWISE_TEMPLATE;
-    this.template = applyReasoning(template, this.format.reasoning, template.kind === "pairwise" ? DEFAULT_PAIRWISE_TEMPLATE : DEFAULT_POINTWISE_TEMPLATE);
+    this.template = applyReasoning(template, this.format.reasoning, defaultTemplate(template.kind));
     this.scaling = { ...DEFAULT_SCALING, ...options.scaling };
     const problems = validateScaling(this.scaling);
     if (problems.length > 0) throw new J1Error("bad-input", `invalid scaling options: ${problems.join("; ")}`);
@@ -96,6 +103,11 @@ export class Judge {
     return this.format.render(renderPointwise(this.template, input));
   }
 
+  /** The prompt the model sees for a choice among N, the responses lettered in the order given. */
+  renderChoice(input: ChoiceInput): PromptSegment[] {
+    return this.format.render(renderChoice(this.template, input));
+  }
+
   async judgePair(input: PairInput, options: JudgeCallOptions = {}): Promise<Judgment> {
     const sweep = await this.judgePairSweep(input, options);
     return sweep.points.get(this.scaling.waits) as Judgment;
@@ -107,19 +119,43 @@ export class Judge {
    * Points above the judge's `waits` are not reachable; the judge's own `waits` is always included.
    */
   async judgePairSweep(input: PairInput, options: JudgeCallOptions = {}): Promise<SweepJudgments> {
-    if (this.template.kind !== "pairwise") throw new J1Error("bad-template", `template "${this.template.name}" is pointwise: use judgePoint`);
+    this.expectKind("pairwise");
     const orders: Order[] = options.swap ? ["AB", "BA"] : ["AB"];
     const choices = verdictChoices(this.template, options.allowTie ?? false);
     const prompts = new Map(orders.map((order) => [order, this.renderPair(input, order)]));
-    return this.runAll(orders, choices, (order) => prompts.get(order) as PromptSegment[], options, (runs) => foldPairwise(runs, orders));
+    return this.runAll(orders, choices, (order) => prompts.get(order) as PromptSegment[], options, (runs) => foldVerdicts(runs, orders, "pairwise"));
   }
 
   async judgePoint(input: PointInput, options: Omit<JudgeCallOptions, "swap" | "allowTie"> = {}): Promise<Judgment> {
-    if (this.template.kind !== "pointwise") throw new J1Error("bad-template", `template "${this.template.name}" is pairwise: use judgePair`);
+    this.expectKind("pointwise");
     const prompt = this.renderPoint(input);
     const choices = verdictChoices(this.template, false);
     const sweep = await this.runAll(["AB"], choices, () => prompt, options, foldPointwise);
     return sweep.points.get(this.scaling.waits) as Judgment;
+  }
+
+  /**
+   * The best of N responses (2 to 26), lettered A, B, C, ... in the order given: the caller places them
+   * (there is no swap), and the verdict is the letter as the model saw it. K samples vote by plurality;
+   * confidence is the mean P(final letter), normalised over the N letters.
+   */
+  async judgeChoice(input: ChoiceInput, options: ChoiceCallOptions = {}): Promise<Judgment> {
+    const sweep = await this.judgeChoiceSweep(input, options);
+    return sweep.points.get(this.scaling.waits) as Judgment;
+  }
+
+  /** A choice at several wait counts in one pass per run, as `judgePairSweep`. */
+  async judgeChoiceSweep(input: ChoiceInput, options: ChoiceCallOptions = {}): Promise<SweepJudgments> {
+    this.expectKind("choice");
+    const prompt = this.renderChoice(input);
+    const choices = verdictChoices(this.template, false, input.responses.length);
+    return this.runAll(["AB"], choices, () => prompt, { ...options, swap: false, allowTie: false }, (runs) => foldVerdicts(runs, ["AB"], "choice"));
+  }
+
+  private expectKind(kind: JudgeTemplate["kind"]): void {
+    if (this.template.kind === kind) return;
+    const method = this.template.kind === "pairwise" ? "judgePair" : this.template.kind === "pointwise" ? "judgePoint" : "judgeChoice";
+    throw new J1Error("bad-template", `template "${this.template.name}" is ${this.template.kind}, not ${kind}: use ${method}`);
   }
 
   private async runAll(
@@ -156,7 +192,7 @@ export class Judge {
     // Greedy thinking needs no truncation; sampled thinking gets the caller's, else the family's recommended.
     const sampling = temperature > 0 ? options.sampling ?? this.format.recommendedSampling : undefined;
     const toRun = (raw: RawRun): JudgmentRun => {
-      const verdict = toPairVerdict(raw.rawVerdict, order, this.template.kind);
+      const verdict = toVerdict(raw.rawVerdict, order, this.template.kind);
       return {
         order,
         sample,
@@ -220,8 +256,10 @@ export class Judge {
   }
 }
 
-function toPairVerdict(raw: string | null, order: Order, kind: Judgment["kind"]): PairVerdict | null {
-  if (kind !== "pairwise" || raw === null) return null;
+/** A run's verdict in the caller's labelling: a pair's BA verdict mapped back, a choice's letter as is. */
+function toVerdict(raw: string | null, order: Order, kind: Judgment["kind"]): Verdict | null {
+  if (raw === null || kind === "pointwise") return null;
+  if (kind === "choice") return raw;
   const verdict = raw as PairVerdict;
   return order === "AB" ? verdict : flipVerdict(verdict);
 }
@@ -250,29 +288,46 @@ function meanConfidence(runs: JudgmentRun[], verdict: Verdict | null): number | 
   return sum / runs.length;
 }
 
-function foldPairwise(runs: JudgmentRun[], orders: Order[]): Omit<Judgment, "wallMs"> {
-  const perOrder = orders.map((order) => majorityVote(runs.filter((run) => run.order === order).map((run) => run.verdict)));
+type OrderFailure = { status: "vote-tie" | "engine-error" | "parse-error"; error: string | undefined };
+
+/** Why one order's runs gave no verdict: an even split, every run failed in the engine, else unreadable answers. */
+function orderFailure(outcome: VoteOutcome, runs: JudgmentRun[]): OrderFailure {
+  if (outcome.verdict === null && outcome.reason === "vote-tie") return { status: "vote-tie", error: `samples split evenly: ${JSON.stringify(outcome.votes)}` };
+  if (runs.every((run) => run.status === "engine-error")) return { status: "engine-error", error: runs.find((run) => run.error)?.error };
+  return { status: "parse-error", error: runs.find((run) => run.status === "parse-error" && run.error)?.error ?? runs.find((run) => run.error)?.error };
+}
+
+/**
+ * A pair (one order or both) or a choice: each order's samples vote; with both orders, a verdict only
+ * when they agree. "inconsistent" only when at least one order gave a verdict and they differ; when
+ * neither did, the status is the failure: engine-error if every run failed in the engine, else
+ * parse-error when some order's answers were unreadable, else vote-tie.
+ */
+function foldVerdicts(runs: JudgmentRun[], orders: Order[], kind: "pairwise" | "choice"): Omit<Judgment, "wallMs"> {
+  const runsOf = (order: Order) => runs.filter((run) => run.order === order);
+  const perOrder = orders.map((order) => majorityVote(runsOf(order).map((run) => run.verdict)));
   const allVotes = majorityVote(runs.map((run) => run.verdict)).votes;
   let verdict: Verdict | null;
   let status: Judgment["status"];
   let error: string | undefined;
-  if (orders.length === 2) {
+  if (orders.length === 2 && (perOrder[0].verdict !== null || perOrder[1].verdict !== null)) {
     const combined = combineOrders(perOrder[0].verdict, perOrder[1].verdict);
     verdict = combined.verdict;
     status = combined.consistent ? "ok" : "inconsistent";
     if (!combined.consistent) error = `orders disagree: AB gave ${perOrder[0].verdict ?? "no verdict"}, BA gave ${perOrder[1].verdict ?? "no verdict"}`;
+  } else if (orders.length === 2) {
+    verdict = null;
+    const failures = orders.map((order, index) => orderFailure(perOrder[index], runsOf(order)));
+    status = runs.every((run) => run.status === "engine-error") ? "engine-error" : failures.some((failure) => failure.status === "parse-error") ? "parse-error" : "vote-tie";
+    error = `neither order gave a verdict: ${orders.map((order, index) => `${order}: ${failures[index].status}${failures[index].error ? ` (${failures[index].error})` : ""}`).join("; ")}`;
   } else {
     verdict = perOrder[0].verdict;
     status = "ok";
-  }
-  if (verdict === null && status === "ok") {
-    const outcome = perOrder[0];
-    status = outcome.verdict === null && outcome.reason === "vote-tie" ? "vote-tie" : runs.every((run) => run.status === "engine-error") ? "engine-error" : "parse-error";
-    error = status === "vote-tie" ? `samples split evenly: ${JSON.stringify(outcome.votes)}` : runs.find((run) => run.error)?.error;
+    if (verdict === null) ({ status, error } = orderFailure(perOrder[0], runs));
   }
   const chosen = representative(runs, verdict);
   return {
-    kind: "pairwise",
+    kind,
     verdict,
     score: null,
     status,
@@ -308,4 +363,4 @@ function foldPointwise(runs: JudgmentRun[]): Omit<Judgment, "wallMs"> {
   };
 }
 
-export { DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE };
+export { DEFAULT_CHOICE_TEMPLATE, DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE };
