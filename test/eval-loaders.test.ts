@@ -43,7 +43,7 @@ test("rewardbench: one id in two subsets (as 3692 is in the real filtered split)
     await writeFile(file, [row("donotanswer", 3692), row("hep-python", 3692)].join("\n"));
     assert.deepEqual((await items("rewardbench", file)).map((item) => item.id), ["donotanswer/3692", "hep-python/3692"]);
     await writeFile(file, [row("hep-python", 3692), row("hep-python", 3692)].join("\n"));
-    await assert.rejects(items("rewardbench", file), /filtered.jsonl:2: field "id": duplicate item id "hep-python\/3692"/);
+    await assert.rejects(items("rewardbench", file), /filtered.jsonl:2: row 2 \(id "3692"\): field "id": duplicate item id "hep-python\/3692"/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -163,7 +163,7 @@ test("pairs: labels outside the conventions and unknown map keys are refused wit
   // Without labelBase=0, a 0 label does not silently mean "A".
   await assert.rejects(
     loadAll(getBenchmark("pairs"), { data: fixture("pairs", "indexed.json"), map: { question: "prompt", a: "choices.0", b: "choices.1", label: "gt_choice" } }),
-    (error: Error) => /indexed\.json:\d+: field "gt_choice": label number 0 is not understood; accepted: .*1 = a, 2 = b.*labelBase=0/.test(error.message),
+    (error: Error) => /indexed\.json:\d+: row 2: field "gt_choice": label number 0 is not understood; accepted: .*1 = a, 2 = b.*labelBase=0/.test(error.message),
   );
   await assert.rejects(loadAll(getBenchmark("pairs"), { data: fixture("pairs", "indexed.json"), map: { prompt: "question" } }), /unknown key "prompt" in the field map/);
   await assert.rejects(loadAll(getBenchmark("pairs"), {}), /needs --data FILE/);

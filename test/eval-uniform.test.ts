@@ -6,6 +6,8 @@ import { bootstrapInterval, quantile } from "../src/eval/scoring/bootstrap.js";
 import { accuracyCoverage, COVERAGE_THRESHOLDS, expectedCalibrationError } from "../src/eval/scoring/calibration.js";
 import { rewardMathScore } from "../src/eval/scoring/rewardmath-groups.js";
 import { uniformMetrics } from "../src/eval/scoring/uniform.js";
+import { orderStatusOf } from "../src/eval/scoring/order-status.js";
+import type { Judgment } from "../src/core/judgment.js";
 import type { ItemDecision, ScoredItem } from "../src/eval/types.js";
 
 const close = (actual: number | undefined, expected: number, message?: string): void =>
@@ -51,9 +53,11 @@ test("uniform metrics: consistency over items judged in both orders, tie / error
   assert.equal(metrics.items, 5);
   assert.equal(metrics.accuracy, 20);
   close(metrics.positionConsistency, (100 * 2) / 3); // a, b, c have two verdicts; a and c agree
-  assert.equal(metrics.tieRate, 20);
-  assert.equal(metrics.errorRate, 20);
-  assert.equal(metrics.parseFailureRate, 20);
+  // Rates are per judged order: a-d were judged in both orders (8 order-judgments), e in one (9 in all).
+  assert.equal(metrics.orderJudgments, 9);
+  close(metrics.tieRate, (100 * 2) / 9); // both orders of c
+  close(metrics.errorRate, 100 / 9); // e
+  close(metrics.parseFailureRate, 100 / 9); // d's AB order
   // Confidence on a (0.9, right) and c (0.7, wrong): bins 9 and 7 -> (0.1 + 0.7)/2 = 0.4.
   close(metrics.calibrationError, 40);
   assert.deepEqual(metrics.accuracyCoverage?.map((point) => [point.threshold, point.coverage, point.accuracy]), [
@@ -64,6 +68,38 @@ test("uniform metrics: consistency over items judged in both orders, tie / error
   assert.equal(single.positionConsistency, undefined);
   assert.equal(single.calibrationError, undefined);
   assert.equal(single.accuracyCoverage, undefined);
+});
+
+test("uniform metrics count the failed orders of both-order items whose status is inconsistent", () => {
+  const items: ScoredItem[] = ["p", "q", "r", "s"].map((id) => ({ id, category: "x", label: "A" as PairVerdict }));
+  const decisions = new Map<string, ItemDecision>([
+    // BA failed in the engine: the item is "inconsistent", yet one of its two orders is an engine error.
+    ["p", { itemId: "p", verdict: null, status: "inconsistent", orders: { AB: "A", BA: null }, orderStatus: { AB: "ok", BA: "engine-error" } }],
+    // Both orders unreadable.
+    ["q", { itemId: "q", verdict: null, status: "inconsistent", orders: { AB: null, BA: null }, orderStatus: { AB: "parse-error", BA: "parse-error" } }],
+    // A tie in one order; an order that split its samples evenly in the other.
+    ["r", { itemId: "r", verdict: null, status: "inconsistent", orders: { AB: "tie", BA: null }, orderStatus: { AB: "ok", BA: "vote-tie" } }],
+    // No per-order status recorded (older runs): the order without a verdict counts as a parse failure.
+    ["s", { itemId: "s", verdict: null, status: "inconsistent", orders: { AB: null, BA: "A" } }],
+  ]);
+  const metrics = uniformMetrics(items, decisions, () => 0, { seed: 1 });
+  assert.equal(metrics.orderJudgments, 8);
+  close(metrics.errorRate, 100 / 8);
+  close(metrics.parseFailureRate, 300 / 8);
+  close(metrics.voteTieRate, 100 / 8);
+  close(metrics.tieRate, 100 / 8);
+  // Under the old per-item status rule all four rates were 0 here.
+  assert.ok(metrics.errorRate > 0 && metrics.parseFailureRate > 0);
+});
+
+test("orderStatusOf: each order's outcome from its runs, by the judge's rule for one order", () => {
+  const run = (order: "AB" | "BA", verdict: PairVerdict | null, status: "ok" | "parse-error" | "engine-error") => ({ order, verdict, status }) as unknown as Judgment["runs"][number];
+  const judgment = (runs: Judgment["runs"]) => ({ kind: "pairwise", runs }) as Pick<Judgment, "kind" | "runs">;
+  assert.deepEqual(orderStatusOf(judgment([run("AB", "A", "ok"), run("BA", null, "engine-error")])), { AB: "ok", BA: "engine-error" });
+  // One sample failed in the engine, one unreadable: a parse failure (not every run failed in the engine).
+  assert.deepEqual(orderStatusOf(judgment([run("AB", null, "engine-error"), run("AB", null, "parse-error"), run("BA", "B", "ok"), run("BA", "B", "ok")])), { AB: "parse-error", BA: "ok" });
+  assert.deepEqual(orderStatusOf(judgment([run("AB", "A", "ok"), run("AB", "B", "ok")])), { AB: "vote-tie" });
+  assert.deepEqual(orderStatusOf({ kind: "pointwise", runs: [] }), {});
 });
 
 test("bootstrap interval: deterministic for a seed, contains the point estimate, changes with the seed", () => {

@@ -59,8 +59,14 @@ export interface RunReport {
   /** Mean of the benchmarks' official scores (the J1 paper's "overall"), where more than one. */
   overall?: number;
   worst: WorstItem[];
-  /** Judgments counted, and how many were errors of each kind. */
-  judgments: { total: number; errors: Record<string, number> };
+  /**
+   * Judgments counted (one per item at the main point), and how many items ended in each status other than
+   * "ok" (engine-error, parse-error, vote-tie, inconsistent). `orders` counts the order-judgments (two per
+   * item judged in both orders) and `failedOrders` those that failed, by kind (engine-error, parse-error,
+   * vote-tie): an "inconsistent" item whose BA order failed in the engine adds one engine-error there.
+   * Both are absent in reports made before them.
+   */
+  judgments: { total: number; errors: Record<string, number>; orders?: number; failedOrders?: Record<string, number> };
   /** What the engine could not do as asked, and the prompt format's notes, as recorded with the run. */
   warnings?: string[];
 }

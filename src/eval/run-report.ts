@@ -5,6 +5,7 @@ import { benchmarkOf } from "./item-stream.js";
 import type { BenchmarkReport, RunReport, SweepPoint, WorstItem } from "./report-types.js";
 import { scalingTrend } from "./scaling-trend.js";
 import { FINAL_POINT, parsePointName } from "./sweep.js";
+import { orderOutcomes, orderStatusOf } from "./scoring/order-status.js";
 import type { RunStore, StoredDecision } from "../store/types.js";
 import type { ScoredItem } from "./types.js";
 
@@ -30,20 +31,26 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
   const benchmarks: BenchmarkReport[] = [];
   const worst: WorstItem[] = [];
   const errors: Record<string, number> = {};
+  const failedOrders: Record<string, number> = {};
   let total = 0;
+  let orderJudgments = 0;
   const mainPoint = points.includes(FINAL_POINT) ? FINAL_POINT : largestPoint(points);
   const decisionsAt = new Map(points.map((point) => [point, store.decisions(run.id, point)]));
   for (const [name, benchItems] of byBenchmark) {
     const benchmark = getBenchmark(name);
     const scoreAt = (point: string) => {
       const all = decisionsAt.get(point) ?? new Map<string, StoredDecision>();
-      const decisions = new Map(benchItems.filter((item) => all.has(item.id)).map((item) => [item.id, all.get(item.id) as StoredDecision]));
+      const decisions = new Map(benchItems.filter((item) => all.has(item.id)).map((item) => [item.id, withOrderStatus(store, run.id, point, all.get(item.id) as StoredDecision)]));
       return { decisions, score: benchmark.score(benchItems, decisions, { skipped: run.skipped ?? 0, seed: settings.seed ?? 0 }) };
     };
     const main = scoreAt(mainPoint);
     for (const decision of main.decisions.values()) {
       total++;
       if (decision.status !== "ok") errors[decision.status] = (errors[decision.status] ?? 0) + 1;
+      for (const outcome of orderOutcomes(decision)) {
+        orderJudgments++;
+        if (outcome.status !== "ok") failedOrders[outcome.status] = (failedOrders[outcome.status] ?? 0) + 1;
+      }
     }
     const report: BenchmarkReport = { benchmark: name, score: main.score };
     const sweepPoints = points.map(parsePointName).filter((point) => point !== undefined);
@@ -68,9 +75,22 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
     benchmarks,
     overall,
     worst,
-    judgments: { total, errors },
+    judgments: { total, errors, orders: orderJudgments, failedOrders },
     warnings: runWarnings(run.summary),
   };
+}
+
+/**
+ * A decision with the outcome of each order, read from the judgment's runs, where an order has no
+ * verdict: the stored decision says only that it has none, not whether the engine failed or the answer was
+ * unreadable. Only such decisions cost a read of the judgment body.
+ */
+function withOrderStatus(store: RunStore, runId: string, point: string, decision: StoredDecision): StoredDecision {
+  if (decision.orderStatus !== undefined) return decision;
+  const failed = Object.values(decision.orders).some((verdict) => verdict === null);
+  if (!failed) return decision;
+  const judgment = store.judgment(runId, decision.itemId, point);
+  return judgment === undefined ? decision : { ...decision, orderStatus: orderStatusOf(judgment) };
 }
 
 function largestPoint(points: string[]): string {

@@ -75,6 +75,13 @@ export type ScoredItem = { id: string; category: string; label: string; group?: 
  */
 export type OrderProtocol = "as-is" | "shuffle" | "both";
 
+/**
+ * How one order's judgment ended: its samples' vote gave a verdict ("ok"), split evenly ("vote-tie"), or
+ * no sample gave a verdict, because the engine failed on all of them ("engine-error") or at least one
+ * answer was unreadable ("parse-error"); the same rule the judge applies to a one-order judgment.
+ */
+export type OrderStatus = "ok" | "parse-error" | "engine-error" | "vote-tie";
+
 /** What the judge decided on one item, in the item's own A/B labelling. */
 export interface ItemDecision {
   itemId: string;
@@ -83,6 +90,12 @@ export interface ItemDecision {
   status: JudgmentStatus;
   /** Per-order verdicts, mapped back to the item's labelling; BA present only when both orders were judged. */
   orders: { AB?: Verdict | null; BA?: Verdict | null };
+  /**
+   * Per-order outcome where known (see `orderStatusOf`): why an order has no verdict. Absent (decisions
+   * stored without it), an order without a verdict takes the item's failure status, else counts as a
+   * parse failure.
+   */
+  orderStatus?: { AB?: OrderStatus; BA?: OrderStatus };
   /** P(final verdict), where the engine reported probabilities. */
   confidence?: number;
   thinkingTokens?: number;
@@ -95,21 +108,32 @@ export interface CategoryScore {
   score: number;
 }
 
-/** The uniform figures every benchmark reports besides its official score. */
+/**
+ * The uniform figures every benchmark reports besides its official score.
+ *
+ * The tie, error and parse-failure rates are per judged order: their denominator is `orderJudgments`,
+ * one per order judged (two for an item judged in both orders: JudgeBench, --swap; one otherwise), so a
+ * both-order item whose BA order hit an engine error adds one failed order of two even though the item's
+ * status is "inconsistent". Without both orders, this is the share of items.
+ */
 export interface UniformMetrics {
   items: number;
+  /** Order-judgments behind the tie / error / parse-failure rates (absent in reports made before them). */
+  orderJudgments?: number;
   /** Share of items whose verdict equals the label, in [0, 100]; no verdict counts as wrong here. */
   accuracy: number;
   /** 95% bootstrap interval of the official score, in points. */
   interval95: [number, number];
   /** Share of items judged in both orders whose two verdicts agree, in [0, 100]; undefined if none. */
   positionConsistency?: number;
-  /** Share of verdicts that are "tie", in [0, 100]. */
+  /** Share of order-judgments whose verdict is "tie", in [0, 100]. */
   tieRate: number;
-  /** Share of items with an engine error, in [0, 100]. */
+  /** Share of order-judgments that failed in the engine, in [0, 100]. */
   errorRate: number;
-  /** Share of items with an unreadable verdict (parse error), in [0, 100]. */
+  /** Share of order-judgments with an unreadable verdict (parse error), in [0, 100]. */
   parseFailureRate: number;
+  /** Share of order-judgments whose samples split evenly (vote-tie), in [0, 100]; absent in older reports. */
+  voteTieRate?: number;
   /** Expected calibration error (10 bins), where decisions carry confidence. */
   calibrationError?: number;
   /** Accuracy when abstaining below each confidence threshold (coverage = share answered). */
@@ -129,9 +153,15 @@ export interface BenchmarkScore {
 }
 
 export interface LoadOptions {
-  /** A local file (or folder) instead of the default location or download. */
-  data?: string;
-  /** Skip malformed rows (counted) instead of stopping at the first one. */
+  /**
+   * Local files (or folders) instead of the default location or download; several are read in order, as
+   * one benchmark. Ids that come from row numbers get a "data2/"-style prefix from the second file on.
+   */
+  data?: string | string[];
+  /**
+   * Skip malformed rows (counted) instead of stopping at the first one. Where items are scored together
+   * (a RewardMATH problem), the whole group of a malformed row is dropped too, and counted.
+   */
   skipBad?: boolean;
   /** Called for each skipped row, with the error naming file, row and field. */
   onSkip?: (error: Error) => void;

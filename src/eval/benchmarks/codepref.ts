@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
 import { accuracyRule } from "../scoring/accuracy-rule.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
-import { isDirectory, resolveData } from "./data-location.js";
+import { dataPrefix, isDirectory, resolveDataPaths } from "./data-location.js";
 import { ItemIds, itemsFromRows } from "./load-rows.js";
 import { readRows } from "./read-rows.js";
 
@@ -38,16 +38,16 @@ function codePrefFiles(path: string): string[] {
 }
 
 async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
-  const path = resolveData(NAME, options.data, "codeprefbench", "a CodePrefBench file or folder (*-alignment.jsonl[.gz])");
+  const paths = resolveDataPaths(NAME, options.data, "codeprefbench", "a CodePrefBench file or folder (*-alignment.jsonl[.gz])");
   const ids = new ItemIds();
-  for (const file of codePrefFiles(path)) {
+  for (const [index, file] of paths.flatMap((path, index) => codePrefFiles(path).map((file) => [index, file] as const))) {
     const category = codePrefCategory(file);
     yield* itemsFromRows(readRows(file), (fields) => {
       const taskId = fields.identifier("task_id");
       const [first, second] = fields.stringList("choices", 2);
       const preferred = fields.oneOf("gt_choice", ["0", "1"]);
       // task_id repeats within a file (several pairs per HumanEval task), so the row number makes the id.
-      const id = `${category}/${fields.source.row}`;
+      const id = `${dataPrefix(index)}${category}/${fields.source.row}`;
       ids.claim(id, fields, "task_id");
       return [{
         id,

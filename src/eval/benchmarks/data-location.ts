@@ -58,3 +58,33 @@ export function resolveData(benchmark: string, data: string | undefined, default
   }
   return path;
 }
+
+/** The --data entries of a benchmark as a list (one string, several, or none). */
+export function dataList(data: string | string[] | undefined): string[] {
+  if (data === undefined) return [];
+  return typeof data === "string" ? [data] : data;
+}
+
+/**
+ * Every path to read, in order: each --data entry (each must exist; the same one twice is refused), else
+ * the default under the shared benchmarks folder.
+ */
+export function resolveDataPaths(benchmark: string, data: string | string[] | undefined, defaultRelative: string, expected: string): string[] {
+  const entries = dataList(data);
+  if (entries.length === 0) return [resolveData(benchmark, undefined, defaultRelative, expected)];
+  const paths = entries.map((entry) => resolveData(benchmark, entry, defaultRelative, expected));
+  const seen = new Set<string>();
+  for (const path of paths) {
+    if (seen.has(path)) throw badInput(`--data for ${benchmark} names this file twice`, { file: path, field: "--data" });
+    seen.add(path);
+  }
+  return paths;
+}
+
+/**
+ * The prefix of ids made from row numbers in the index-th --data entry: none for the first (so a run on
+ * one file keeps its ids), "data2/", "data3/", ... after it, so rows 1 of two files stay two items.
+ */
+export function dataPrefix(index: number): string {
+  return index === 0 ? "" : `data${index + 1}/`;
+}

@@ -1,7 +1,7 @@
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
 import { accuracyRule } from "../scoring/accuracy-rule.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
-import { resolveData } from "./data-location.js";
+import { dataPrefix, resolveDataPaths } from "./data-location.js";
 import { ItemIds, itemsFromRows } from "./load-rows.js";
 import { readRows } from "./read-rows.js";
 import { splitTranscripts } from "./hh-transcript.js";
@@ -9,15 +9,15 @@ import { splitTranscripts } from "./hh-transcript.js";
 const NAME = "harmless";
 
 async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
-  const file = resolveData(NAME, options.data, "hh-rlhf-harmless-base/test.jsonl.gz", "an HH-RLHF file (JSONL, optionally .gz, with chosen and rejected transcripts)");
+  const files = resolveDataPaths(NAME, options.data, "hh-rlhf-harmless-base/test.jsonl.gz", "an HH-RLHF file (JSONL, optionally .gz, with chosen and rejected transcripts)");
   const ids = new ItemIds();
-  yield* itemsFromRows(readRows(file), (fields) => {
+  for (const [index, file] of files.entries()) yield* itemsFromRows(readRows(file), (fields) => {
     const chosen = fields.string("chosen");
     const rejected = fields.string("rejected");
     const split = splitTranscripts(chosen, rejected);
     if ("problem" in split) throw fields.fault(split.field, split.problem);
     // HH-RLHF rows have no id; the row number is stable for a given file.
-    const id = String(fields.source.row);
+    const id = `${dataPrefix(index)}${fields.source.row}`;
     ids.claim(id, fields, "chosen");
     const item: BenchmarkItem = { id, benchmark: NAME, category: NAME, question: split.question, a: split.chosen, b: split.rejected, label: "A" };
     if (split.context !== undefined) item.context = split.context;

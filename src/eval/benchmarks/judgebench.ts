@@ -1,7 +1,7 @@
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
 import { judgeBenchScore } from "../scoring/judgebench-rule.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
-import { resolveData } from "./data-location.js";
+import { resolveDataPaths } from "./data-location.js";
 import { ItemIds, itemsFromRows } from "./load-rows.js";
 import { readRows } from "./read-rows.js";
 import type { RowFields } from "./row-fields.js";
@@ -39,9 +39,9 @@ function toItem(fields: RowFields, ids: ItemIds): BenchmarkItem {
 }
 
 async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
-  const file = resolveData(NAME, options.data, "judgebench/dataset=judgebench,response_model=gpt-4o-2024-05-13.jsonl", "a JudgeBench JSONL file");
+  const files = resolveDataPaths(NAME, options.data, "judgebench/dataset=judgebench,response_model=gpt-4o-2024-05-13.jsonl", "a JudgeBench JSONL file");
   const ids = new ItemIds();
-  yield* itemsFromRows(readRows(file), (fields) => [toItem(fields, ids)], options);
+  for (const file of files) yield* itemsFromRows(readRows(file), (fields) => [toItem(fields, ids)], options);
 }
 
 export const judgebench: Benchmark = {

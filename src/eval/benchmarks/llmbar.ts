@@ -3,7 +3,7 @@ import { basename, dirname, join } from "node:path";
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
 import { accuracyRule } from "../scoring/accuracy-rule.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
-import { isDirectory, resolveData } from "./data-location.js";
+import { dataPrefix, isDirectory, resolveDataPaths } from "./data-location.js";
 import { ItemIds, itemsFromRows } from "./load-rows.js";
 import { readRows } from "./read-rows.js";
 
@@ -28,12 +28,12 @@ function llmBarFiles(path: string): Array<{ file: string; category: string }> {
 }
 
 async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
-  const path = resolveData(NAME, options.data, "llmbar", "an LLMBar dataset.json, a set folder, or a folder of set folders");
+  const paths = resolveDataPaths(NAME, options.data, "llmbar", "an LLMBar dataset.json, a set folder, or a folder of set folders");
   const ids = new ItemIds();
-  for (const { file, category } of llmBarFiles(path)) {
+  for (const [index, { file, category }] of paths.flatMap((path, index) => llmBarFiles(path).map((entry) => [index, entry] as const))) {
     yield* itemsFromRows(readRows(file), (fields) => {
       const better = fields.oneOf("label", ["1", "2"]);
-      const id = `${category}/${fields.source.row}`;
+      const id = `${dataPrefix(index)}${category}/${fields.source.row}`;
       ids.claim(id, fields, "input");
       return [{
         id,

@@ -1,9 +1,9 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { badInput } from "../../core/errors.js";
-import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
+import type { PairVerdict } from "../../core/judgment.js";
+import type { Benchmark, BenchmarkItem, LoadOptions, PairItem } from "../types.js";
 import { accuracyRule } from "../scoring/accuracy-rule.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
+import { dataList, dataPrefix, resolveDataPaths } from "./data-location.js";
 import { ItemIds, itemsFromRows } from "./load-rows.js";
 import { LABEL_CONVENTIONS, parsePairLabel, type LabelBase } from "./pair-labels.js";
 import { readRows } from "./read-rows.js";
@@ -69,18 +69,20 @@ function text(fields: RowFields, path: string): string {
   return value;
 }
 
-function toItem(fields: RowFields, map: PairFieldMap, ids: ItemIds): BenchmarkItem {
+type MaybeLabelled = Omit<PairItem, "label"> & { label?: PairVerdict };
+
+function toItem(fields: RowFields, map: PairFieldMap, ids: ItemIds, rowPrefix: string, labelRequired = true): MaybeLabelled {
   const rawLabel = lookup(fields.record, map.label);
-  if (rawLabel === undefined) throw fields.fault(map.label, "missing");
-  const label = parsePairLabel(rawLabel, map.labelBase);
-  if (label === undefined) throw fields.fault(map.label, `label ${describeValue(rawLabel)} is not understood; accepted: ${LABEL_CONVENTIONS}`);
+  if (rawLabel === undefined && labelRequired) throw fields.fault(map.label, "missing");
+  const label = rawLabel === undefined ? undefined : parsePairLabel(rawLabel, map.labelBase);
+  if (rawLabel !== undefined && label === undefined) throw fields.fault(map.label, `label ${describeValue(rawLabel)} is not understood; accepted: ${LABEL_CONVENTIONS}`);
   // Optional fields default to their own names when the row has them: a file with "id", "context" or
   // "category" needs no map for them. Without an id, the row number is the id.
   const present = (name: string) => (Object.hasOwn(fields.record, name) ? name : undefined);
   const idField = map.id ?? present("id");
   const contextField = map.context ?? present("context");
   const categoryField = map.category ?? present("category");
-  let id = String(fields.source.row);
+  let id = `${rowPrefix}${fields.source.row}`;
   if (idField !== undefined) {
     const raw = lookup(fields.record, idField);
     if (!((typeof raw === "string" && raw.length > 0) || (typeof raw === "number" && Number.isInteger(raw)))) {
@@ -89,15 +91,15 @@ function toItem(fields: RowFields, map: PairFieldMap, ids: ItemIds): BenchmarkIt
     id = String(raw);
   }
   ids.claim(id, fields, idField ?? map.question);
-  const item: BenchmarkItem = {
+  const item: MaybeLabelled = {
     id,
     benchmark: NAME,
     category: categoryField === undefined ? NAME : text(fields, categoryField),
     question: text(fields, map.question),
     a: text(fields, map.a),
     b: text(fields, map.b),
-    label,
   };
+  if (label !== undefined) item.label = label;
   if (contextField !== undefined) {
     const context = lookup(fields.record, contextField);
     if (context !== undefined && context !== null) item.context = text(fields, contextField);
@@ -106,12 +108,22 @@ function toItem(fields: RowFields, map: PairFieldMap, ids: ItemIds): BenchmarkIt
 }
 
 async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
-  if (options.data === undefined) throw badInput(`the ${NAME} benchmark needs --data FILE (JSONL, JSON array, CSV or Parquet)`);
-  const file = resolve(options.data);
-  if (!existsSync(file)) throw badInput(`--data for ${NAME} does not exist`, { file });
+  if (dataList(options.data).length === 0) throw badInput(`the ${NAME} benchmark needs --data FILE (JSONL, JSON array, CSV or Parquet)`);
+  const files = resolveDataPaths(NAME, options.data, "", "");
   const map = pairFieldMap(options.map);
   const ids = new ItemIds();
-  yield* itemsFromRows(readRows(file), (fields) => [toItem(fields, map, ids)], options);
+  for (const [index, file] of files.entries()) yield* itemsFromRows(readRows(file), (fields) => [toItem(fields, map, ids, dataPrefix(index)) as PairItem], options);
+}
+
+/**
+ * Pairs to judge (`j1 judge --input`): the same files, formats and field map as the pairs benchmark, with
+ * the label optional (kept when the file has one).
+ */
+export async function* loadPairsToJudge(options: LoadOptions): AsyncGenerator<MaybeLabelled> {
+  const files = resolveDataPaths(NAME, options.data, "", "");
+  const map = pairFieldMap(options.map);
+  const ids = new ItemIds();
+  for (const [index, file] of files.entries()) yield* itemsFromRows(readRows(file), (fields) => [toItem(fields, map, ids, dataPrefix(index), false)], options);
 }
 
 export const pairs: Benchmark = {

@@ -26,11 +26,16 @@ export interface SourceRow {
 
 export type RowFormat = "jsonl" | "json" | "csv" | "parquet";
 
-/** The error for a bad field of a row: names file, line (or row) and field. */
-export function rowFault(row: Pick<SourceRow, "file" | "row" | "line">, field: string | undefined, problem: string): J1Error {
-  if (row.line !== undefined) return badInput(problem, { file: row.file, line: row.line, field });
-  const where = [`${row.file}: row ${row.row}`, field === undefined ? undefined : `field "${field}"`].filter(Boolean).join(": ");
-  return new J1Error("bad-input", `${where}: ${problem}`, { context: { file: row.file, row: row.row, field } });
+/**
+ * The error for a bad row or field: names the file, the line where the row starts (text formats), the
+ * row's index (1-based; the only thing that tells rows apart in a one-line JSON array), the row's id where
+ * it has one, and the field: `data.json:1: row 7 (id "p7"): field "label": must be ...`.
+ */
+export function rowFault(row: Pick<SourceRow, "file" | "row" | "line"> & { id?: string }, field: string | undefined, problem: string): J1Error {
+  const place = row.line === undefined ? row.file : `${row.file}:${row.line}`;
+  const which = `row ${row.row}${row.id === undefined ? "" : ` (id ${JSON.stringify(row.id)})`}`;
+  const where = [place, which, field === undefined ? undefined : `field "${field}"`].filter(Boolean).join(": ");
+  return new J1Error("bad-input", `${where}: ${problem}`, { context: { file: row.file, line: row.line, row: row.row, id: row.id, field } });
 }
 
 function isGzip(file: string): boolean {
@@ -89,17 +94,17 @@ export async function* readJsonLines(file: string): AsyncGenerator<SourceRow> {
     const text = line === 1 ? rawText.replace(/^\ufeff/, "") : rawText;
     if (text.trim().length === 0) continue;
     row++;
-    yield { file, row, line, ...parseJson(text, file, line) };
+    yield { file, row, line, ...parseJson(text, { file, row, line }) };
   }
 }
 
 /** A decoded value, or the fault of a text that is not JSON (a row-level problem, not a file-level one). */
-function parseJson(text: string, file: string, line: number): { value: unknown } | { fault: J1Error } {
+function parseJson(text: string, place: Pick<SourceRow, "file" | "row" | "line">): { value: unknown } | { fault: J1Error } {
   try {
     return { value: JSON.parse(text) };
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error;
-    return { fault: badInput(`not valid JSON (${error.message})`, { file, line }) };
+    return { fault: rowFault(place, undefined, `not valid JSON (${error.message})`) };
   }
 }
 
@@ -128,10 +133,10 @@ export async function* readJsonArray(file: string): AsyncGenerator<SourceRow> {
     row++;
     const place = { file, row, line: element.line };
     if (element.text.trim().length === 0) {
-      yield { ...place, fault: badInput("empty array element", { file, line: element.line }) };
+      yield { ...place, fault: rowFault(place, undefined, "empty array element") };
       continue;
     }
-    yield { ...place, ...parseJson(element.text, file, element.line) };
+    yield { ...place, ...parseJson(element.text, place) };
   }
 }
 
@@ -149,7 +154,7 @@ export async function* readCsv(file: string): AsyncGenerator<SourceRow> {
     const place = { file, row, line: record.line };
     if (record.fields.length !== header.length) {
       const problem = `has ${record.fields.length} fields, the header has ${header.length}`;
-      yield { ...place, fault: badInput(problem, { file, line: record.line }) };
+      yield { ...place, fault: rowFault(place, undefined, problem) };
       continue;
     }
     const value: Record<string, string> = {};

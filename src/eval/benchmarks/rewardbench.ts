@@ -1,6 +1,4 @@
-import { resolve } from "node:path";
-import { existsSync } from "node:fs";
-import { badInput } from "../../core/errors.js";
+import { dataList, resolveDataPaths } from "./data-location.js";
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
 import { rewardBenchScore } from "../scoring/rewardbench-sections.js";
@@ -11,17 +9,15 @@ import { ensureRewardBench } from "./rewardbench-download.js";
 const NAME = "rewardbench";
 
 /** The data: --data when given, else the cached (downloaded on first use) `filtered` split. */
-async function rewardBenchFile(data: string | undefined): Promise<string> {
-  if (data === undefined) return ensureRewardBench();
-  const file = resolve(data);
-  if (!existsSync(file)) throw badInput(`--data for ${NAME} does not exist`, { file });
-  return file;
+async function rewardBenchFiles(data: string | string[] | undefined): Promise<string[]> {
+  if (dataList(data).length === 0) return [await ensureRewardBench()];
+  return resolveDataPaths(NAME, data, "", "");
 }
 
 async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
-  const file = await rewardBenchFile(options.data);
+  const files = await rewardBenchFiles(options.data);
   const ids = new ItemIds();
-  yield* itemsFromRows(readRows(file), (fields) => {
+  for (const file of files) yield* itemsFromRows(readRows(file), (fields) => {
     // The official data is keyed by (subset, id): id 3692 is both a donotanswer and a hep-python row.
     const subset = fields.string("subset");
     const id = `${subset}/${fields.identifier("id")}`;

@@ -1,8 +1,8 @@
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
 import { rewardMathScore } from "../scoring/rewardmath-groups.js";
-import { resolveData } from "./data-location.js";
-import { ItemIds, itemsFromRows, skipOrThrow } from "./load-rows.js";
+import { resolveDataPaths } from "./data-location.js";
+import { droppedGroupError, groupedItemsFromRows, GroupTaint, ItemIds, rawGroupOf, skipOrThrow } from "./load-rows.js";
 import { readRows, rowFault, type SourceRow } from "./read-rows.js";
 import { RowFields } from "./row-fields.js";
 
@@ -48,7 +48,7 @@ function problemItems(solutions: Solution[], ids: ItemIds): BenchmarkItem[] {
   const chosen = solutions.filter((solution) => solution.type === "chosen");
   const rejected = solutions.filter((solution) => solution.type === "rejected");
   if (chosen.length !== 1 || rejected.length === 0) {
-    throw rowFault(first.source, "solution_type", `problem ${first.problemId} has ${chosen.length} chosen and ${rejected.length} rejected solutions; it needs exactly 1 chosen and at least 1 rejected`);
+    throw rowFault({ ...first.source, id: first.id }, "solution_type", `problem ${first.problemId} has ${chosen.length} chosen and ${rejected.length} rejected solutions; it needs exactly 1 chosen and at least 1 rejected`);
   }
   const group = first.problemId;
   return rejected.map((solution) => {
@@ -71,46 +71,58 @@ function problemItems(solutions: Solution[], ids: ItemIds): BenchmarkItem[] {
 /**
  * The direct format has one row per solution; a problem's rows are consecutive (as in the source files),
  * so problems are formed while streaming and only one problem is held at a time. A problem whose rows
- * reappear later is a fault rather than silently split in two.
+ * reappear later is a fault rather than silently split in two. With --skip-bad, a problem with a
+ * malformed row is dropped whole (counted): scored without one rejected solution it would be judged on
+ * "beats all 8", an easier test than the official one.
  */
 async function* loadDirect(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
-  const file = resolveData("rewardmath", options.data, "rewardmath/RewardMATH_direct.json", EXPECTED);
+  const files = resolveDataPaths("rewardmath", options.data, "rewardmath/RewardMATH_direct.json", EXPECTED);
   const ids = new ItemIds();
   const finished = new Set<string>();
+  const taint = new GroupTaint();
   let current: Solution[] = [];
   const flush = function* (): Generator<BenchmarkItem> {
     if (current.length === 0) return;
     finished.add(current[0].problemId);
     const solutions = current;
     current = [];
+    if (taint.current !== undefined) {
+      options.onSkip?.(droppedGroupError("problem", solutions[0].problemId, taint.current));
+      return;
+    }
     try {
       yield* problemItems(solutions, ids);
     } catch (error) {
       skipOrThrow(error, options);
     }
   };
-  for await (const row of readRows(file)) {
-    let solution: Solution;
-    try {
-      if (row.fault) throw row.fault;
-      solution = readSolution(new RowFields(row));
-      if (current.length > 0 && current[0].problemId !== solution.problemId) yield* flush();
-      if (finished.has(solution.problemId)) {
-        throw rowFault(row, "problem_id", `rows of problem ${solution.problemId} are not consecutive (the problem appeared earlier in the file)`);
+  for (const file of files) {
+    for await (const row of readRows(file)) {
+      let solution: Solution;
+      try {
+        if (row.fault) throw row.fault;
+        solution = readSolution(new RowFields(row));
+        if (finished.has(solution.problemId)) {
+          throw rowFault(row, "problem_id", `rows of problem ${solution.problemId} are not consecutive (the problem appeared earlier in the file)`);
+        }
+      } catch (error) {
+        skipOrThrow(error, options);
+        taint.spoil(error as Error, rawGroupOf(row, "problem_id"), current[0]?.problemId);
+        continue;
       }
-    } catch (error) {
-      skipOrThrow(error, options);
-      continue;
+      if (current.length > 0 && current[0].problemId !== solution.problemId) yield* flush();
+      if (current.length === 0) taint.start(solution.problemId);
+      else taint.continued();
+      current.push(solution);
     }
-    current.push(solution);
   }
   yield* flush();
 }
 
 async function* loadPairwise(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
-  const file = resolveData("rewardmath-pairwise", options.data, "rewardmath/RewardMATH_pairwise.json", EXPECTED);
+  const files = resolveDataPaths("rewardmath-pairwise", options.data, "rewardmath/RewardMATH_pairwise.json", EXPECTED);
   const ids = new ItemIds();
-  yield* itemsFromRows(readRows(file), (fields) => {
+  for (const file of files) yield* groupedItemsFromRows(readRows(file), (fields) => {
     if (!fields.has("eval_solution_A") && fields.has("eval_solution")) {
       throw fields.fault("eval_solution_A", "missing: this row is in the direct format; load it with the rewardmath benchmark");
     }
@@ -129,7 +141,7 @@ async function* loadPairwise(options: LoadOptions): AsyncGenerator<BenchmarkItem
       group: problemId,
       meta: { problemId, level: fields.has("level") ? fields.integer("level") : null },
     }];
-  }, options);
+  }, "problem_id", "problem", options);
 }
 
 const SCORING =

@@ -4,7 +4,7 @@ import { badInput } from "../../core/errors.js";
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
 import { RMBENCH_STYLES, rmBenchScore } from "../scoring/rmbench-matrix.js";
-import { isDirectory, resolveData } from "./data-location.js";
+import { isDirectory, resolveDataPaths } from "./data-location.js";
 import { ItemIds, itemsFromRows } from "./load-rows.js";
 import { readRows } from "./read-rows.js";
 import type { RowFields } from "./row-fields.js";
@@ -68,9 +68,9 @@ function toItems(fields: RowFields, fileDomain: string | undefined, ids: ItemIds
 }
 
 async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
-  const path = resolveData(NAME, options.data, "rm-bench", "an RM-Bench file (chat_filtered.json, ..., total_dataset.json) or folder");
+  const paths = resolveDataPaths(NAME, options.data, "rm-bench", "an RM-Bench file (chat_filtered.json, ..., total_dataset.json) or folder");
   const ids = new ItemIds();
-  for (const file of rmBenchFiles(path)) {
+  for (const file of paths.flatMap(rmBenchFiles)) {
     const fileDomain = domainFromFileName(file);
     yield* itemsFromRows(readRows(file), (fields) => toItems(fields, fileDomain, ids), options);
   }

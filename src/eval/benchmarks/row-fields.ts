@@ -1,6 +1,18 @@
 import type { J1Error } from "../../core/errors.js";
 import { rowFault, type SourceRow } from "./read-rows.js";
 
+/** Fields that name a row in the benchmark files j1 reads (JudgeBench pair_id, CodePrefBench task_id, ...). */
+export const ROW_ID_FIELDS = ["id", "pair_id", "task_id", "problem_id", "prompt_id"] as const;
+
+function rowIdOf(record: Record<string, unknown>): string | undefined {
+  for (const field of ROW_ID_FIELDS) {
+    const value = record[field];
+    if (typeof value === "string" && value.length > 0) return value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    if (typeof value === "number" && Number.isInteger(value)) return String(value);
+  }
+  return undefined;
+}
+
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
@@ -15,6 +27,8 @@ function describe(value: unknown): string {
  */
 export class RowFields {
   readonly record: Record<string, unknown>;
+  /** The row's own id, for error messages: the first of ROW_ID_FIELDS that holds a string or an integer. */
+  readonly rowId: string | undefined;
 
   constructor(readonly source: SourceRow) {
     const value = source.value;
@@ -22,10 +36,11 @@ export class RowFields {
       throw rowFault(source, undefined, `each row must be a JSON object, found ${describe(value)}`);
     }
     this.record = value as Record<string, unknown>;
+    this.rowId = rowIdOf(this.record);
   }
 
   fault(field: string | undefined, problem: string): J1Error {
-    return rowFault(this.source, field, problem);
+    return rowFault({ ...this.source, id: this.rowId }, field, problem);
   }
 
   has(field: string): boolean {

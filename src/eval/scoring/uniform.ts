@@ -3,6 +3,7 @@ import type { ScoredItem, UniformMetrics } from "../types.js";
 import { bootstrapInterval, type BootstrapOptions } from "./bootstrap.js";
 import { accuracyCoverage, expectedCalibrationError, type ConfidentDecision } from "./calibration.js";
 import { decisionFor, type Decisions } from "./credit.js";
+import { orderOutcomes } from "./order-status.js";
 
 function share(count: number, total: number): number {
   return total === 0 ? 0 : (100 * count) / total;
@@ -22,15 +23,23 @@ export function uniformMetrics(
   let ties = 0;
   let engineErrors = 0;
   let parseErrors = 0;
+  let voteTies = 0;
+  let orderJudgments = 0;
   let bothOrders = 0;
   let consistent = 0;
   const confident: ConfidentDecision[] = [];
   for (const item of items) {
     const decision = decisionFor(decisions, item);
     if (decision.verdict === item.label) correct++;
-    if (decision.verdict === "tie") ties++;
-    if (decision.status === "engine-error") engineErrors++;
-    if (decision.status === "parse-error") parseErrors++;
+    // Per judged order (see UniformMetrics): an item judged in both orders counts each order, so a
+    // failed order of an "inconsistent" item is counted, not hidden behind the item's status.
+    for (const outcome of orderOutcomes(decision)) {
+      orderJudgments++;
+      if (outcome.verdict === "tie") ties++;
+      if (outcome.status === "engine-error") engineErrors++;
+      else if (outcome.status === "parse-error") parseErrors++;
+      else if (outcome.status === "vote-tie") voteTies++;
+    }
     const { AB, BA } = decision.orders;
     // Consistency is about the verdicts the judge gave; an order without a verdict is counted as a
     // parse or engine failure above, not as a disagreement here.
@@ -48,12 +57,14 @@ export function uniformMetrics(
   const total = items.length;
   return {
     items: total,
+    orderJudgments,
     accuracy: share(correct, total),
     interval95: bootstrapInterval(items, officialScore, { ...options, level: 0.95 }),
     positionConsistency: bothOrders === 0 ? undefined : share(consistent, bothOrders),
-    tieRate: share(ties, total),
-    errorRate: share(engineErrors, total),
-    parseFailureRate: share(parseErrors, total),
+    tieRate: share(ties, orderJudgments),
+    errorRate: share(engineErrors, orderJudgments),
+    parseFailureRate: share(parseErrors, orderJudgments),
+    voteTieRate: share(voteTies, orderJudgments),
     calibrationError: expectedCalibrationError(confident),
     accuracyCoverage: accuracyCoverage(confident),
   };
