@@ -84,6 +84,10 @@ export interface ScalingFlagValues {
 }
 
 export function engineConfig(values: EngineFlagValues, defaults: { parallel?: number } = {}): EngineConfig {
+  for (const [flag, value] of [["--model", values.model], ["--base-url", values.baseUrl]] as const) {
+    // An empty value (an unset shell variable, say) would otherwise mean the current folder or no server.
+    if (value !== undefined && value.trim() === "") throw badInput("must not be empty", { field: flag });
+  }
   const engine: EngineKind = values.baseUrl ? "openai" : values.engine;
   return {
     engine,

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Command } from "commander";
-import { J1Error } from "../../core/errors.js";
+import { J1Error, badInput, errorMessage } from "../../core/errors.js";
 import { SHAPED_FAMILY_IDS, type ShapedFamilyId } from "../../engines/shaped/families.js";
 import { ensureShapedModel, SHAPED_MODEL_NOTE, writeShapedModel } from "../../engines/shaped/shaped-model.js";
 import { ensureTinyModel, TINY_MODEL_NOTE, writeTinyModel } from "../../engines/tiny/tiny-model.js";
@@ -14,8 +14,9 @@ export function registerModel(program: Command): void {
     .option("--out <file>", "where to write it (default: the j1 cache, reused if present)")
     .action(async (flags: { out?: string }) => {
       if (flags.out) {
-        await writeTinyModel(path.resolve(flags.out));
-        console.log(path.resolve(flags.out));
+        const out = path.resolve(flags.out);
+        await writing(out, () => writeTinyModel(out));
+        console.log(out);
       } else {
         console.log(await ensureTinyModel());
       }
@@ -43,11 +44,25 @@ export function registerModel(program: Command): void {
         tokenizerDir: flags.tokenizerDir === undefined ? undefined : path.resolve(flags.tokenizerDir),
       };
       if (flags.out) {
-        await writeShapedModel(path.resolve(flags.out), options);
-        console.log(path.resolve(flags.out));
+        const out = path.resolve(flags.out);
+        await writing(out, () => writeShapedModel(out, options));
+        console.log(out);
       } else {
         console.log(await ensureShapedModel(options));
       }
       console.error(`j1: ${SHAPED_MODEL_NOTE}`);
     });
+}
+
+/** A model file j1 cannot write where --out says (a folder, a read-only place) is refused naming the path. */
+async function writing(file: string, write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && ["EISDIR", "ENOTDIR", "EEXIST", "EACCES", "EPERM", "EROFS", "ENOENT"].includes(code)) {
+      throw badInput(`cannot write the model here (${errorMessage(error)})`, { file, field: "--out" });
+    }
+    throw error;
+  }
 }

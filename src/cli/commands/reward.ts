@@ -152,6 +152,8 @@ async function rewardOptions(flags: RewardRuleFlags): Promise<JudgeRewardOptions
 
 async function runServe(flags: ServeFlags): Promise<void> {
   const options = await rewardOptions(flags);
+  // An empty --token (an unset variable in a script) would silently serve without authentication.
+  if (flags.token !== undefined && flags.token.trim() === "") throw badInput("must not be empty (leave --token out to serve without one)", { field: "--token" });
   const token = flags.token ?? process.env.J1_REWARD_TOKEN;
   const port = flags.port;
   const scorer = new RewardScorer(options, flags.consistency);
