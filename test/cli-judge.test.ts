@@ -76,14 +76,38 @@ describe("j1 judge (CLI, real engine, tiny model)", () => {
     writeFileSync(input, `${JSON.stringify({ question: "q", a: "x", b: "y" })}\n{not json\n`);
     const notJson = j1("judge", "--model", "tiny", "--input", input, "--output", output);
     assert.equal(notJson.code, 2);
-    assert.match(notJson.stderr, /bad\.jsonl:2: not valid JSON/);
+    assert.match(notJson.stderr, /bad\.jsonl:2: row 2: not valid JSON/);
     writeFileSync(input, `${JSON.stringify({ question: "q", a: "x", b: "y" })}\n\n${JSON.stringify({ question: "q", a: "x" })}\n`);
     const missing = j1("judge", "--model", "tiny", "--input", input, "--output", output);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /bad\.jsonl:3: field "b": missing/);
+    assert.match(missing.stderr, /bad\.jsonl:3: row 2: field "b": missing/);
     const wrongType = path.join(work, "type.jsonl");
     writeFileSync(wrongType, `${JSON.stringify({ question: "q", a: 4, b: "y" })}\n`);
-    assert.match(j1("judge", "--model", "tiny", "--input", wrongType).stderr, /type\.jsonl:1: field "a": must be a string, got number/);
+    assert.match(j1("judge", "--model", "tiny", "--input", wrongType).stderr, /type\.jsonl:1: row 1: field "a": must be a string, found number 4/);
+  });
+
+  it("--input reads what j1 eval reads (CSV with --map), keeps the judgments in the run store, and a rerun reuses them", () => {
+    const input = path.join(work, "pairs.csv");
+    writeFileSync(input, 'prompt,first,second\n"2+2?",4,5\n"capital of France?",Paris,Lyon\n');
+    const store = path.join(work, "judge-store.sqlite");
+    const args = ["judge", "--model", "tiny", "--input", input, "--map", "question=prompt,a=first,b=second", "--store", store, "--json", "--progress", "quiet"];
+    const first = j1(...args);
+    assert.equal(first.code, 0, first.stderr);
+    const lines = first.stdout.trim().split("\n").map((line) => JSON.parse(line) as { id?: string; verdict?: string; judged?: number; reused?: number; run?: string });
+    assert.deepEqual(lines.slice(0, 2).map((line) => line.id).sort(), ["1", "2"]);
+    for (const line of lines.slice(0, 2)) assert.ok(line.verdict === "A" || line.verdict === "B");
+    assert.equal(lines[2].judged, 2);
+    const second = j1(...args);
+    assert.equal(second.code, 0, second.stderr);
+    const summary = JSON.parse(second.stdout.trim().split("\n").pop() as string) as { judged: number; reused: number };
+    assert.deepEqual([summary.judged, summary.reused], [0, 2]);
+    const listed = j1("runs", "list", "--store", store, "--json");
+    assert.equal(listed.code, 0, listed.stderr);
+    const runs = JSON.parse(listed.stdout) as Array<{ kind: string; status: string }>;
+    assert.deepEqual(runs.map((run) => [run.kind, run.status]), [["judge", "done"], ["judge", "done"]]);
+    const mistyped = j1("judge", "--model", "tiny", "--input", input, "--map", "question=prompt,a=first,b=scond", "--store", store);
+    assert.equal(mistyped.code, 2);
+    assert.match(mistyped.stderr, /pairs\.csv:2: row 1: field "scond": missing/);
   });
 
   it("an unreadable model file and an unreachable model URI say what to do instead", () => {

@@ -11,7 +11,7 @@ export function isFlipped(protocol: OrderProtocol, item: Pick<BenchmarkItem, "id
   return protocol === "shuffle" && (deriveSeed(seed, "position", item.id) & 1) === 1;
 }
 
-export function presentedPair(item: PairItem, flipped: boolean): PairInput {
+export function presentedPair(item: Pick<PairItem, "question" | "context" | "a" | "b">, flipped: boolean): PairInput {
   const shown = { question: item.question, context: item.context };
   return flipped ? { ...shown, a: item.b, b: item.a } : { ...shown, a: item.a, b: item.b };
 }

@@ -54,6 +54,10 @@ export interface ChoiceItem extends ItemBase {
 export type BenchmarkItem = PairItem | RatingItem | ChoiceItem;
 export type ItemKind = NonNullable<BenchmarkItem["kind"]>;
 
+type WithoutLabel<T> = T extends unknown ? Omit<T, "label"> & { label?: T extends { label: infer L } ? L : never } : never;
+/** What the judge needs of an item: a benchmark item, or one without a label (`j1 judge --input`). */
+export type JudgeableItem = WithoutLabel<BenchmarkItem>;
+
 /** The item as a pair; a J1Error naming the item when it is a rating or a choice. */
 export function asPair(item: BenchmarkItem): PairItem {
   if (itemKind(item) !== "pair") throw new J1Error("bad-input", `item "${item.id}" is a ${itemKind(item)}, not a pair`, { context: { item: item.id } });

@@ -31,7 +31,7 @@ function indexOf(letter: string): number {
   return letter.length === 1 ? letter.charCodeAt(0) - 65 : -1;
 }
 
-export function presentedChoice(item: ChoiceItem, permutation: readonly number[]): ChoiceInput {
+export function presentedChoice(item: Pick<ChoiceItem, "question" | "context" | "responses">, permutation: readonly number[]): ChoiceInput {
   return { question: item.question, context: item.context, responses: permutation.map((index) => item.responses[index]) };
 }
 

@@ -5,7 +5,7 @@ import { DEFAULT_CHOICE_TEMPLATE, DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_T
 import type { Engine, SamplingOptions } from "../engines/engine.js";
 import { isFlipped, presentedPair, toItemLabels } from "../eval/positions.js";
 import { FINAL_POINT, pointName, type Sweep } from "../eval/sweep.js";
-import { itemKind, type BenchmarkItem, type ItemKind, type OrderProtocol } from "../eval/types.js";
+import { itemKind, type BenchmarkItem, type ItemKind, type JudgeableItem, type OrderProtocol } from "../eval/types.js";
 import { Judge, type JudgeCallOptions } from "../judge/judge.js";
 import type { PromptFormat } from "../judge/prompt-format.js";
 import { placement, presentedChoice, toItemLetters } from "./choice-placement.js";
@@ -13,8 +13,8 @@ import type { JobPlan } from "./judging-job.js";
 import { keyOf } from "./judgment-key.js";
 
 /** An item as the job judges it: the item, where its responses go, and the benchmark's own prompt for it. */
-export interface PlannedItem {
-  item: BenchmarkItem;
+export interface PlannedItem<I extends JudgeableItem = BenchmarkItem> {
+  item: I;
   /** The benchmark's order protocol, or the run's `--order` where the benchmark lets the user choose. */
   protocol: OrderProtocol;
   /** The benchmark's official prompt for the item (used unless the user gave a template). */
@@ -46,7 +46,7 @@ const DEFAULT_TEMPLATE: Record<ItemKind, JudgeTemplate> = { pair: DEFAULT_PAIRWI
  * The template an item is judged with: the user's when given (refused if it is of another kind than the
  * item, before any model loads), else the benchmark's official one, else j1's default for the kind.
  */
-export function templateFor(planned: PlannedItem, userTemplate?: JudgeTemplate): JudgeTemplate {
+export function templateFor(planned: PlannedItem<JudgeableItem>, userTemplate?: JudgeTemplate): JudgeTemplate {
   const kind = itemKind(planned.item);
   if (userTemplate !== undefined) {
     if (userTemplate.kind !== TEMPLATE_KIND[kind]) {
@@ -60,12 +60,12 @@ export function templateFor(planned: PlannedItem, userTemplate?: JudgeTemplate):
 }
 
 /** Whether a pair is judged in both orders. */
-export function judgesBothOrders(planned: PlannedItem, options: Pick<JudgingOptions, "swap">): boolean {
+export function judgesBothOrders(planned: PlannedItem<JudgeableItem>, options: Pick<JudgingOptions, "swap">): boolean {
   return itemKind(planned.item) === "pair" && (options.swap || planned.protocol === "both");
 }
 
 /** Judgments one item costs: orders × samples × the points a sweep judges separately. */
-export function passesFor(planned: PlannedItem, options: Pick<JudgingOptions, "swap" | "samples" | "sweep">): number {
+export function passesFor(planned: PlannedItem<JudgeableItem>, options: Pick<JudgingOptions, "swap" | "samples" | "sweep">): number {
   const separatePoints = options.sweep === undefined || (options.sweep.setting === "waits" && itemKind(planned.item) !== "rating") ? 1 : options.sweep.values.length;
   return (judgesBothOrders(planned, options) ? 2 : 1) * options.samples * separatePoints;
 }
@@ -98,7 +98,7 @@ export interface ItemPlanOptions {
  * placement's order and its letter mapped back; a rating is judged as it is. A waits sweep reads every
  * point in one pass where the judge can (pairs, choices); other sweeps judge each point on its own.
  */
-export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem> {
+export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem<JudgeableItem>> {
   const { engine, format, options } = plan;
   const points = pointScalings(options);
   const judges = new Map<string, Judge>();
@@ -111,7 +111,7 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem> {
     }
     return judge;
   };
-  const callFor = (planned: PlannedItem, signal?: AbortSignal): JudgeCallOptions => ({
+  const callFor = (planned: PlannedItem<JudgeableItem>, signal?: AbortSignal): JudgeCallOptions => ({
     samples: options.samples,
     swap: judgesBothOrders(planned, options),
     allowTie: options.allowTie,
@@ -121,7 +121,7 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem> {
     itemKey: planned.item.id,
     signal,
   });
-  const placementOf = (planned: PlannedItem): boolean | readonly number[] => {
+  const placementOf = (planned: PlannedItem<JudgeableItem>): boolean | readonly number[] => {
     const item = planned.item;
     if (item.kind === "choice") return placement(planned.protocol, item, options.seed);
     if (item.kind === "rating") return false;
@@ -129,7 +129,7 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem> {
   };
   const oneSweep = options.sweep?.setting === "waits";
 
-  const judgePair = async (planned: PlannedItem, template: JudgeTemplate, signal?: AbortSignal): Promise<Judgment[]> => {
+  const judgePair = async (planned: PlannedItem<JudgeableItem>, template: JudgeTemplate, signal?: AbortSignal): Promise<Judgment[]> => {
     const item = planned.item;
     if (item.kind === "rating" || item.kind === "choice") throw new Error("judgePair on a non-pair");
     const flipped = isFlipped(planned.protocol, item, options.seed);
@@ -148,7 +148,7 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem> {
     return judgments.map((judgment) => toItemLabels(judgment, flipped));
   };
 
-  const judgeChoice = async (planned: PlannedItem, template: JudgeTemplate, signal?: AbortSignal): Promise<Judgment[]> => {
+  const judgeChoice = async (planned: PlannedItem<JudgeableItem>, template: JudgeTemplate, signal?: AbortSignal): Promise<Judgment[]> => {
     const item = planned.item;
     if (item.kind !== "choice") throw new Error("judgeChoice on a non-choice");
     const permutation = placement(planned.protocol, item, options.seed);
@@ -167,7 +167,7 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem> {
     return judgments.map((judgment) => toItemLetters(judgment, permutation));
   };
 
-  const judgeRating = async (planned: PlannedItem, template: JudgeTemplate, signal?: AbortSignal): Promise<Judgment[]> => {
+  const judgeRating = async (planned: PlannedItem<JudgeableItem>, template: JudgeTemplate, signal?: AbortSignal): Promise<Judgment[]> => {
     const item = planned.item;
     if (item.kind !== "rating") throw new Error("judgeRating on a non-rating");
     const { swap: _swap, allowTie: _allowTie, ...call } = callFor(planned, signal);

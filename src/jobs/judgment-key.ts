@@ -1,7 +1,7 @@
 import type { ScalingOptions } from "../core/budget.js";
 import type { JudgeTemplate } from "../core/template.js";
 import type { Engine, SamplingOptions } from "../engines/engine.js";
-import type { BenchmarkItem } from "../eval/types.js";
+import type { JudgeableItem } from "../eval/types.js";
 import { canonicalJson, judgmentKey, sha256Hex } from "../store/judgment-key.js";
 
 /**
@@ -22,7 +22,7 @@ export interface KeyParts {
   temperature: number;
   sampling?: SamplingOptions;
   seed: number;
-  item: BenchmarkItem;
+  item: JudgeableItem;
   /** Where the responses were shown: a pair flipped, a choice's permutation. */
   placement: boolean | readonly number[];
 }
@@ -38,7 +38,7 @@ export function templateHash(template: JudgeTemplate): string {
 }
 
 /** The item's content as the judge sees it (kind, question, context, responses), hashed. */
-export function itemContentHash(item: BenchmarkItem): string {
+export function itemContentHash(item: JudgeableItem): string {
   const responses = item.kind === "rating" ? [item.response] : item.kind === "choice" ? item.responses : [item.a, item.b];
   return sha256Hex(canonicalJson({ kind: item.kind ?? "pair", question: item.question, context: item.context ?? null, responses })).slice(0, 16);
 }

@@ -1,14 +1,24 @@
 import { warningText, type EngineWarning } from "../../engines/engine-warnings.js";
 import { createWriteStream, existsSync } from "node:fs";
+import path from "node:path";
 import { readFile, stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { badInput, errorMessage } from "../../core/errors.js";
 import type { Judgment } from "../../core/judgment.js";
-import { DEFAULT_POINTWISE_TEMPLATE } from "../../core/template.js";
+import { DEFAULT_POINTWISE_TEMPLATE, type JudgeTemplate } from "../../core/template.js";
 import { createEngine } from "../../engines/create-engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { Judge, type JudgeCallOptions } from "../../judge/judge.js";
-import { readPairsFile, type PairRecord } from "../../judge/pair-file.js";
+import type { EngineConfig } from "../../engines/create-engine.js";
+import type { Engine } from "../../engines/engine.js";
+import { loadPairsToJudge } from "../../eval/benchmarks/pairs.js";
+import type { JudgeableItem, LoadOptions } from "../../eval/types.js";
+import { buildItemPlan, type JudgingOptions, type PlannedItem } from "../../jobs/item-plan.js";
+import { runJudgingJob } from "../../jobs/judging-job.js";
+import { resolvePromptFormat } from "../../judge/prompt-format.js";
+import { defaultStorePath, openRunStore } from "../../store/run-store.js";
+import { collectFieldMap, parseFieldMap } from "../field-map.js";
+import { stopOnInterrupt } from "../interrupt.js";
 import { readTemplateFile } from "../../judge/template-file.js";
 import { addEngineFlags, addScalingFlags, formatOptions, engineConfig, samplingOptions, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { formatJudgmentSummary, streamPrinter } from "../judgment-view.js";
@@ -21,7 +31,9 @@ interface JudgeFlags extends EngineFlagValues, ScalingFlagValues {
   response?: string;
   context?: string;
   input?: string;
+  map?: string;
   output?: string;
+  store?: string;
   resume: boolean;
   force: boolean;
   json: boolean;
@@ -39,9 +51,11 @@ export function registerJudge(program: Command): void {
     .option("--response <text>", "with --pointwise: the response to score (@file reads a file)")
     .option("--context <text>", "earlier conversation turns (@file reads a file)")
     .option("--pointwise", "score one response on the template's scale instead of comparing two", false)
-    .option("-i, --input <file>", "JSONL of pairs: question, a, b, optional id, context")
+    .option("-i, --input <file>", "pairs to judge: JSONL, JSON array, CSV or Parquet (.gz for text), fields question, a, b, optional id, context, label")
+    .option("--map <mapping>", "with --input: field mapping as in j1 eval --bench pairs, e.g. question=prompt,a=resp1,b=resp2", collectFieldMap)
     .option("-o, --output <file>", "with --input: JSONL of judgments (default: stdout)")
     .option("--resume", "with --output: keep the judgments already in the file and judge only the rest", false)
+    .option("--store <file>", "with --input: the run store the judgments are also kept in, so a rerun reuses them", defaultStorePath())
     .option("--force", "with --output: overwrite an existing file", false)
     .option("--json", "print the whole judgment as JSON", false)
     .option("--progress <mode>", "auto, bar, lines, quiet or jsonl (with --input)", "auto");
@@ -90,35 +104,35 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
   const orders = flags.swap ? 2 : 1;
   const config = engineConfig(flags, { parallel: Math.min(64, flags.samples * orders * (flags.input ? 2 : 1)) });
   if (config.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
+  const callOptions: JudgeCallOptions = {
+    samples: flags.samples,
+    swap: flags.swap,
+    allowTie: flags.tie,
+    temperature: samplingTemperature(flags),
+    sampling: samplingOptions(flags),
+    seed: flags.seed,
+  };
+  if (!single) {
+    if (flags.pointwise) throw badInput("--input judges pairs; to score single responses use j1 eval with a rating benchmark, or --pointwise with --response", { field: "--pointwise" });
+    await judgeFile(flags, config, template, callOptions);
+    return;
+  }
   const engine = await createEngine(config);
   try {
     const judge = await Judge.create({ engine, template, ...formatOptions(flags), scaling: scalingOptions(flags) });
     for (const note of judge.format.notes) console.error(`j1: ${note}`);
-    const callOptions: JudgeCallOptions = {
-      samples: flags.samples,
-      swap: flags.swap,
-      allowTie: flags.tie,
-      temperature: samplingTemperature(flags),
-      sampling: samplingOptions(flags),
-      seed: flags.seed,
-    };
-    if (single) {
-      const streaming = !flags.json && flags.samples * orders === 1;
-      const print = streaming ? streamPrinter() : undefined;
-      const options = { ...callOptions, itemKey: "cli", onEvent: print };
-      const judgment = flags.pointwise
-        ? await judge.judgePoint({ question: question as string, response: response as string, context }, options)
-        : await judge.judgePair({ question: question as string, a: a as string, b: b as string, context }, options);
-      const warnings = engine.warnings ?? [];
-      if (flags.json) process.stdout.write(`${JSON.stringify(warnings.length > 0 ? { ...judgment, warnings } : judgment, null, 2)}\n`);
-      else process.stdout.write(`${streaming ? "\n\n" : ""}${formatJudgmentSummary(judgment, { useColor: Boolean(process.stdout.isTTY) })}\n`);
-      printWarnings(warnings);
-      // A judgment the engine could not make is a failure of the command, not a result.
-      if (judgment.status === "engine-error") process.exitCode = 1;
-      return;
-    }
-    await judgeFile(judge, flags, callOptions);
-    printWarnings(engine.warnings ?? []);
+    const streaming = !flags.json && flags.samples * orders === 1;
+    const print = streaming ? streamPrinter() : undefined;
+    const options = { ...callOptions, itemKey: "cli", onEvent: print };
+    const judgment = flags.pointwise
+      ? await judge.judgePoint({ question: question as string, response: response as string, context }, options)
+      : await judge.judgePair({ question: question as string, a: a as string, b: b as string, context }, options);
+    const warnings = engine.warnings ?? [];
+    if (flags.json) process.stdout.write(`${JSON.stringify(warnings.length > 0 ? { ...judgment, warnings } : judgment, null, 2)}\n`);
+    else process.stdout.write(`${streaming ? "\n\n" : ""}${formatJudgmentSummary(judgment, { useColor: Boolean(process.stdout.isTTY) })}\n`);
+    printWarnings(warnings);
+    // A judgment the engine could not make is a failure of the command, not a result.
+    if (judgment.status === "engine-error") process.exitCode = 1;
   } finally {
     await engine.dispose();
   }
@@ -152,34 +166,73 @@ async function judgedIds(output: string): Promise<Set<string>> {
   return ids;
 }
 
-async function judgeFile(judge: Judge, flags: JudgeFlags, callOptions: JudgeCallOptions): Promise<void> {
+/**
+ * `j1 judge --input`: the pairs of a file through the judging job (jobs/judging-job.ts), the same one
+ * `j1 eval` runs: the file is read in any format eval reads and checked whole before a model loads; each
+ * judgment is kept in the run store and written to the output as soon as it is done; with --resume the
+ * pairs already in the output are skipped, and any judged before a kill but not written are found by key.
+ */
+async function judgeFile(flags: JudgeFlags, config: EngineConfig, template: JudgeTemplate | undefined, call: JudgeCallOptions): Promise<void> {
   const input = flags.input as string;
-  // Validate the whole file first: a bad line stops the run before any judging, naming file and line.
-  const records: PairRecord[] = [];
-  for await (const record of readPairsFile(input)) records.push(record);
   const done = flags.output && flags.resume ? await judgedIds(flags.output) : new Set<string>();
-  const todo = records.filter((record) => !done.has(record.id));
-  if (done.size > 0) console.error(`j1: resuming: ${records.length - todo.length} of ${records.length} already judged in ${flags.output}`);
-  const out = flags.output ? createWriteStream(flags.output, { flags: flags.resume ? "a" : "w" }) : process.stdout;
-  const progress = new Progress("judge", records.length, flags.output ? flags.progress : flags.progress === "auto" ? "quiet" : flags.progress, process.stderr, records.length - todo.length);
-  const counts: Record<string, number> = { A: 0, B: 0, tie: 0, none: 0 };
-  const concurrency = Math.max(1, Math.floor(judge.engine.capabilities.parallelSessions / ((flags.swap ? 2 : 1) * flags.samples)));
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const record = todo[next++];
-      const judgment: Judgment = await judge.judgePair(record, { ...callOptions, itemKey: record.id });
-      counts[judgment.verdict ?? "none"] = (counts[judgment.verdict ?? "none"] ?? 0) + 1;
-      // One line per judgment, written as soon as it is done: a killed run loses nothing finished.
-      out.write(`${JSON.stringify({ id: record.id, ...judgment })}\n`);
-      progress.tick({ tokens: judgment.usage.evaluatedTokens });
+  const source: LoadOptions = { data: [input], map: parseFieldMap(flags.map) };
+  let total = 0;
+  let skippedDone = 0;
+  let pass = 0;
+  const items = async function* (): AsyncGenerator<PlannedItem<JudgeableItem>> {
+    const counting = pass++ === 0;
+    for await (const item of loadPairsToJudge(source)) {
+      if (counting) total++;
+      if (!done.has(item.id)) yield { item, protocol: "as-is" };
+      else if (counting) skippedDone++;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
-  progress.finish();
-  if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as NodeJS.WritableStream).end((error?: Error | null) => (error ? reject(error) : resolve())));
-  const summary = { judged: todo.length, skippedAlreadyDone: records.length - todo.length, verdicts: counts };
-  if (flags.json) console.log(JSON.stringify(summary));
-  else console.error(`j1: judged ${todo.length} pairs (A ${counts.A}, B ${counts.B}, tie ${counts.tie}, none ${counts.none})${flags.output ? ` -> ${flags.output}` : ""}`);
+  const store = openRunStore(flags.store ?? defaultStorePath());
+  let out: NodeJS.WritableStream | undefined;
+  let progress: Progress | undefined;
+  const counts: Record<string, number> = { A: 0, B: 0, tie: 0, none: 0 };
+  let engine: Engine | undefined;
+  const interrupt = stopOnInterrupt();
+  try {
+    const judging: JudgingOptions = { template, scaling: scalingOptions(flags), samples: call.samples ?? 1, swap: call.swap ?? false, allowTie: call.allowTie ?? false, temperature: call.temperature ?? 0, sampling: call.sampling, seed: call.seed ?? 0 };
+    const result = await runJudgingJob<PlannedItem<JudgeableItem>>({
+      store,
+      run: { kind: "judge", benchmark: "judge", label: `judge ${path.basename(input)}`, settings: { schemaVersion: 1, kind: "judge", input: path.resolve(input), map: source.map, engine: { ...config, apiKey: undefined }, judging } },
+      items,
+      scored: (planned) => ({ id: planned.item.id, category: planned.item.category, label: planned.item.label ?? "" }),
+      plan: async () => {
+        if (skippedDone > 0) console.error(`j1: resuming: ${skippedDone} of ${total} already judged in ${flags.output}`);
+        out = flags.output ? createWriteStream(flags.output, { flags: flags.resume ? "a" : "w" }) : process.stdout;
+        progress = new Progress("judge", total, flags.output ? flags.progress : flags.progress === "auto" ? "quiet" : flags.progress, process.stderr, skippedDone);
+        engine = await createEngine(config);
+        const format = await resolvePromptFormat(formatOptions(flags).chatFormat, engine, formatOptions(flags));
+        for (const note of format.notes) console.error(`j1: ${note}`);
+        return buildItemPlan({ engine, format, options: judging });
+      },
+      signal: interrupt.signal,
+      progress: { setTotal: () => undefined, tick: (update) => progress?.tick(update) },
+      onItem: ({ item, judgments }) => {
+        const judgment = judgments[0];
+        const verdict = judgment.verdict ?? "none";
+        counts[verdict] = (counts[verdict] ?? 0) + 1;
+        // One line per judgment, written as soon as it is done: a killed run loses nothing finished.
+        out?.write(`${JSON.stringify({ id: item.item.id, ...judgment })}\n`);
+      },
+    });
+    progress?.finish();
+    if (!result.interrupted) store.setRunStatus(result.runId, "done", { verdicts: counts, warnings: engine?.warnings ?? [] });
+    if (out !== undefined && out !== process.stdout) await new Promise<void>((resolve, reject) => (out as NodeJS.WritableStream).end((error?: Error | null) => (error ? reject(error) : resolve())));
+    const summary = { run: result.runId, judged: result.judged, reused: result.reused, skippedAlreadyDone: skippedDone, verdicts: counts, interrupted: result.interrupted };
+    if (flags.json) console.log(JSON.stringify(summary));
+    else console.error(`j1: judged ${result.judged + result.reused} pairs (A ${counts.A}, B ${counts.B}, tie ${counts.tie}, none ${counts.none})${result.reused ? `, ${result.reused} reused from ${store.file}` : ""}${flags.output ? ` -> ${flags.output}` : ""}`);
+    if (engine) printWarnings(engine.warnings ?? []);
+    if (result.interrupted) {
+      console.error(`j1: interrupted; continue with the same command and --resume`);
+      process.exitCode = 130;
+    }
+  } finally {
+    interrupt.dispose();
+    store.close();
+    await engine?.dispose();
+  }
 }
-
