@@ -6,12 +6,13 @@ import { judgebench } from "./judgebench.js";
 import { llmbar } from "./llmbar.js";
 import { pairs } from "./pairs.js";
 import { rewardbench } from "./rewardbench.js";
+import { rewardbench2 } from "./rewardbench2.js";
 import { rewardmath, rewardmathPairwise } from "./rewardmath.js";
 import { rmbench } from "./rmbench.js";
 
 /** Every benchmark j1 can load and score, by name. */
 export const BENCHMARKS: Record<string, Benchmark> = Object.fromEntries(
-  [rewardbench, rewardmath, rewardmathPairwise, harmless, codepref, rmbench, judgebench, llmbar, pairs].map((benchmark) => [benchmark.name, benchmark]),
+  [rewardbench, rewardbench2, rewardmath, rewardmathPairwise, harmless, codepref, rmbench, judgebench, llmbar, pairs].map((benchmark) => [benchmark.name, benchmark]),
 );
 
 export function getBenchmark(name: string): Benchmark {
