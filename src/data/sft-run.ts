@@ -9,6 +9,7 @@ import { scoredItem } from "../eval/item-stream.js";
 import type { PairItem } from "../eval/types.js";
 import { buildItemPlan, type JudgingOptions, type PlannedItem } from "../jobs/item-plan.js";
 import { runJudgingJob } from "../jobs/judging-job.js";
+import { storedSettings } from "../jobs/run-settings.js";
 import type { RunStore } from "../store/types.js";
 import type { ReflectionRule } from "./reflection.js";
 import type { PreferencePair } from "./rl-pairs.js";
@@ -120,7 +121,7 @@ export async function buildSftData(options: SftBuildOptions): Promise<SftBuildRe
   let toCandidates: ((pair: PreferencePair, index: number, judgment: Judgment) => Promise<SftCandidate[]>) | undefined;
   const result = await runJudgingJob<PlannedItem & { pair: PreferencePair }>({
     store,
-    run: { kind: SFT_RUN_KIND, benchmark: SFT_RUN_KIND, label: options.label, settings: settings as unknown as Record<string, unknown>, resumeRunId: options.resumeRunId },
+    run: { kind: SFT_RUN_KIND, benchmark: SFT_RUN_KIND, label: options.label, settings: storedSettings(settings), resumeRunId: options.resumeRunId },
     items: async function* () {
       for await (const { pair } of limited(options.pairs(), settings.limit)) yield { ...plannedPair(pair), pair };
     },

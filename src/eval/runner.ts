@@ -1,5 +1,6 @@
 import { resolvePromptFormat } from "../judge/prompt-format.js";
 import { buildItemPlan, templateFor, type JudgingOptions, type PlannedItem } from "../jobs/item-plan.js";
+import { storedSettings } from "../jobs/run-settings.js";
 import { runJudgingJob, type JobProgress, type JobResult } from "../jobs/judging-job.js";
 import type { Engine } from "../engines/engine.js";
 import type { RunStore } from "../store/types.js";
@@ -101,7 +102,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
   const judging = judgingOptions(settings);
   const result = await runJudgingJob<PlannedItem>({
     store,
-    run: { kind: "eval", benchmark: settings.benchmarks.join("+"), label: options.label, settings: settings as unknown as Record<string, unknown>, resumeRunId: options.resumeRunId },
+    run: { kind: "eval", benchmark: settings.benchmarks.join("+"), label: options.label, settings: storedSettings(settings), resumeRunId: options.resumeRunId },
     items,
     scored: (planned) => {
       templateFor(planned, judging.template);

@@ -7,7 +7,7 @@ import type Database from "better-sqlite3";
  *
  * Append only: never edit a migration that has shipped; add the next one.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   // v1: runs, their item lists, judgments (one row per run, item and point), and final reports.
   `
   CREATE TABLE runs (

@@ -19,11 +19,12 @@ export interface RunConfig {
   /** A short label for tables: model and key options. */
   label: string;
   /** Everything needed to resume the run as started: engine, model, template name and hash, scaling, samples, swap, seed, limit, sweep, data path. */
-  settings: Record<string, unknown>;
+  settings: object;
 }
 
 export interface RunRecord extends RunConfig {
   kind: RunKind;
+  settings: Record<string, unknown>;
   id: string;
   status: RunStatus;
   /** JSON set together with the status (e.g. the error that stopped the run, or headline scores). */

@@ -13,6 +13,7 @@ import { SFT_RUN_KIND, buildSftData, type SftSettings } from "../../data/sft-run
 import { checkWritable, planOutputs, writeOutputs, type SftOutputRequest } from "../../data/sft-outputs.js";
 import { renderSftStats } from "../../data/sft-stats.js";
 import { readTemplateFile } from "../../judge/template-file.js";
+import { sftSettingsOf } from "../../jobs/run-settings.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, nonNegativeInt, positiveInt, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { Progress, type ProgressMode } from "../progress.js";
@@ -214,10 +215,7 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
     let resumeRunId: string | undefined;
     if (flags.resume !== undefined) {
       const run = store.getRun(flags.resume);
-      if (run.benchmark !== SFT_RUN_KIND || (run.settings as { kind?: string }).kind !== SFT_RUN_KIND) {
-        throw badInput(`run ${run.id} is a "${run.benchmark}" run, not a data-sft run; resume it with its own command`, { field: "--resume" });
-      }
-      settings = run.settings as unknown as SftSettings;
+      settings = sftSettingsOf(run);
       // Speed settings may change on resume; they do not change traces.
       settings = { ...settings, engine: { ...settings.engine, threads: flags.threads ?? settings.engine.threads, parallel: flags.parallel ?? settings.engine.parallel } };
       settings.output = resumedOutput(settings.output as unknown as SftOutputRequest, flags, command) as unknown as Record<string, unknown>;

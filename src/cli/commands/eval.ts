@@ -2,12 +2,13 @@ import path from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_SCALING } from "../../core/budget.js";
 import { badInput } from "../../core/errors.js";
-import { DEFAULT_PAIRWISE_TEMPLATE } from "../../core/template.js";
 import { createEngine } from "../../engines/create-engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { readTemplateFile } from "../../judge/template-file.js";
 import { getBenchmark } from "../../eval/benchmarks/registry.js";
-import type { EvalSettings } from "../../eval/eval-settings.js";
+import { effectiveProtocol, ORDER_BENCHMARKS, PAIR_ORDERS, type EvalSettings, type PairOrder } from "../../eval/eval-settings.js";
+import { failureLines, hasFailedJudgments } from "../../eval/report/failures.js";
+import { labelImbalanceWarning } from "../../eval/scoring/label-balance.js";
 import { expandBenchmarks } from "../../eval/paper.js";
 import { renderTerminal } from "../../eval/report/index.js";
 import { buildRunReport } from "../../eval/run-report.js";
@@ -15,9 +16,10 @@ import { collectItems, passesPerItem, runEval } from "../../eval/runner.js";
 import { parseSweep } from "../../eval/sweep.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, samplingOptions, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
-import { downloadProgress, Progress, type ProgressMode } from "../progress.js";
+import { downloadProgress, parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
 import { parseFieldMap } from "../field-map.js";
+import { evalSettingsOf } from "../../jobs/run-settings.js";
 
 interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   bench: string[];
@@ -29,6 +31,9 @@ interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   sweep?: string;
   resume?: string;
   retryErrors: boolean;
+  allowErrors: boolean;
+  allowEmpty: boolean;
+  order?: PairOrder;
   store?: string;
   label?: string;
   json: boolean;
@@ -55,10 +60,13 @@ export function registerEval(program: Command): void {
     .option("--sweep <spec>", "scaling sweep: waits=0,1,2,4,8 (one pass) or max-thinking=256,512,1024")
     .option("--resume <run>", "continue a run (same settings, from the store); nothing done is judged again")
     .option("--retry-errors", "with --resume: judge again the items that failed in the engine (e.g. after an outage)", false)
+    .option("--allow-errors", "exit 0 even when judgments failed (engine or parse errors); without it such a run exits 3", false)
+    .option("--allow-empty", "run even when a benchmark's data holds no items (otherwise an error)", false)
+    .option("--order <order>", `pairs: as-given, shuffle (one seeded random order per pair; the default) or both (both orders)`, parseOrder)
     .option("--store <file>", "run store (SQLite)", defaultStorePath())
     .option("--label <text>", "the run's name in tables (default: model and options)")
     .option("--json", "print the report as JSON", false)
-    .option("--progress <mode>", "auto, bar, lines, quiet or jsonl (JSON lines on stderr)", "auto");
+    .option("--progress <mode>", "auto, bar, lines, quiet or jsonl (JSON lines on stderr)", (text) => parseProgressMode(text), "auto");
   addEngineFlags(command);
   addScalingFlags(command);
   command.addHelpText(
@@ -68,19 +76,34 @@ Examples:
   j1 eval --bench harmless --model tiny --limit 50 --sweep waits=0,1,2 --json
   j1 eval --bench paper --data rewardbench=filtered.parquet --model ./j1-7b.gguf --sweep waits=0,1,2,4
   j1 eval --bench pairs --data mine.csv --map question=prompt,a=resp1,b=resp2,label=winner --dry-run
-  j1 eval --resume r20261127-233000-ab12`,
+  j1 eval --resume r20261127-233000-ab12
+  j1 eval --resume r20261127-233000-ab12 --retry-errors
+
+Exit codes: 0 done; 2 bad input (the message names the flag, file, row or field); 3 the run finished but
+some judgments failed (engine or parse errors: the failures are listed by kind on stderr with the next
+command to run; --allow-errors exits 0 instead); 130 interrupted (resume it); 1 anything else.`,
   );
   command.action(async (flags: EvalFlags) => {
     await runEvalCommand(flags);
   });
 }
 
-function parseData(entries: string[], benchmarks: string[]): Record<string, string> {
-  const data: Record<string, string> = {};
+function parseOrder(text: string): PairOrder {
+  if ((PAIR_ORDERS as readonly string[]).includes(text)) return text as PairOrder;
+  throw badInput(`"${text}" is not an order; use one of ${PAIR_ORDERS.join(", ")}`, { field: "--order" });
+}
+
+/** --data entries per benchmark, in the order given: a repeated --data adds a file, it does not replace one. */
+export function parseData(entries: string[], benchmarks: string[]): Record<string, string[]> {
+  const data: Record<string, string[]> = {};
+  const add = (name: string, file: string) => {
+    if (file.trim() === "") throw badInput(`an empty file name for ${name}`, { field: "--data" });
+    (data[name] ??= []).push(file);
+  };
   for (const entry of entries) {
     const equals = entry.indexOf("=");
-    if (equals > 0 && benchmarks.includes(entry.slice(0, equals))) data[entry.slice(0, equals)] = entry.slice(equals + 1);
-    else if (benchmarks.length === 1) data[benchmarks[0]] = entry;
+    if (equals > 0 && benchmarks.includes(entry.slice(0, equals))) add(entry.slice(0, equals), entry.slice(equals + 1));
+    else if (benchmarks.length === 1) add(benchmarks[0], entry);
     else throw badInput(`with several benchmarks, write --data NAME=FILE (got "${entry}"; benchmarks: ${benchmarks.join(", ")})`, { field: "--data" });
   }
   return data;
@@ -90,20 +113,25 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
   if (flags.bench.length === 0) throw badInput("name at least one benchmark with --bench (or --resume RUN)", { field: "--bench" });
   const benchmarks = expandBenchmarks(flags.bench);
   for (const name of benchmarks) getBenchmark(name);
+  if (flags.order !== undefined && !benchmarks.some((name) => ORDER_BENCHMARKS.includes(name))) {
+    throw badInput(`--order applies to ${ORDER_BENCHMARKS.join(", ")}; the other benchmarks keep their official order (use --swap for both orders)`, { field: "--order" });
+  }
   const config = engineConfig(flags);
   return {
     benchmarks,
     data: parseData(flags.data, benchmarks),
+    order: benchmarks.some((name) => ORDER_BENCHMARKS.includes(name)) ? (flags.order ?? "shuffle") : undefined,
     limit: flags.limit,
     skipBad: flags.skipBad,
     map: parseFieldMap(flags.map),
     engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
-    template: flags.template ? await readTemplateFile(flags.template) : DEFAULT_PAIRWISE_TEMPLATE,
+    // No --template: each benchmark's official prompt where it has one, else j1's default for the item's kind.
+    template: flags.template ? await readTemplateFile(flags.template) : undefined,
     chatFormat: chatFormat(flags),
     chatTemplateFile: flags.chatTemplate === undefined ? undefined : path.resolve(flags.chatTemplate),
     reasoning: flags.reasoningFormat,
     scaling: { ...DEFAULT_SCALING, ...scalingOptions(flags) },
-    sweep: flags.sweep ? parseSweep(flags.sweep) : undefined,
+    sweep: flags.sweep !== undefined ? parseSweep(flags.sweep) : undefined,
     samples: flags.samples,
     swap: flags.swap,
     allowTie: flags.tie,
@@ -125,6 +153,8 @@ function defaultLabel(settings: EvalSettings): string {
 }
 
 async function runEvalCommand(flags: EvalFlags): Promise<void> {
+  if (flags.retryErrors && !flags.resume) throw badInput("--retry-errors goes with --resume RUN: it judges again the failed items of a stored run", { field: "--retry-errors" });
+  if (flags.resume && flags.order !== undefined) throw badInput("--order with --resume: a resumed run keeps the order it started with", { field: "--order" });
   const store = flags.dryRun ? undefined : openRunStore(flags.store ?? defaultStorePath());
   try {
     let settings: EvalSettings;
@@ -132,7 +162,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     if (flags.resume) {
       if (!store) throw badInput("--dry-run and --resume do not go together");
       const run = store.getRun(flags.resume);
-      settings = run.settings as unknown as EvalSettings;
+      settings = evalSettingsOf(run);
       // Speed settings may change on resume; they do not change verdicts.
       // So may the context size: a run whose long items failed for want of context can be resumed with
       // more (and --retry-errors).
@@ -146,11 +176,14 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
       settings = await settingsFromFlags(flags);
       label = flags.label ?? defaultLabel(settings);
     }
-    const skippedErrors: string[] = [];
     if (flags.dryRun) {
-      await dryRun(settings, flags.json);
+      await dryRun(settings, flags.json, flags.allowEmpty);
       return;
     }
+    // The data is read and checked once before a model is loaded: bad rows and empty files stop here.
+    const skippedErrors: string[] = [];
+    const checked = await collectItems(settings, (error) => skippedErrors.push(error.message));
+    refuseEmpty(settings, checked.perBenchmark, flags.allowEmpty);
     if (settings.engine.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
     const engine = await createEngine({ ...settings.engine, onDownloadProgress: downloadProgress("downloading model"), apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, parallel: settings.engine.parallel ?? Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2) });
     const interrupt = stopOnInterrupt();
@@ -165,7 +198,8 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         progress,
         signal: interrupt.signal,
         onNote: (note) => console.error(`j1: ${note}`),
-        onSkip: (error) => skippedErrors.push(error.message),
+        // Counted again by the run; the messages were kept from the check above.
+        onSkip: () => undefined,
         retryEngineErrors: flags.retryErrors,
       });
       progress.finish();
@@ -192,7 +226,12 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
       const status = result.interrupted ? "interrupted" : "done";
       console.error(`j1: run ${result.runId} ${status}: ${result.items} items (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before) in ${store?.file}`);
       console.error(`j1: j1 report ${result.runId} --html report.html${result.interrupted ? ` | continue: j1 eval --resume ${result.runId}` : ""}`);
+      for (const line of failureLines(report, `j1 eval --resume ${result.runId}${store?.file ? ` --store ${store.file}` : ""}`)) console.error(`j1: ${line}`);
       if (result.interrupted) process.exitCode = 130;
+      else if (hasFailedJudgments(report) && !flags.allowErrors) {
+        console.error("j1: exit 3: some judgments failed (--allow-errors to exit 0)");
+        process.exitCode = EXIT_FAILED_JUDGMENTS;
+      }
     } finally {
       interrupt.dispose();
       await engine.dispose();
@@ -202,15 +241,33 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
   }
 }
 
-async function dryRun(settings: EvalSettings, json: boolean): Promise<void> {
+/** The exit code of a finished run in which some judgment failed (engine or parse error), without --allow-errors. */
+export const EXIT_FAILED_JUDGMENTS = 3;
+
+/** A benchmark whose data holds no items is an error (a wrong file, a filter that kept nothing) unless allowed. */
+function refuseEmpty(settings: EvalSettings, perBenchmark: ReadonlyMap<string, number>, allowEmpty: boolean): void {
+  if (allowEmpty) return;
+  const empty = settings.benchmarks.filter((name) => (perBenchmark.get(name) ?? 0) === 0);
+  if (empty.length === 0) return;
+  const files = empty.map((name) => {
+    const data = settings.data[name];
+    return data === undefined ? name : `${name} (${[data].flat().join(", ")})`;
+  });
+  throw badInput(`no items to judge in ${files.join("; ")}: pass --allow-empty to run anyway`, { field: "--data" });
+}
+
+async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean): Promise<void> {
   const skipped: string[] = [];
   const collected = await collectItems(settings, (error) => skipped.push(error.message));
+  refuseEmpty(settings, collected.perBenchmark, allowEmpty);
   const benchmarks = settings.benchmarks.map((name) => {
     const benchmark = getBenchmark(name);
     const categories: Record<string, number> = {};
     for (const item of collected.items) if (item.id.startsWith(`${name}:`)) categories[item.category] = (categories[item.category] ?? 0) + 1;
     const items = collected.perBenchmark.get(name) ?? 0;
-    return { benchmark: name, protocol: benchmark.protocol, items, categories, judgments: items * passesPerItem(settings, benchmark) };
+    const protocol = effectiveProtocol(settings, benchmark);
+    const warning = labelImbalanceWarning(name, protocol, collected.items.filter((item) => item.id.startsWith(`${name}:`)));
+    return { benchmark: name, protocol, items, categories, judgments: items * passesPerItem(settings, benchmark), ...(warning === undefined ? {} : { warning }) };
   });
   const summary = { dryRun: true, items: collected.items.length, skipped: collected.skipped, judgments: benchmarks.reduce((sum, bench) => sum + bench.judgments, 0), benchmarks, skippedRows: skipped.slice(0, 20) };
   if (json) {
@@ -220,6 +277,7 @@ async function dryRun(settings: EvalSettings, json: boolean): Promise<void> {
   for (const bench of benchmarks) {
     process.stdout.write(`${bench.benchmark} (${bench.protocol}): ${bench.items} items, ${bench.judgments} judgments\n`);
     for (const [category, count] of Object.entries(bench.categories)) process.stdout.write(`  ${category}: ${count}\n`);
+    if (bench.warning) console.error(`j1: warning: ${bench.warning}`);
   }
   process.stdout.write(`total: ${summary.items} items, ${summary.judgments} judgments${summary.skipped ? `, ${summary.skipped} rows skipped` : ""}\n`);
 }
