@@ -26,11 +26,11 @@ function countBy(list: readonly PairItem[], key: (item: PairItem) => string): Re
 }
 
 test("registry: every benchmark is registered under its name, with the protocol of its source", () => {
-  assert.deepEqual(Object.keys(BENCHMARKS).sort(), ["codepref", "harmless", "judgebench", "llmbar", "pairs", "rewardbench", "rewardmath", "rewardmath-pairwise", "rmbench"]);
+  assert.deepEqual(Object.keys(BENCHMARKS).sort(), ["codepref", "harmless", "judgebench", "llmbar", "pairs", "rewardbench", "rewardbench2", "rewardmath", "rewardmath-pairwise", "rmbench"]);
   const protocols = Object.fromEntries(Object.values(BENCHMARKS).map((benchmark) => [benchmark.name, benchmark.protocol]));
   assert.deepEqual(protocols, {
-    rewardbench: "shuffle", rewardmath: "shuffle", "rewardmath-pairwise": "as-is", harmless: "shuffle", codepref: "as-is",
-    rmbench: "shuffle", judgebench: "both", llmbar: "as-is", pairs: "as-is",
+    rewardbench: "shuffle", rewardbench2: "as-is", rewardmath: "shuffle", "rewardmath-pairwise": "as-is", harmless: "shuffle", codepref: "as-is",
+    rmbench: "shuffle", judgebench: "both", llmbar: "both", pairs: "as-is",
   });
   assert.throws(() => getBenchmark("rewardbnech"), /unknown benchmark "rewardbnech".*rewardbench.*judgebench/);
 });

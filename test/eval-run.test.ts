@@ -172,8 +172,19 @@ describe("j1 eval (CLI, real engine, real SQLite)", () => {
       return;
     }
     const run = j1("eval", "--bench", "judgebench", "--model", "tiny", "--limit", "6", "--store", path.join(work, "jb.sqlite"), "--json", "--progress", "quiet");
-    assert.equal(run.code, 0, run.stderr);
-    const score = (JSON.parse(run.stdout) as RunReport).benchmarks[0].score;
+    const report = JSON.parse(run.stdout) as RunReport;
+    const score = report.benchmarks[0].score;
+    // Failed orders of "inconsistent" pairs are counted per judged order (6 pairs x 2 orders), in the
+    // rates and in the console summary, and make the run exit 3.
+    assert.equal(report.judgments.orders, 12);
+    assert.equal(score.metrics.orderJudgments, 12);
+    const failedOrders = report.judgments.failedOrders ?? {};
+    const engineErrors = failedOrders["engine-error"] ?? 0;
+    assert.ok(Math.abs(score.metrics.errorRate - (100 * engineErrors) / 12) < 1e-9);
+    assert.ok(Math.abs(score.metrics.parseFailureRate - (100 * (failedOrders["parse-error"] ?? 0)) / 12) < 1e-9);
+    const failed = engineErrors + (failedOrders["parse-error"] ?? 0);
+    assert.equal(run.code, failed > 0 ? 3 : 0, run.stderr);
+    if (failed > 0) assert.match(run.stderr, new RegExp(`j1: failures: engine-error ${engineErrors}, parse-error ${failedOrders["parse-error"] ?? 0}, vote-tie \\d+, inconsistent \\d+`));
     assert.equal(score.metrics.items, 6);
     assert.equal(score.metrics.positionConsistency, 0);
     // Every pair is inconsistent, so the ±1 rule gives 0 for each: no pair is right.
@@ -191,12 +202,17 @@ describe("j1 eval (CLI, real engine, real SQLite)", () => {
     writeFileSync(data, `${rows.map((row) => JSON.stringify(row)).join("\n")}\n`);
     const store = path.join(work, "errors.sqlite");
     const first = j1("eval", "--bench", "pairs", "--data", data, "--model", "tiny", "--context-size", "2048", "--store", store, "--json", "--progress", "quiet");
-    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.code, 3, `a run with a failed judgment exits 3: ${first.stderr}`);
     const failed = JSON.parse(first.stdout) as RunReport & { run: { runId: string } };
     assert.deepEqual(failed.judgments.errors, { "engine-error": 1 });
+    // The console lists the failures by kind and the command that judges them again.
+    assert.match(first.stderr, /j1: failures: engine-error 1, parse-error 0, vote-tie 0, inconsistent 0 \(of 3 order-judgments, 3 items\)/);
+    assert.match(first.stderr, new RegExp(`j1: next: j1 eval --resume ${failed.runId} --store \\S+ --retry-errors`));
     assert.ok(Math.abs(failed.benchmarks[0].score.metrics.errorRate - 100 / 3) < 1e-9);
     assert.ok(failed.worst.some((item) => item.itemId === "pairs:long" && item.status === "engine-error"));
-    const plain = JSON.parse(j1("eval", "--resume", failed.runId, "--store", store, "--json", "--progress", "quiet").stdout) as { run: { judged: number }; judgments: RunReport["judgments"] };
+    const plainRun = j1("eval", "--resume", failed.runId, "--store", store, "--json", "--progress", "quiet", "--allow-errors");
+    assert.equal(plainRun.code, 0, "--allow-errors: a run with failed judgments exits 0");
+    const plain = JSON.parse(plainRun.stdout) as { run: { judged: number }; judgments: RunReport["judgments"] };
     assert.equal(plain.run.judged, 0, "a plain resume keeps what was saved, errors included");
     const retried = j1("eval", "--resume", failed.runId, "--store", store, "--context-size", "8192", "--retry-errors", "--json", "--progress", "quiet");
     assert.equal(retried.code, 0, retried.stderr);

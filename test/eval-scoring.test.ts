@@ -70,9 +70,16 @@ test("an always-A judge scores what each fixture's label balance implies", async
   assert.deepEqual(codeprefScore.categories.map((category) => [category.category, category.items]), [["correctness", 3], ["human-preference", 1]]);
   assert.equal(codeprefScore.metrics.accuracy, 50); // 2 of 4 items
 
-  // LLMBar fixture: Natural A, B, A -> 2/3; Adversarial_Neighbor B -> 0; official = mean of sets = 1/3.
+  // LLMBar fixture: Natural A, B, A; Adversarial_Neighbor B. Judged as given only (one order), an
+  // always-A judge gets Natural 2/3 and Neighbor 0: official = mean of sets = 1/3.
   const llmbar = await fixtureItems("llmbar");
   assert.ok(Math.abs(getBenchmark("llmbar").score(llmbar, alwaysA(llmbar)).score - 100 / 3) < 1e-9);
+  // In both orders (LLMBar's protocol) it says A as given and, mapped back, B when swapped: each set's
+  // score is the mean of the two order accuracies, Natural (2/3 + 1/3)/2 = 1/2, Neighbor (0 + 1)/2 = 1/2.
+  const bothOrders = getBenchmark("llmbar").score(llmbar, alwaysA(llmbar, { AB: "A", BA: "B" }, null));
+  assert.ok(Math.abs(bothOrders.score - 50) < 1e-9);
+  assert.ok(Math.abs(bothOrders.parts["as-given"] - 100 / 3) < 1e-9, "the as-given accuracy is kept as a part");
+  assert.ok(Math.abs(bothOrders.parts.swapped - (100 / 3 + 100) / 2) < 1e-9);
 
   // JudgeBench: a judge that answers "A" whatever it is shown says A in the AB order and, mapped back,
   // B in the BA order: +1 - 1 = 0 on every pair, so every pair is wrong, whatever the labels.
@@ -224,6 +231,26 @@ test("CodePrefBench: an undecided judgment (no verdict or a tie) counts half", (
   assert.ok(Math.abs(result.metrics.accuracy - 100 / 3) < 1e-9);
   assert.ok(Math.abs(result.metrics.parseFailureRate - 100 / 3) < 1e-9);
   assert.ok(Math.abs(result.metrics.tieRate - 100 / 6) < 1e-9);
+});
+
+test("LLMBar: the official figure averages the as-given and the swapped accuracy (evaluate.py's correct_average)", () => {
+  const items = [scored("n1", "Natural", "A"), scored("n2", "Natural", "B"), scored("n3", "Natural", "A"), scored("n4", "Natural", "B"), scored("m1", "Adversarial_Manual", "A")];
+  const orders: Record<string, Orders> = {
+    n1: { AB: "A", BA: "A" }, // right both ways
+    n2: { AB: "B", BA: "A" }, // right as given only
+    n3: { AB: null, BA: "A" }, // right swapped only (no verdict as given)
+    n4: { AB: "tie", BA: "tie" }, // a tie is wrong
+    m1: { AB: "B", BA: "B" },
+  };
+  const decisions = new Map(items.map((item) => [item.id, decision(item.id, orders[item.id].AB === orders[item.id].BA ? (orders[item.id].AB ?? null) : null, orders[item.id])]));
+  const result = getBenchmark("llmbar").score(items, decisions, { seed: 1 });
+  // Natural: as given 2/4, swapped 2/4 -> 50; Manual: 0 -> 0; official = mean of sets = 25.
+  assert.equal(result.parts.Natural, 50);
+  assert.equal(result.parts.Adversarial_Manual, 0);
+  assert.equal(result.score, 25);
+  assert.equal(result.parts["as-given"], 25);
+  assert.equal(result.parts.swapped, 25);
+  assert.equal(getBenchmark("llmbar").protocol, "both");
 });
 
 test("scoring without a decision for every item is an error naming the item", () => {

@@ -1,6 +1,7 @@
 import { getBenchmark } from "./benchmarks/registry.js";
 import { warningText, type EngineWarning } from "../engines/engine-warnings.js";
-import type { EvalSettings } from "./eval-settings.js";
+import { effectiveProtocol, type EvalSettings } from "./eval-settings.js";
+import { labelImbalanceWarning } from "./scoring/label-balance.js";
 import { benchmarkOf } from "./item-stream.js";
 import type { BenchmarkReport, RunReport, SweepPoint, WorstItem } from "./report-types.js";
 import { scalingTrend } from "./scaling-trend.js";
@@ -36,8 +37,11 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
   let orderJudgments = 0;
   const mainPoint = points.includes(FINAL_POINT) ? FINAL_POINT : largestPoint(points);
   const decisionsAt = new Map(points.map((point) => [point, store.decisions(run.id, point)]));
+  const imbalance: string[] = [];
   for (const [name, benchItems] of byBenchmark) {
     const benchmark = getBenchmark(name);
+    const warning = labelImbalanceWarning(name, effectiveProtocol(settings, benchmark), benchItems);
+    if (warning !== undefined) imbalance.push(warning);
     const scoreAt = (point: string) => {
       const all = decisionsAt.get(point) ?? new Map<string, StoredDecision>();
       const decisions = new Map(benchItems.filter((item) => all.has(item.id)).map((item) => [item.id, withOrderStatus(store, run.id, point, all.get(item.id) as StoredDecision)]));
@@ -76,7 +80,7 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
     overall,
     worst,
     judgments: { total, errors, orders: orderJudgments, failedOrders },
-    warnings: runWarnings(run.summary),
+    warnings: withExtra(runWarnings(run.summary), imbalance),
   };
 }
 
@@ -91,6 +95,10 @@ function withOrderStatus(store: RunStore, runId: string, point: string, decision
   if (!failed) return decision;
   const judgment = store.judgment(runId, decision.itemId, point);
   return judgment === undefined ? decision : { ...decision, orderStatus: orderStatusOf(judgment) };
+}
+
+function withExtra(lines: string[] | undefined, extra: string[]): string[] | undefined {
+  return extra.length === 0 ? lines : [...(lines ?? []), ...extra];
 }
 
 function largestPoint(points: string[]): string {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
-import { accuracyRule } from "../scoring/accuracy-rule.js";
+import { llmBarScore } from "../scoring/llmbar-rule.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
 import { dataPrefix, isDirectory, resolveDataPaths } from "./data-location.js";
 import { ItemIds, itemsFromRows } from "./load-rows.js";
@@ -53,8 +53,10 @@ export const llmbar: Benchmark = {
   description:
     "LLMBar (princeton-nlp): instruction-following pairs; label 1/2 = the better of output_1 (A) and output_2 (B). " +
     "Category = the set folder (Natural 100, Adversarial_Neighbor 134 here; the GPTInst/GPTOut/Manual sets load the " +
-    "same way). Score: mean of the per-set accuracies (no verdict or a tie is wrong). Protocol: the pair as given.",
-  protocol: "as-is",
+    "same way). Protocol: both orders, as LLMBar's evaluate.py judges them. Official score: per set, the mean of the " +
+    "accuracy with the outputs as given and with them swapped (its correct_average; no verdict or a tie is wrong); total " +
+    "= mean of the set scores. Parts: each set, and the one-order accuracies as-given and swapped.",
+  protocol: "both",
   load,
-  score: (items, decisions, options) => scoreBenchmark(NAME, accuracyRule({ undecided: 0, average: "categories" }), items, decisions, options),
+  score: (items, decisions, options) => scoreBenchmark(NAME, llmBarScore, items, decisions, options),
 };
