@@ -5,6 +5,9 @@
  * cancellation, the bound on requests in flight, the bearer key; and how requests are shaped for
  * llama-server, vLLM and unknown servers (token ids, neutral sampling, refusal of text prompts).
  */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { J1Error } from "../src/core/errors.js";
@@ -127,6 +130,75 @@ test("a malformed 200 (JSON without the expected fields) is retried like a 5xx",
   assert.match(error.message, /the same answer 2 times/);
   assert.equal(server.completionRequests().length, 2);
 });
+
+test("vLLM's /v1/completions: a 200 without choices, a choice without text and a body that is not JSON are each retried, then the answer is read", async () => {
+  await withServer({ flavor: "vllm" }, async (vllm) => {
+    const { session } = await openSession({ maxRetries: 4 }, vllm);
+    vllm.script(
+      { kind: "malformed", body: { object: "text_completion", choices: [] } },
+      { kind: "malformed", body: { object: "text_completion", choices: [{ index: 0, finish_reason: "stop" }] } },
+      { kind: "status", status: 200, body: "<html><body>502 Bad Gateway (from a proxy, with status 200)</body></html>" },
+      { kind: "ok", text: "at last", stopType: "word" },
+    );
+    const result = await session.generate(think);
+    assert.equal(result.text, "at last");
+    assert.equal(result.stop, "delimiter");
+    assert.equal(vllm.completionRequests().length, 4, "three malformed answers, three retries");
+    assert.ok(vllm.completionRequests().every((request) => request.path === "/v1/completions"));
+  });
+});
+
+test("a malformed 200 that keeps coming ends as an engine error naming the server's URL and what was missing", async () => {
+  await withServer({ flavor: "vllm" }, async (vllm) => {
+    const { session } = await openSession({ maxRetries: 4 }, vllm);
+    vllm.defaultStep = { kind: "malformed", body: { object: "text_completion", choices: [{ index: 0, text: null, finish_reason: "stop" }] } };
+    const error = await rejection(session.generate(think));
+    assert.equal(error.code, "engine-http");
+    assert.ok(error.message.startsWith(`${vllm.baseUrl}/completions: `), error.message);
+    assert.match(error.message, /unexpected answer \(choices\[0\] has neither text nor message\.content\)/);
+    assert.match(error.message, /"text":null/, "quotes what the server sent");
+    assert.match(error.message, /the same answer 2 times in a row/);
+    assert.equal(error.context.status, 200);
+    assert.equal(vllm.completionRequests().length, 2);
+  });
+});
+
+test("CLI: j1 judge over a server that answers garbage once judges on its next answer; garbage every time exits 1 naming the server", async () => {
+  const once = await j1Against(server, [
+    { kind: "malformed", body: { object: "text_completion", choices: [] } },
+    { kind: "ok", text: "Let me think.", stopType: "word" },
+    { kind: "status", status: 200, body: "<html>proxy error</html>" },
+    { kind: "ok", text: "A]]", stopType: "eos" },
+  ]);
+  assert.equal(once.code, 0, once.stderr);
+  const judged = JSON.parse(once.stdout) as { status: string; verdict: string | null };
+  assert.deepEqual([judged.status, judged.verdict], ["ok", "A"]);
+  assert.equal(server.completionRequests().length, 4, "each garbage answer asked again once");
+
+  server.requests.length = 0;
+  server.defaultStep = { kind: "malformed", body: { object: "text_completion", choices: [{ index: 0 }] } };
+  const always = await j1Against(server, []);
+  assert.equal(always.code, 1, always.stderr);
+  const failed = JSON.parse(always.stdout) as { status: string; error?: string };
+  assert.equal(failed.status, "engine-error");
+  assert.ok(failed.error?.includes(`${server.baseUrl.replace(/\/v1$/, "")}/completion: unexpected answer (choices[0] has neither text nor message.content)`), failed.error);
+});
+
+/** `j1 judge --json` in a child process against `on`, after scripting its answers (async: the server is in this process). */
+async function j1Against(on: FaultServer, steps: Parameters<FaultServer["script"]>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  on.script(...steps);
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/j1");
+  const args = [bin, "judge", "--base-url", on.baseUrl, "-q", "x", "-a", "y", "-b", "z", "--json", "--chat-format", "chatml", "--retries", "2"];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 test("a hung request times out and is retried", async () => {
   const { session } = await openSession({ timeoutMs: 300 });
