@@ -526,3 +526,32 @@ test("rewardbench2 offline: the error names RewardBench 2 and says to pass --dat
   });
   assert.ok(!existsSync(rewardBench2CachePath()));
 });
+
+test("j1 eval --bench rewardbench2 on a file in the hub's schema, tiny model: the six subsets and the leaderboard score, every item of its kind", async (t) => {
+  const { spawnSync } = await import("node:child_process");
+  const work = await mkdtemp(join(tmpdir(), "j1-rb2-cli-"));
+  t.after(() => rm(work, { recursive: true, force: true }));
+  const run = spawnSync(process.execPath, [join(projectRoot(), "bin", "j1"), "eval", "--bench", "rewardbench2", "--data", JSONL, "--model", "tiny", "--json", "--progress", "quiet", "--store", join(work, "runs.sqlite")], {
+    encoding: "utf8",
+    env: { ...process.env, J1_CACHE_DIR: join(work, "cache"), NO_COLOR: "1" },
+    timeout: 300_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as { benchmarks: Array<{ benchmark: string; score: { score: number; categories: Array<{ category: string; items: number; score: number }> } }> };
+  const bench = report.benchmarks[0];
+  assert.equal(bench.benchmark, "rewardbench2");
+  const subsets = bench.score.categories.map((category) => category.category).sort();
+  assert.deepEqual(subsets, ["Factuality", "Focus", "Math", "Precise IF", "Safety", "Ties"]);
+  const mean = bench.score.categories.reduce((sum, category) => sum + category.score, 0) / 6;
+  assert.ok(Math.abs(bench.score.score - mean) < 1e-9, `leaderboard ${bench.score.score} is the mean of the six (${mean})`);
+  // Each item judged as its kind: a letter for the four-way choices, a 1-10 rating for Ties answers.
+  const exported = spawnSync(process.execPath, [join(projectRoot(), "bin", "j1"), "runs", "export", "--store", join(work, "runs.sqlite"), (JSON.parse(run.stdout) as { run: { runId: string } }).run.runId], { encoding: "utf8" });
+  assert.equal(exported.status, 0, exported.stderr);
+  const rows = exported.stdout.trim().split("\n").map((line) => JSON.parse(line) as { itemId: string; kind: string; verdict: string | null; score: number | null });
+  const choices = rows.filter((row) => row.kind === "choice");
+  const ratings = rows.filter((row) => row.kind === "pointwise");
+  assert.equal(choices.length, 6);
+  for (const row of choices) assert.match(row.verdict ?? "", /^[A-D]$/, row.itemId);
+  assert.equal(ratings.length, rows.length - 6);
+  for (const row of ratings) assert.ok(row.itemId.includes("Ties/") && Number.isInteger(row.score) && (row.score as number) >= 1 && (row.score as number) <= 10, `${row.itemId}: ${row.score}`);
+});

@@ -29,6 +29,8 @@ export interface EvalSettings {
    * only order then, so such a run resumes as it started.
    */
   order?: PairOrder;
+  /** Per benchmark: the protocol variant (--variant); absent: the official protocol. */
+  variants?: Record<string, string>;
   /** Items per benchmark (a grouped benchmark is completed to the end of the last group). */
   limit?: number;
   skipBad: boolean;

@@ -30,7 +30,7 @@ export interface EvalRunOptions {
 export type EvalRunResult = JobResult;
 
 export function loadOptionsFor(settings: EvalSettings, benchmark: string, onSkip?: (error: Error) => void): LoadOptions {
-  return { data: dataFiles(settings, benchmark), skipBad: settings.skipBad, map: settings.map, onSkip, seed: settings.seed };
+  return { data: dataFiles(settings, benchmark), skipBad: settings.skipBad, map: settings.map, onSkip, seed: settings.seed, variant: settings.variants?.[benchmark] };
 }
 
 /** Pass one: every item is read and checked before any judging, so bad data stops a run before it starts. */

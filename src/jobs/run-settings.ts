@@ -70,6 +70,7 @@ export const evalRunSettings = z
     benchmarks: z.array(z.string()).min(1),
     data: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
     order: z.enum(["as-given", "shuffle", "both"]).optional(),
+    variants: z.record(z.string(), z.string()).optional(),
     limit: count(1).optional(),
     skipBad: z.boolean(),
     map: z.record(z.string(), z.string()).optional(),

@@ -24,6 +24,7 @@ import { evalSettingsOf } from "../../jobs/run-settings.js";
 interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   bench: string[];
   data: string[];
+  variant: string[];
   map?: string;
   limit?: number;
   skipBad: boolean;
@@ -49,6 +50,7 @@ export function registerEval(program: Command): void {
     .description("Measure a judge on benchmarks with their official scoring; sweep test-time scaling; resumable.")
     .option("--bench <names>", "benchmarks (repeat or comma-separate): rewardbench, rewardmath, rewardmath-pairwise, harmless, codepref, rmbench, judgebench, llmbar, pairs, or paper (the J1 table)", collect, [])
     .option("--data <file>", "local data: FILE for a single benchmark, or NAME=FILE (repeatable)", collectRaw, [])
+    .option("--variant <name>", "a benchmark's protocol variant besides the official one: NAME, or BENCH=NAME with several benchmarks (rewardbench2: ratings, rotations)", collectRaw, [])
     .option("--map <mapping>", "pairs: field mapping, e.g. question=input,a=output_1,b=output_2,label=label")
     .option("--limit <n>", "items per benchmark (groups are completed)", (text) => {
       const value = Number(text);
@@ -93,6 +95,27 @@ function parseOrder(text: string): PairOrder {
   throw badInput(`"${text}" is not an order; use one of ${PAIR_ORDERS.join(", ")}`, { field: "--order" });
 }
 
+/** --variant entries per benchmark, each checked against the benchmark's own variants. */
+export function parseVariants(entries: string[], benchmarks: string[]): Record<string, string> | undefined {
+  if (entries.length === 0) return undefined;
+  const variants: Record<string, string> = {};
+  for (const entry of entries) {
+    const equals = entry.indexOf("=");
+    const named = equals > 0 && benchmarks.includes(entry.slice(0, equals));
+    const targets = named ? [entry.slice(0, equals)] : benchmarks.filter((name) => (getBenchmark(name).variants ?? []).length > 0);
+    const variant = named ? entry.slice(equals + 1) : entry;
+    if (targets.length === 0) throw badInput(`none of ${benchmarks.join(", ")} has protocol variants`, { field: "--variant" });
+    if (!named && targets.length > 1) throw badInput(`several benchmarks have variants (${targets.join(", ")}): write --variant BENCH=NAME`, { field: "--variant" });
+    for (const name of targets) {
+      const known = getBenchmark(name).variants ?? [];
+      if (!known.includes(variant)) throw badInput(`"${variant}" is not a variant of ${name}${known.length ? `: use one of ${known.join(", ")}` : " (it has none)"}`, { field: "--variant" });
+      if (Object.hasOwn(variants, name)) throw badInput(`${name} is given two variants ("${variants[name]}" and "${variant}")`, { field: "--variant" });
+      variants[name] = variant;
+    }
+  }
+  return variants;
+}
+
 /** --data entries per benchmark, in the order given: a repeated --data adds a file, it does not replace one. */
 export function parseData(entries: string[], benchmarks: string[]): Record<string, string[]> {
   const data: Record<string, string[]> = {};
@@ -120,6 +143,7 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
   return {
     benchmarks,
     data: parseData(flags.data, benchmarks),
+    variants: parseVariants(flags.variant, benchmarks),
     order: benchmarks.some((name) => ORDER_BENCHMARKS.includes(name)) ? (flags.order ?? "shuffle") : undefined,
     limit: flags.limit,
     skipBad: flags.skipBad,

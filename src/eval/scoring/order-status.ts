@@ -40,7 +40,8 @@ function itemFailure(status: ItemDecision["status"]): OrderStatus | undefined {
  */
 export function orderOutcomes(decision: ItemDecision): OrderOutcome[] {
   const present = ORDERS.filter((order) => decision.orders[order] !== undefined);
-  if (present.length === 0) return [{ order: "AB", verdict: decision.verdict, status: decision.verdict !== null ? "ok" : itemFailure(decision.status) ?? "parse-error" }];
+  // One order: a verdict, or a rating (no verdict, a score: status "ok"), is a success.
+  if (present.length === 0) return [{ order: "AB", verdict: decision.verdict, status: decision.verdict !== null || decision.status === "ok" ? "ok" : itemFailure(decision.status) ?? "parse-error" }];
   return present.map((order) => {
     const verdict = decision.orders[order] ?? null;
     const recorded = decision.orderStatus?.[order];
