@@ -162,6 +162,11 @@ describe("--progress, --map and empty values", { concurrency: 2 }, () => {
     { args: ["judge", "--model", "", ...PAIR], says: /field "--model": must not be empty/ },
     { args: ["judge", "--base-url", "", ...PAIR], says: /field "--base-url": must not be empty/ },
     { args: ["reward", "serve", "--token", "", "--port", "0"], says: /field "--token": must not be empty/ },
+    { args: ["reward", "serve", "--host", "", "--port", "0"], says: /field "--host": must not be empty/ },
+    { args: ["data", "rl", "--input", file("pairs.jsonl"), "--verl", file("never.parquet"), "--ability", ""], says: /field "--ability": must not be empty/ },
+    { args: ["data", "rl", "--input", file("pairs.jsonl"), "--verl", file("never.parquet"), "--data-source", " "], says: /field "--data-source": must not be empty/ },
+    { args: ["data", "rl", "--input", file("pairs.jsonl"), "--openrlhf", file("never.jsonl"), "--map", "question=q"], says: /field "--map": goes with --bench/ },
+    { args: ["data", "rl", "--input", file("pairs.jsonl"), "--openrlhf", file("never.jsonl"), "--data", file("pairs.jsonl")], says: /field "--data": goes with --bench/ },
   ]);
 });
 

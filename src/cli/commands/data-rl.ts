@@ -66,6 +66,12 @@ Examples:
 
 async function runDataRl(flags: DataRlFlags): Promise<void> {
   if ((flags.input === undefined) === (flags.bench === undefined)) throw badInput("give exactly one of --input FILE or --bench NAME", { field: "--input / --bench" });
+  for (const [flag, value] of [["--data", flags.data], ["--map", flags.map]] as const) {
+    if (value !== undefined && flags.bench === undefined) throw badInput(`goes with --bench (an --input file is read as question, a, b, label)`, { field: flag });
+  }
+  for (const [flag, value] of [["--ability", flags.ability], ["--split", flags.split], ["--data-source", flags.dataSource]] as const) {
+    if (value !== undefined && value.trim() === "") throw badInput("must not be empty (verl groups and filters rows by it)", { field: flag });
+  }
   if (flags.openrlhf === undefined && flags.verl === undefined) throw badInput("give at least one output: --openrlhf FILE and/or --verl FILE", { field: "--openrlhf / --verl" });
   if (!isChatFormatName(flags.chatFormat)) throw badInput(`unknown chat format "${flags.chatFormat}"; known: ${CHAT_FORMATS.join(", ")}`, { field: "--chat-format" });
   const limit = flags.limit;

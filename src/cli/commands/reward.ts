@@ -152,6 +152,8 @@ async function rewardOptions(flags: RewardRuleFlags): Promise<JudgeRewardOptions
 
 async function runServe(flags: ServeFlags): Promise<void> {
   const options = await rewardOptions(flags);
+  // An empty --host would bind every interface, the opposite of the private default it replaces.
+  if (flags.host.trim() === "") throw badInput("must not be empty (127.0.0.1 keeps the service on this machine; 0.0.0.0 opens it to the network)", { field: "--host" });
   // An empty --token (an unset variable in a script) would silently serve without authentication.
   if (flags.token !== undefined && flags.token.trim() === "") throw badInput("must not be empty (leave --token out to serve without one)", { field: "--token" });
   const token = flags.token ?? process.env.J1_REWARD_TOKEN;
