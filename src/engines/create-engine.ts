@@ -1,4 +1,3 @@
-import { J1Error } from "../core/errors.js";
 import type { Engine } from "./engine.js";
 
 export type EngineKind = "llamacpp" | "openai";
@@ -28,34 +27,8 @@ export interface EngineConfig {
   onDownloadProgress?: (status: { downloadedSize: number; totalSize: number }) => void;
 }
 
-/** Builds the engine a config names. Engines load lazily, so a server-only run never loads llama.cpp. */
+/** Builds the engine a config names, through the engine registry (engine-registry.ts). */
 export async function createEngine(config: EngineConfig): Promise<Engine> {
-  if (config.engine === "llamacpp") {
-    const { createLlamaCppEngine } = await import("./llamacpp/llamacpp-engine.js");
-    const { DEFAULT_MODEL } = await import("./llamacpp/model-source.js");
-    return createLlamaCppEngine({
-      model: config.model ?? DEFAULT_MODEL,
-      threads: config.threads,
-      contextSize: config.contextSize,
-      sequences: config.parallel,
-      cacheDir: config.cacheDir,
-      onProgress: config.onDownloadProgress,
-    });
-  }
-  if (config.engine === "openai") {
-    if (!config.baseUrl) throw new J1Error("bad-input", "--engine openai needs --base-url (for example http://127.0.0.1:8080/v1)");
-    const { createOpenAIEngine } = await import("./openai/openai-engine.js");
-    return createOpenAIEngine({
-      baseUrl: config.baseUrl,
-      apiKey: config.apiKey,
-      model: config.model,
-      api: config.api ?? "completions",
-      concurrency: config.parallel,
-      timeoutMs: config.timeoutMs,
-      maxRetries: config.maxRetries,
-      allowTextPrompt: config.allowTextPrompt,
-      thinkEnd: config.thinkEnd,
-    });
-  }
-  throw new J1Error("bad-input", `unknown engine "${String(config.engine)}"; known: llamacpp, openai`);
+  const { engineFactory } = await import("./engine-registry.js");
+  return engineFactory(config.engine).create(config);
 }

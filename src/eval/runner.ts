@@ -1,3 +1,4 @@
+import { capabilityNotes } from "../engines/engine-registry.js";
 import { resolvePromptFormat } from "../judge/prompt-format.js";
 import { buildItemPlan, templateFor, type JudgingOptions, type PlannedItem } from "../jobs/item-plan.js";
 import { storedSettings } from "../jobs/run-settings.js";
@@ -98,7 +99,8 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
       for await (const item of runItems(benchmark, loadOptionsFor(settings, name, onSkip), settings.limit)) yield plannedItem(settings, benchmark, item);
     }
   };
-  const format = await resolvePromptFormat(settings.chatFormat, engine, { chatTemplateFile: settings.chatTemplateFile, reasoning: settings.reasoning });
+  const resolved = await resolvePromptFormat(settings.chatFormat, engine, { chatTemplateFile: settings.chatTemplateFile, reasoning: settings.reasoning });
+  const format = { ...resolved, notes: [...resolved.notes, ...capabilityNotes(engine)] };
   const judging = judgingOptions(settings);
   const result = await runJudgingJob<PlannedItem>({
     store,
