@@ -6,7 +6,7 @@ import type { Engine, SamplingOptions } from "../engines/engine.js";
 import { isFlipped, presentedPair, toItemLabels } from "../eval/positions.js";
 import { FINAL_POINT, pointName, type Sweep } from "../eval/sweep.js";
 import { itemKind, type BenchmarkItem, type ItemKind, type JudgeableItem, type OrderProtocol } from "../eval/types.js";
-import { Judge, type JudgeCallOptions } from "../judge/judge.js";
+import { Judge, type JudgeCallOptions, type SweepJudgments } from "../judge/judge.js";
 import type { PromptFormat } from "../judge/prompt-format.js";
 import { placement, presentedChoice, toItemLetters } from "./choice-placement.js";
 import type { JobPlan } from "./judging-job.js";
@@ -129,22 +129,32 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem<Judgea
   };
   const oneSweep = options.sweep?.setting === "waits";
 
+  /**
+   * Every point of one pass-able judgment (a pair or a choice as shown): one judge at the largest wait
+   * count reads the smaller points on the way in a waits sweep; otherwise one judgment per point.
+   */
+  const atPoints = async <S>(
+    template: JudgeTemplate,
+    shown: S,
+    call: JudgeCallOptions,
+    one: (judge: Judge, shown: S, call: JudgeCallOptions) => Promise<Judgment>,
+    sweep: (judge: Judge, shown: S, call: JudgeCallOptions) => Promise<SweepJudgments>,
+  ): Promise<Judgment[]> => {
+    if (oneSweep) {
+      const values = (options.sweep as Sweep).values;
+      const read = await sweep(judgeWith(template, { ...points[0].scaling, waits: Math.max(...values) }), shown, { ...call, readAtWaits: values });
+      return values.map((waits) => read.points.get(waits) as Judgment);
+    }
+    const judgments: Judgment[] = [];
+    for (const { scaling } of points) judgments.push(await one(judgeWith(template, scaling), shown, call));
+    return judgments;
+  };
+
   const judgePair = async (planned: PlannedItem<JudgeableItem>, template: JudgeTemplate, signal?: AbortSignal): Promise<Judgment[]> => {
     const item = planned.item;
     if (item.kind === "rating" || item.kind === "choice") throw new Error("judgePair on a non-pair");
     const flipped = isFlipped(planned.protocol, item, options.seed);
-    const shown = presentedPair(item, flipped);
-    const call = callFor(planned, signal);
-    let judgments: Judgment[];
-    if (oneSweep) {
-      const values = (options.sweep as Sweep).values;
-      const judge = judgeWith(template, { ...points[0].scaling, waits: Math.max(...values) });
-      const sweep = await judge.judgePairSweep(shown, { ...call, readAtWaits: values });
-      judgments = values.map((waits) => sweep.points.get(waits) as Judgment);
-    } else {
-      judgments = [];
-      for (const { scaling } of points) judgments.push(await judgeWith(template, scaling).judgePair(shown, call));
-    }
+    const judgments = await atPoints(template, presentedPair(item, flipped), callFor(planned, signal), (judge, shown, call) => judge.judgePair(shown, call), (judge, shown, call) => judge.judgePairSweep(shown, call));
     return judgments.map((judgment) => toItemLabels(judgment, flipped));
   };
 
@@ -152,18 +162,7 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem<Judgea
     const item = planned.item;
     if (item.kind !== "choice") throw new Error("judgeChoice on a non-choice");
     const permutation = placement(planned.protocol, item, options.seed);
-    const shown = presentedChoice(item, permutation);
-    const call = callFor(planned, signal);
-    let judgments: Judgment[];
-    if (oneSweep) {
-      const values = (options.sweep as Sweep).values;
-      const judge = judgeWith(template, { ...points[0].scaling, waits: Math.max(...values) });
-      const sweep = await judge.judgeChoiceSweep(shown, { ...call, readAtWaits: values });
-      judgments = values.map((waits) => sweep.points.get(waits) as Judgment);
-    } else {
-      judgments = [];
-      for (const { scaling } of points) judgments.push(await judgeWith(template, scaling).judgeChoice(shown, call));
-    }
+    const judgments = await atPoints(template, presentedChoice(item, permutation), callFor(planned, signal), (judge, shown, call) => judge.judgeChoice(shown, call), (judge, shown, call) => judge.judgeChoiceSweep(shown, call));
     return judgments.map((judgment) => toItemLetters(judgment, permutation));
   };
 
