@@ -16,7 +16,7 @@ import { readTemplateFile } from "../../judge/template-file.js";
 import { sftSettingsOf } from "../../jobs/run-settings.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, nonNegativeInt, positiveInt, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
-import { Progress, type ProgressMode } from "../progress.js";
+import { parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
 import { dataCommand } from "./data-rl.js";
 
@@ -105,7 +105,7 @@ export function registerDataSft(program: Command): void {
     .option("--resume <run>", "continue a data-sft run (same settings, from the store); output flags may be given again")
     .option("--label <text>", "the run's name in `j1 runs`")
     .option("--force", "overwrite existing output files", false)
-    .option("--progress <mode>", "auto, bar, lines, quiet or jsonl (JSON lines on stderr)", "auto");
+    .option("--progress <mode>", "auto, bar, lines, quiet or jsonl (JSON lines on stderr)", (text) => parseProgressMode(text), "auto");
   addEngineFlags(command);
   addScalingFlags(command);
   overrideDefault(command, "--waits", SFT_DEFAULTS.waits, "times an attempt to end thinking is replaced by the wait text (draws out reflection)");

@@ -8,6 +8,7 @@ import { readTemplateFile } from "../../judge/template-file.js";
 import { getBenchmark } from "../../eval/benchmarks/registry.js";
 import { effectiveProtocol, ORDER_BENCHMARKS, PAIR_ORDERS, type EvalSettings, type PairOrder } from "../../eval/eval-settings.js";
 import { failureLines, hasFailedJudgments } from "../../eval/report/failures.js";
+import { CACHE_DEPENDENT_LABEL } from "../../eval/report/reproducible.js";
 import { labelImbalanceWarning } from "../../eval/scoring/label-balance.js";
 import { expandBenchmarks } from "../../eval/paper.js";
 import { renderTerminal } from "../../eval/report/index.js";
@@ -15,7 +16,7 @@ import { buildRunReport } from "../../eval/run-report.js";
 import { collectItems, passesPerItem, runEval } from "../../eval/runner.js";
 import { parseSweep } from "../../eval/sweep.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
-import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, samplingOptions, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, samplingOptions, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { downloadProgress, parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
 import { parseFieldMap } from "../field-map.js";
@@ -52,11 +53,7 @@ export function registerEval(program: Command): void {
     .option("--data <file>", "local data: FILE for a single benchmark, or NAME=FILE (repeatable)", collectRaw, [])
     .option("--variant <name>", "a benchmark's protocol variant besides the official one: NAME, or BENCH=NAME with several benchmarks (rewardbench2: ratings, rotations)", collectRaw, [])
     .option("--map <mapping>", "pairs: field mapping, e.g. question=input,a=output_1,b=output_2,label=label")
-    .option("--limit <n>", "items per benchmark (groups are completed)", (text) => {
-      const value = Number(text);
-      if (!Number.isInteger(value) || value < 1) throw badInput(`"${text}" is not a whole number >= 1`, { field: "--limit" });
-      return value;
-    })
+    .option("--limit <n>", "items per benchmark (groups are completed)", integerFlag("--limit", 1))
     .option("--skip-bad", "skip malformed rows (counted in the report) instead of stopping", false)
     .option("--dry-run", "load and validate the data, print item counts and the judgments the run would make; no model", false)
     .option("--sweep <spec>", "scaling sweep: waits=0,1,2,4,8 (one pass) or max-thinking=256,512,1024")
@@ -242,7 +239,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         process.stdout.write(`${renderTerminal([report])}\n`);
         for (const bench of report.benchmarks) {
           for (const point of bench.sweep ?? []) {
-            process.stdout.write(`  ${bench.benchmark} ${point.setting}=${point.value}: ${point.score.score.toFixed(2)} (mean thinking ${point.meanThinkingTokens.toFixed(1)} tokens)\n`);
+            process.stdout.write(`  ${bench.benchmark} ${point.setting}=${point.value}: ${point.score.score.toFixed(2)} (mean thinking ${point.meanThinkingTokens.toFixed(1)} tokens, evaluated ${point.meanEvaluatedTokens.toFixed(1)} ${CACHE_DEPENDENT_LABEL})\n`);
           }
         }
       }

@@ -22,7 +22,7 @@ import { stopOnInterrupt } from "../interrupt.js";
 import { readTemplateFile } from "../../judge/template-file.js";
 import { addEngineFlags, addScalingFlags, formatOptions, engineConfig, samplingOptions, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { formatJudgmentSummary, streamPrinter } from "../judgment-view.js";
-import { Progress, type ProgressMode } from "../progress.js";
+import { parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 
 interface JudgeFlags extends EngineFlagValues, ScalingFlagValues {
   question?: string;
@@ -58,7 +58,7 @@ export function registerJudge(program: Command): void {
     .option("--store <file>", "with --input: the run store the judgments are also kept in, so a rerun reuses them", defaultStorePath())
     .option("--force", "with --output: overwrite an existing file", false)
     .option("--json", "print the whole judgment as JSON", false)
-    .option("--progress <mode>", "auto, bar, lines, quiet or jsonl (with --input)", "auto");
+    .option("--progress <mode>", "auto, bar, lines, quiet or jsonl (with --input)", (text) => parseProgressMode(text), "auto");
   addEngineFlags(command);
   addScalingFlags(command);
   command.addHelpText(
