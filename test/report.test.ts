@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { TraceSpan } from "../src/core/trace.js";
 import { overallScore, renderHtml, renderJson, renderMarkdown, renderTerminal, svgScalingCurve } from "../src/eval/report/index.js";
+import { machineIndependent } from "../src/eval/report/reproducible.js";
 import type { BenchmarkReport, RunReport, SweepPoint, WorstItem } from "../src/eval/report-types.js";
 import type { BenchmarkScore } from "../src/eval/types.js";
 
@@ -105,7 +106,7 @@ describe("renderMarkdown", () => {
   });
 
   it("shows the sweep in setting order with tokens, and the trend sentence", () => {
-    assert.ok(markdown.includes("| waits | Score | Mean thinking tokens | Mean evaluated tokens |"));
+    assert.ok(markdown.includes("| waits | Score | Mean thinking tokens | Mean evaluated tokens (cache-dependent) |"));
     const rows = ["| 0 | 80.00 | 256 | 1,456 |", "| 2 | 82.00 | 512 | 1,712 |", "| 8 | 84.50 | 1,024 | 2,224 |"];
     const at = rows.map((row) => markdown.indexOf(row));
     assert.ok(at.every((index) => index > 0), markdown);
@@ -141,6 +142,11 @@ describe("renderHtml", () => {
     assert.doesNotMatch(html, /<link\b/i);
     assert.doesNotMatch(html, /@import|url\(/i);
     assert.ok(html.includes("<style>"));
+  });
+
+  it("labels the evaluated-token figure as cache-dependent (a resumed run may differ there)", () => {
+    assert.match(html, /<th title="[^"]*cache[^"]*">Evaluated \(cache-dependent\)<\/th>/);
+    assert.match(html, /Evaluated tokens are cache-dependent/);
   });
 
   it("draws the sweep as an SVG polyline with one vertex per sweep point", () => {
@@ -229,5 +235,26 @@ describe("renderJson and renderTerminal", () => {
     assert.match(lines[2], /^qwen3-8b waits=0\.\.8\s+84\.50\s+61\.50\s+73\.00$/);
     assert.equal(lines[2].length, lines[3].length);
     assert.ok(text.includes("RewardBench [qwen3-8b waits=0..8]: +4.50 points from waits=0 to waits=8 (+5.6%), +2.25 points per doubling"));
+  });
+});
+
+describe("machineIndependent", () => {
+  it("drops the run's identity, warnings and the cache-dependent sweep figure, and nothing else", () => {
+    const report = REPORTS.find((run) => run.benchmarks.some((bench) => (bench.sweep?.length ?? 0) > 0));
+    assert.ok(report);
+    const kept = machineIndependent({ ...report, warnings: ["w"] });
+    assert.equal("runId" in kept, false);
+    assert.equal("warnings" in kept, false);
+    const sweep = kept.benchmarks.find((bench) => bench.sweep)?.sweep ?? [];
+    assert.ok(sweep.length > 0);
+    for (const point of sweep) {
+      assert.equal("meanEvaluatedTokens" in point, false);
+      assert.equal(typeof point.meanThinkingTokens, "number");
+    }
+    // Two reports that differ only in evaluated tokens are equal; a different thinking mean is not.
+    const colder = { ...report, benchmarks: report.benchmarks.map((bench) => ({ ...bench, sweep: bench.sweep?.map((point) => ({ ...point, meanEvaluatedTokens: point.meanEvaluatedTokens * 3 })) })) };
+    assert.deepEqual(machineIndependent(colder), machineIndependent(report));
+    const other = { ...report, benchmarks: report.benchmarks.map((bench) => ({ ...bench, sweep: bench.sweep?.map((point) => ({ ...point, meanThinkingTokens: point.meanThinkingTokens + 1 })) })) };
+    assert.notDeepEqual(machineIndependent(other), machineIndependent(report));
   });
 });

@@ -13,7 +13,11 @@ export interface SweepPoint {
   score: BenchmarkScore;
   /** Mean generated thinking tokens per judgment at this point. */
   meanThinkingTokens: number;
-  /** Mean tokens the engine evaluated per judgment at this point. */
+  /**
+   * Mean tokens the engine evaluated per judgment at this point. Cache-dependent: it counts what the
+   * engine's prefix cache did not hold, so a resumed run (cold cache, judgments reused by key) may differ
+   * from an uninterrupted one with the same verdicts; see report/reproducible.ts. Renderers label it so.
+   */
   meanEvaluatedTokens: number;
 }
 

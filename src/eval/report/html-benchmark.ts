@@ -1,5 +1,6 @@
 import type { SweepPoint, WorstItem } from "../report-types.js";
 import { escapeHtml, seriesColor } from "./escape.js";
+import { CACHE_DEPENDENT_LABEL } from "./reproducible.js";
 import { METRIC_HEADERS, metricCells, points, probability, settingLabel, tokens } from "./format.js";
 import { sortedSweep, trendSentence, worstItems, type BenchmarkEntry } from "./summary.js";
 import { svgScalingCurve, type CurveSeries } from "./svg-curve.js";
@@ -21,7 +22,7 @@ export function benchmarkSection(benchmark: string, entries: readonly BenchmarkE
   const curve = curveCard(benchmark, entries);
   const sweeps = entries.filter(({ bench }) => (bench.sweep?.length ?? 0) > 0);
   if (curve) {
-    const note = `<p class="muted">Thinking and evaluated: mean tokens per judgment.</p>`;
+    const note = `<p class="muted">Thinking and evaluated: mean tokens per judgment. Evaluated tokens are cache-dependent: they count what the engine's prefix cache did not hold, so a resumed run may differ.</p>`;
     out.push(`<div class="grid curve-row">${curve}<div class="card">${sweeps.map((entry) => sweepTable(entry, multi)).join("")}${note}</div></div>`);
   }
 
@@ -87,7 +88,7 @@ function sweepTable({ run, runIndex, bench }: BenchmarkEntry, named: boolean): s
     .map((point) => `<tr><td>${escapeHtml(String(point.value))}</td><td>${points(point.score.score)}</td><td>${tokens(point.meanThinkingTokens)}</td><td>${tokens(point.meanEvaluatedTokens)}</td></tr>`)
     .join("");
   const title = named ? `<h4>${swatch(runIndex)}${escapeHtml(run.label)}</h4>` : `<h3>Sweep</h3>`;
-  return `${title}<table><thead><tr><th>${escapeHtml(sweep[0].setting)}</th><th>Score</th><th title="mean generated thinking tokens per judgment">Thinking</th><th title="mean tokens the engine evaluated per judgment">Evaluated</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `${title}<table><thead><tr><th>${escapeHtml(sweep[0].setting)}</th><th>Score</th><th title="mean generated thinking tokens per judgment">Thinking</th><th title="mean tokens the engine evaluated per judgment; depends on the engine's cache">Evaluated ${escapeHtml(CACHE_DEPENDENT_LABEL)}</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function partsTable(entries: readonly BenchmarkEntry[]): string | undefined {

@@ -1,4 +1,5 @@
 import type { RunReport } from "../report-types.js";
+import { CACHE_DEPENDENT_LABEL } from "./reproducible.js";
 import { METRIC_HEADERS, metricCells, MISSING, points, probability, tokens } from "./format.js";
 import { benchmarkEntries, scoreTable, sortedSweep, trendSentence, worstItems, type BenchmarkEntry } from "./summary.js";
 
@@ -74,7 +75,7 @@ function sweepSection({ run, bench }: BenchmarkEntry, named: boolean): string[] 
   return [
     `### Sweep${named ? ` — ${inline(run.label)}` : ""}`,
     "",
-    markdownTable([sweep[0].setting, "Score", "Mean thinking tokens", "Mean evaluated tokens"], rows, ["right"]),
+    markdownTable([sweep[0].setting, "Score", "Mean thinking tokens", `Mean evaluated tokens ${CACHE_DEPENDENT_LABEL}`], rows, ["right"]),
     "",
     ...(trend ? [`Trend: ${trend}.`, ""] : []),
   ];
