@@ -68,9 +68,11 @@ export interface RunReport {
    * "ok" (engine-error, parse-error, vote-tie, inconsistent). `orders` counts the order-judgments (two per
    * item judged in both orders) and `failedOrders` those that failed, by kind (engine-error, parse-error,
    * vote-tie): an "inconsistent" item whose BA order failed in the engine adds one engine-error there.
-   * Both are absent in reports made before them.
+   * `engineErrorsInOtherItems` counts the engine-error orders of items whose status is not engine-error
+   * (one order failed, the other gave a verdict: "inconsistent"), which `--retry-errors` does not pick.
+   * All three are absent in reports made before them.
    */
-  judgments: { total: number; errors: Record<string, number>; orders?: number; failedOrders?: Record<string, number> };
+  judgments: { total: number; errors: Record<string, number>; orders?: number; failedOrders?: Record<string, number>; engineErrorsInOtherItems?: number };
   /** What the engine could not do as asked, and the prompt format's notes, as recorded with the run. */
   warnings?: string[];
 }

@@ -35,6 +35,7 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
   const failedOrders: Record<string, number> = {};
   let total = 0;
   let orderJudgments = 0;
+  let engineErrorsInOtherItems = 0;
   const mainPoint = points.includes(FINAL_POINT) ? FINAL_POINT : largestPoint(points);
   const decisionsAt = new Map(points.map((point) => [point, store.decisions(run.id, point)]));
   const imbalance: string[] = [];
@@ -54,6 +55,7 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
       for (const outcome of orderOutcomes(decision)) {
         orderJudgments++;
         if (outcome.status !== "ok") failedOrders[outcome.status] = (failedOrders[outcome.status] ?? 0) + 1;
+        if (outcome.status === "engine-error" && decision.status !== "engine-error") engineErrorsInOtherItems++;
       }
     }
     const report: BenchmarkReport = { benchmark: name, score: main.score };
@@ -79,7 +81,7 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
     benchmarks,
     overall,
     worst,
-    judgments: { total, errors, orders: orderJudgments, failedOrders },
+    judgments: { total, errors, orders: orderJudgments, failedOrders, engineErrorsInOtherItems },
     warnings: withExtra(runWarnings(run.summary), imbalance),
   };
 }

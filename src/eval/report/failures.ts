@@ -32,7 +32,15 @@ export function failureLines(report: Pick<RunReport, "judgments" | "runId">, res
   if (FAILURE_KINDS.every((kind) => counts[kind] === 0)) return [];
   const orders = report.judgments.orders ?? report.judgments.total;
   const lines = [`failures: ${FAILURE_KINDS.map((kind) => `${kind} ${counts[kind]}`).join(", ")} (of ${orders} order-judgments, ${report.judgments.total} items)`];
-  if (counts["engine-error"] > 0) lines.push(`next: ${resume} --retry-errors   (judges the engine errors again; raise --context-size if the context was the cause)`);
+  if (counts["engine-error"] > 0) {
+    lines.push(`next: ${resume} --retry-errors   (judges the engine errors again; raise --context-size if the context was the cause)`);
+    // --retry-errors picks items by their status; an order that failed beside one that gave a verdict
+    // leaves the item "inconsistent", which it does not pick.
+    const hidden = report.judgments.engineErrorsInOtherItems ?? 0;
+    if (hidden > 0) {
+      lines.push(`note: ${hidden} of the engine errors are one order of a pair whose other order gave a verdict (status inconsistent); --retry-errors judges again only the ${report.judgments.errors["engine-error"] ?? 0} items whose status is engine-error`);
+    }
+  }
   if (counts["parse-error"] > 0 || counts["vote-tie"] > 0 || counts.inconsistent > 0) lines.push(`see the failed items' traces: j1 report ${report.runId} --html report.html`);
   return lines;
 }
