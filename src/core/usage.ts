@@ -1,7 +1,7 @@
 /**
- * Token accounting for one judgment (invariant 2 of DESIGN.md): what was put in, what the model thought,
- * what j1 injected, what the answer took, and what the engine really evaluated. STTS cost is then a
- * measured fact.
+ * Token accounting for one judgment (invariant 2, docs/architecture.md, "Invariants"): what was put in,
+ * what the model thought, what j1 injected, what the answer took, and what the engine really evaluated.
+ * STTS cost is then a measured fact.
  */
 export interface Usage {
   /** Tokens of the rendered prompt. */

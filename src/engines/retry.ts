@@ -1,7 +1,7 @@
 import { J1Error } from "../core/errors.js";
 
 /**
- * The one retry loop of j1 (DESIGN.md, "Code that reads well"): engines describe each failure as a
+ * The one retry loop of j1 (docs/architecture.md, "Errors and retries"): engines describe each failure as a
  * J1Error that says whether retrying could help, and this helper decides when to try again. Only errors
  * marked `isRetryable` are retried (429, 5xx, timeouts, connection resets); a 400, 401 or 404 will not
  * get better by asking again, so it is thrown at once.

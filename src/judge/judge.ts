@@ -59,7 +59,7 @@ export interface JudgeCallOptions {
 /** Options for a choice among N: no swap (the caller places the responses) and no tie. */
 export type ChoiceCallOptions = Omit<JudgeCallOptions, "swap" | "allowTie">;
 
-/** A judgment per sweep point, from one pass per run (see DESIGN.md, "One-pass sweep"). */
+/** A judgment per sweep point, from one pass per run (see docs/architecture.md, "One-pass sweep"). */
 export interface SweepJudgments {
   points: Map<number, Judgment>;
   /** What the whole sweep cost the engine. */

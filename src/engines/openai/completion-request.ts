@@ -46,7 +46,7 @@ const LLAMA_SERVER_CHAT_STOP_FIELDS = ["stop_type", "stopping_word", "truncated"
 /**
  * The JSON body and URL for one continuation.
  *
- * Token prompts (the safe way, DESIGN.md "Real thinking models"):
+ * Token prompts (the safe way, docs/architecture.md, "The piece rule"):
  * - llama-server: native POST {root}/completion `{prompt: ids, n_predict, return_tokens: true}`; the
  *   answer holds the generated ids (`tokens`, stop-word and end-of-sequence tokens included), the stop
  *   reason (`stop_type`, `stopping_word`, `truncated`), the work done (`timings`) and, with `n_probs`,
