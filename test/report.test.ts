@@ -107,6 +107,7 @@ describe("renderMarkdown", () => {
 
   it("shows the sweep in setting order with tokens, and the trend sentence", () => {
     assert.ok(markdown.includes("| waits | Score | Mean thinking tokens | Mean evaluated tokens (cache-dependent) |"));
+    assert.ok(markdown.includes("Tie, error and parse-failure rates are per judged order"));
     const rows = ["| 0 | 80.00 | 256 | 1,456 |", "| 2 | 82.00 | 512 | 1,712 |", "| 8 | 84.50 | 1,024 | 2,224 |"];
     const at = rows.map((row) => markdown.indexOf(row));
     assert.ok(at.every((index) => index > 0), markdown);

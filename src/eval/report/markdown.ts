@@ -64,7 +64,7 @@ function metricsSection(entries: BenchmarkEntry[]): string[] {
   const rows = entries.map(({ run, bench }) => [run.label, ...metricCells(bench.score.metrics)]);
   const skipped = entries.filter(({ bench }) => bench.score.skipped > 0).map(({ run, bench }) => `${inline(run.label)}: ${bench.score.skipped}`);
   const note = skipped.length ? [`Rows skipped as malformed: ${skipped.join(", ")}.`, ""] : [];
-  return ["### Uniform metrics", "", "All in points (0–100); the interval is a 95% bootstrap interval of the official score.", "", markdownTable(header, rows, ["left"]), "", ...note];
+  return ["### Uniform metrics", "", "All in points (0–100); the interval is a 95% bootstrap interval of the official score. Tie, error and parse-failure rates are per judged order (an item judged in both orders counts twice).", "", markdownTable(header, rows, ["left"]), "", ...note];
 }
 
 function sweepSection({ run, bench }: BenchmarkEntry, named: boolean): string[] {
