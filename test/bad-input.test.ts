@@ -165,7 +165,7 @@ describe("--progress, --map and empty values", { concurrency: 2 }, () => {
     { args: ["reward", "serve", "--host", "", "--port", "0"], says: /field "--host": must not be empty/ },
     { args: ["data", "rl", "--input", file("pairs.jsonl"), "--verl", file("never.parquet"), "--ability", ""], says: /field "--ability": must not be empty/ },
     { args: ["data", "rl", "--input", file("pairs.jsonl"), "--verl", file("never.parquet"), "--data-source", " "], says: /field "--data-source": must not be empty/ },
-    { args: ["data", "rl", "--input", file("pairs.jsonl"), "--openrlhf", file("never.jsonl"), "--map", "question=q"], says: /field "--map": goes with --bench/ },
+    { args: ["data", "rl", "--input", file("pairs.jsonl"), "--openrlhf", file("never.jsonl"), "--map", "question=q"], says: /pairs\.jsonl:1: row 1 \(id "p1"\): field "q": missing/ },
     { args: ["data", "rl", "--input", file("pairs.jsonl"), "--openrlhf", file("never.jsonl"), "--data", file("pairs.jsonl")], says: /field "--data": goes with --bench/ },
   ]);
 });
@@ -244,8 +244,8 @@ describe("run store paths and run ids", () => {
 describe("input and output files", { concurrency: 2 }, () => {
   refuses([
     { args: ["judge", "--model", "tiny", "-i", file("folder")], says: /folder: .*folder/ },
-    { args: ["judge", "--model", "tiny", "-i", file("missing.jsonl")], says: /missing\.jsonl: .*not exist/ },
-    { args: ["data", "rl", "--input", file("folder"), "--openrlhf", file("never.jsonl")], says: /folder: cannot read the pairs: a folder/ },
+    { args: ["judge", "--model", "tiny", "-i", file("missing.jsonl")], says: /missing\.jsonl: field "--input": no such file/ },
+    { args: ["data", "rl", "--input", file("folder"), "--openrlhf", file("never.jsonl")], says: /folder: field "--input": a folder, not a file of pairs/ },
     { args: ["model", "tiny", "--out", file("folder")], says: /folder: field "--out": cannot write the model here/ },
   ]);
 
@@ -255,7 +255,7 @@ describe("input and output files", { concurrency: 2 }, () => {
     writeFileSync(file("bad-rl.jsonl"), `${pairLine("p1")}\n${JSON.stringify({ question: "q", a: "x", b: "y", label: "maybe" })}\n`);
     const run = j1("data", "rl", "--input", file("bad-rl.jsonl"), "--openrlhf", output, "--force");
     assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stderr, /bad-rl\.jsonl:2: field "label": expected "A" or "B", got "maybe"/);
+    assert.match(run.stderr, /bad-rl\.jsonl:2: row 2: field "label": label the string "maybe" is not understood/);
     assert.equal(readFileSync(output, "utf8"), "KEEP\n");
   });
 

@@ -61,7 +61,7 @@ test("data rl: both orders of every pair, balanced, labels flipped with the resp
   assert.deepEqual(summary, { pairs: 3, examples: 6, labels: { A: 3, B: 3 }, specialTokenText: 0 });
   assert.deepEqual(
     examples.map((example) => [example.id, example.label]),
-    [["p1:AB", "A"], ["p1:BA", "B"], ["line-2:AB", "B"], ["line-2:BA", "A"], ["7:AB", "A"], ["7:BA", "B"]],
+    [["p1:AB", "A"], ["p1:BA", "B"], ["2:AB", "B"], ["2:BA", "A"], ["7:AB", "A"], ["7:BA", "B"]],
   );
   const [ab, ba] = examples;
   assert.match(ab.messages[1].content, /\[Response A\]\n4\n\[End of Response A\][\s\S]*\[Response B\]\n5\n/);
@@ -137,12 +137,12 @@ test("data rl: judged text that looks like special tokens is counted", async () 
 
 test("data rl: bad pairs are refused with file, line and field", async () => {
   const cases: Array<[string, RegExp]> = [
-    [`${JSON.stringify({ question: "q", a: "x", b: "y", label: "tie" })}`, /:1: field "label": a tie carries no preference/],
-    [`${JSON.stringify({ question: "q", a: "x", b: "y" })}`, /:1: field "label": missing/],
-    [`${JSON.stringify({ question: "q", a: "x", b: "y", label: "C" })}`, /:1: field "label": expected "A" or "B"/],
-    [`\n${JSON.stringify({ question: "q", a: 3, b: "y", label: "A" })}`, /:2: field "a": must be a string/],
-    [`{"question": "q",`, /:1: not valid JSON/],
-    [`${JSON.stringify({ question: "q", a: "x", b: "y", label: "A", category: 3 })}`, /:1: field "category"/],
+    [`${JSON.stringify({ question: "q", a: "x", b: "y", label: "tie" })}`, /:1: row 1: field "label": a tie carries no preference/],
+    [`${JSON.stringify({ question: "q", a: "x", b: "y" })}`, /:1: row 1: field "label": missing/],
+    [`${JSON.stringify({ question: "q", a: "x", b: "y", label: "C" })}`, /:1: row 1: field "label": label the string "C" is not understood/],
+    [`\n${JSON.stringify({ question: "q", a: 3, b: "y", label: "A" })}`, /:2: row 1: field "a": must be a string/],
+    [`{"question": "q",`, /:1: row 1: not valid JSON/],
+    [`${JSON.stringify({ question: "q", a: "x", b: "y", label: "A", category: 3 })}`, /:1: row 1: field "category"/],
   ];
   for (const [text, message] of cases) {
     const file = join(dir, "bad.jsonl");
@@ -153,7 +153,7 @@ test("data rl: bad pairs are refused with file, line and field", async () => {
       return true;
     });
   }
-  await assert.rejects(buildRlExamples(readPreferencePairs(join(dir, "missing.jsonl")), { template: DEFAULT_PAIRWISE_TEMPLATE, chatFormat: "chatml" }), /cannot read the pairs/);
+  await assert.rejects(buildRlExamples(readPreferencePairs(join(dir, "missing.jsonl")), { template: DEFAULT_PAIRWISE_TEMPLATE, chatFormat: "chatml" }), /field "--input": no such file/);
 });
 
 test("data rl: the command writes both exports", async () => {

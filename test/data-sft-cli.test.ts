@@ -135,7 +135,7 @@ describe("j1 data sft (CLI, real engine, tiny model)", () => {
     const store = path.join(work, "bad.sqlite");
     const run = j1("data", "sft", "--input", bad, "--model", "tiny", "--out-dir", path.join(work, "bad-out"), "--store", store, "--progress", "quiet");
     assert.equal(run.code, 2);
-    assert.match(run.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: field "b": missing`));
+    assert.match(run.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: row 2 \\(id "broken"\\): field "b": missing`));
     assert.doesNotMatch(run.stderr, /verdicts mean nothing/, "no model was loaded");
     assert.equal(existsSync(path.join(work, "bad-out")), false);
     const db = new Database(store, { readonly: true });
@@ -145,7 +145,7 @@ describe("j1 data sft (CLI, real engine, tiny model)", () => {
     writeFileSync(bad, `${JSON.stringify({ question: "q", a: "x", b: "y", label: "maybe" })}\n`);
     const label = j1("data", "sft", "--input", bad, "--model", "tiny", "--out", path.join(work, "x.jsonl"), "--store", store);
     assert.equal(label.code, 2);
-    assert.match(label.stderr, /bad\.jsonl:1: field "label": expected "A" or "B"/);
+    assert.match(label.stderr, /bad\.jsonl:1: row 1: field "label": label the string "maybe" is not understood/);
 
     mkdirSync(path.join(work, "flags"), { recursive: true });
     const both = j1("data", "sft", "--input", bad, "--out", path.join(work, "flags", "x.jsonl"), "--format", "all");

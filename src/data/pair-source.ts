@@ -17,7 +17,7 @@ export interface PairSourceSpec {
  */
 export function preferencePairs(spec: PairSourceSpec): { read: () => AsyncIterable<PreferencePair>; skipped: { ties: number } } {
   const skipped = { ties: 0 };
-  if (spec.input !== undefined) return { read: () => readPreferencePairs(spec.input as string), skipped };
+  if (spec.input !== undefined) return { read: () => readPreferencePairs(spec.input as string, spec.map), skipped };
   return {
     read: () => {
       skipped.ties = 0;

@@ -1,5 +1,5 @@
 import { badInput } from "../core/errors.js";
-import { jsonlLines, parsePairLine } from "../judge/pair-file.js";
+import { readPairFile } from "../eval/benchmarks/pairs.js";
 
 /**
  * A preference pair for RL: which of two responses to a question is better. RL needs a decided pair: a
@@ -17,18 +17,14 @@ export interface PreferencePair {
 }
 
 /**
- * Reads labelled pairs from JSONL: question, a, b, label ("A" or "B"), optional id, context, category.
- * Streams; a bad line stops with an error naming the file, line and field.
+ * Reads decided pairs (label "A" or "B"; a tie is refused) from any file the pairs benchmark reads:
+ * JSONL, JSON array, CSV or Parquet, with the same field map (`--map`); fields question, a, b, label,
+ * optional id, context, category. Streams; a bad row stops with an error naming the file, line, row and
+ * field.
  */
-export async function* readPreferencePairs(file: string): AsyncGenerator<PreferencePair> {
-  const seen = new Set<string>();
-  for await (const { text, line } of jsonlLines(file, "the pairs")) {
-    // The shared pair fields (and their errors) are the judge's pairs file format; the label is ours.
-    const pair = parsePairLine(text, file, line, seen);
-    const record = JSON.parse(text) as Record<string, unknown>;
-    const label = decidedLabel(record.label, { file, line, field: "label" });
-    if (record.category !== undefined && typeof record.category !== "string") throw badInput("must be a string", { file, line, field: "category" });
-    yield { id: pair.id, question: pair.question, context: pair.context, a: pair.a, b: pair.b, label, category: record.category as string | undefined };
+export async function* readPreferencePairs(file: string, map?: Record<string, string>): AsyncGenerator<PreferencePair> {
+  for await (const item of readPairFile({ data: [file], map, flag: "--input", labels: "decided" })) {
+    yield { id: item.id, question: item.question, context: item.context, a: item.a, b: item.b, label: item.label as "A" | "B", category: item.category === "pairs" ? undefined : item.category };
   }
 }
 

@@ -38,10 +38,10 @@ export function registerDataRl(program: Command): void {
   dataCommand(program)
     .command("rl")
     .description("RL prompts with labels from preference pairs: both orders of every pair (balanced A/B), rendered with the judge template, for OpenRLHF (JSONL) and verl (Parquet).")
-    .option("-i, --input <file>", "JSONL of pairs: question, a, b, label (A or B), optional id, context, category")
+    .option("-i, --input <file>", "pairs: JSONL, JSON array, CSV or Parquet with question, a, b, label (A or B), optional id, context, category (--map renames)")
     .option("--bench <name>", "or take the pairs from a benchmark loader (ties are skipped)")
     .option("--data <path>", "with --bench: the benchmark's local file or folder")
-    .option("--map <mapping>", "with --bench pairs: field mapping, e.g. question=prompt,a=chosen,b=rejected,label=label (repeatable)", collectFieldMap)
+    .option("--map <mapping>", "with --input or --bench pairs: field mapping, e.g. question=prompt,a=chosen,b=rejected,label=label (repeatable)", collectFieldMap)
     .option("--openrlhf <file>", "write OpenRLHF JSONL ({input, label, ...}; train with --data.input_key input --data.label_key label)")
     .option("--verl <file>", "write verl Parquet (data_source, prompt, ability, reward_model, extra_info)")
     .option("--template <file>", "judge template JSON (default: j1's pairwise template)")
@@ -66,9 +66,7 @@ Examples:
 
 async function runDataRl(flags: DataRlFlags): Promise<void> {
   if ((flags.input === undefined) === (flags.bench === undefined)) throw badInput("give exactly one of --input FILE or --bench NAME", { field: "--input / --bench" });
-  for (const [flag, value] of [["--data", flags.data], ["--map", flags.map]] as const) {
-    if (value !== undefined && flags.bench === undefined) throw badInput(`goes with --bench (an --input file is read as question, a, b, label)`, { field: flag });
-  }
+  if (flags.data !== undefined && flags.bench === undefined) throw badInput("goes with --bench (an --input file is read directly)", { field: "--data" });
   for (const [flag, value] of [["--ability", flags.ability], ["--split", flags.split], ["--data-source", flags.dataSource]] as const) {
     if (value !== undefined && value.trim() === "") throw badInput("must not be empty (verl groups and filters rows by it)", { field: flag });
   }
@@ -83,7 +81,7 @@ async function runDataRl(flags: DataRlFlags): Promise<void> {
     if (file !== undefined && !flags.force && existsSync(file)) throw badInput("exists already (use --force to overwrite)", { file: path.resolve(file) });
   }
 
-  const source = preferencePairs(flags.input !== undefined ? { input: path.resolve(flags.input) } : { bench: flags.bench, data: flags.data, map: parseFieldMap(flags.map) });
+  const source = preferencePairs(flags.input !== undefined ? { input: path.resolve(flags.input), map: parseFieldMap(flags.map) } : { bench: flags.bench, data: flags.data, map: parseFieldMap(flags.map) });
   const skipped = source.skipped;
   const pairs = source.read();
   const { examples, summary } = await buildRlExamples(pairs, { template, chatFormat: flags.chatFormat, limit });

@@ -8,7 +8,7 @@ import type { Engine } from "../../engines/engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { DEFAULT_REFLECTION_MARKERS, parseMarkers } from "../../data/reflection.js";
 import { preferencePairs, type PairSourceSpec } from "../../data/pair-source.js";
-import { parseFieldMap } from "../field-map.js";
+import { collectFieldMap, parseFieldMap } from "../field-map.js";
 import { SFT_RUN_KIND, buildSftData, type SftSettings } from "../../data/sft-run.js";
 import { checkWritable, planOutputs, writeOutputs, type SftOutputRequest } from "../../data/sft-outputs.js";
 import { renderSftStats } from "../../data/sft-stats.js";
@@ -80,10 +80,10 @@ export function registerDataSft(program: Command): void {
   const command = dataCommand(program)
     .command("sft")
     .description("Reflection-enhanced SFT data by rejection sampling: a teacher judge with budget forcing judges labelled pairs K times in both orders; traces whose verdict matches the label become OpenRLHF / LLaMA-Factory / TRL examples.")
-    .option("-i, --input <file>", "JSONL of pairs: question, a, b, label (A or B), optional id, context, category")
+    .option("-i, --input <file>", "pairs: JSONL, JSON array, CSV or Parquet with question, a, b, label (A or B), optional id, context, category (--map renames)")
     .option("--bench <name>", "or take the pairs from a benchmark loader (ties are skipped), e.g. pairs with --data and --map")
     .option("--data <path>", "with --bench: the benchmark's local file or folder")
-    .option("--map <mapping>", "with --bench pairs: field mapping, e.g. question=prompt,a=chosen,b=rejected,label=label")
+    .option("--map <mapping>", "with --input or --bench pairs: field mapping, e.g. question=prompt,a=chosen,b=rejected,label=label", collectFieldMap)
     .option("--limit <n>", "use only the first n pairs", positiveInt("--limit"))
     .option("--out <file>", "write one format to this file (see --format)")
     .option("--out-dir <dir>", "write every chosen format into this folder, with dataset_info.json and sft-stats.json")
@@ -152,7 +152,7 @@ async function settingsFromFlags(flags: DataSftFlags): Promise<SftSettings> {
   if (template.kind !== "pairwise") throw badInput(`template "${template.name}" is ${template.kind}; SFT data from pairs needs a pairwise template`, { file: flags.template });
   const source: PairSourceSpec =
     flags.input !== undefined
-      ? { input: path.resolve(flags.input) }
+      ? { input: path.resolve(flags.input), map: parseFieldMap(flags.map) }
       : { bench: flags.bench, data: flags.data === undefined ? undefined : path.resolve(flags.data), map: parseFieldMap(flags.map) };
   const markers = flags.reflectionMarkers === undefined ? [...DEFAULT_REFLECTION_MARKERS] : parseMarkers(flags.reflectionMarkers);
   if (markers.length === 0 && !flags.countInjectedWaits && flags.requireReflection) throw badInput("no reflection markers and injected waits do not count: nothing could pass --require-reflection", { field: "--reflection-markers" });

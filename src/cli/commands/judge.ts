@@ -11,7 +11,7 @@ import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { Judge, type JudgeCallOptions } from "../../judge/judge.js";
 import type { EngineConfig } from "../../engines/create-engine.js";
 import type { Engine } from "../../engines/engine.js";
-import { loadPairsToJudge } from "../../eval/benchmarks/pairs.js";
+import { readPairFile } from "../../eval/benchmarks/pairs.js";
 import type { JudgeableItem, LoadOptions } from "../../eval/types.js";
 import { buildItemPlan, type JudgingOptions, type PlannedItem } from "../../jobs/item-plan.js";
 import { runJudgingJob } from "../../jobs/judging-job.js";
@@ -181,7 +181,7 @@ async function judgeFile(flags: JudgeFlags, config: EngineConfig, template: Judg
   let pass = 0;
   const items = async function* (): AsyncGenerator<PlannedItem<JudgeableItem>> {
     const counting = pass++ === 0;
-    for await (const item of loadPairsToJudge(source)) {
+    for await (const item of readPairFile({ ...source, flag: "--input", labels: "optional" })) {
       if (counting) total++;
       if (!done.has(item.id)) yield { item, protocol: "as-is" };
       else if (counting) skippedDone++;

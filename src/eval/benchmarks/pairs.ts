@@ -3,7 +3,9 @@ import type { PairVerdict } from "../../core/judgment.js";
 import type { Benchmark, BenchmarkItem, LoadOptions, PairItem } from "../types.js";
 import { accuracyRule } from "../scoring/accuracy-rule.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
-import { dataList, dataPrefix, resolveDataPaths } from "./data-location.js";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { dataList, dataPrefix, isDirectory, resolveDataPaths } from "./data-location.js";
 import { ItemIds, itemsFromRows } from "./load-rows.js";
 import { LABEL_CONVENTIONS, parsePairLabel, type LabelBase } from "./pair-labels.js";
 import { readRows } from "./read-rows.js";
@@ -71,11 +73,15 @@ function text(fields: RowFields, path: string): string {
 
 type MaybeLabelled = Omit<PairItem, "label"> & { label?: PairVerdict };
 
-function toItem(fields: RowFields, map: PairFieldMap, ids: ItemIds, rowPrefix: string, labelRequired = true): MaybeLabelled {
+/** How a file's labels are read: required (a benchmark), optional (pairs to judge), or decided (A or B: training data). */
+export type LabelRule = "required" | "optional" | "decided";
+
+function toItem(fields: RowFields, map: PairFieldMap, ids: ItemIds, rowPrefix: string, labels: LabelRule = "required"): MaybeLabelled {
   const rawLabel = lookup(fields.record, map.label);
-  if (rawLabel === undefined && labelRequired) throw fields.fault(map.label, "missing");
+  if (rawLabel === undefined && labels !== "optional") throw fields.fault(map.label, labels === "decided" ? 'missing (expected "A" or "B")' : "missing");
   const label = rawLabel === undefined ? undefined : parsePairLabel(rawLabel, map.labelBase);
   if (rawLabel !== undefined && label === undefined) throw fields.fault(map.label, `label ${describeValue(rawLabel)} is not understood; accepted: ${LABEL_CONVENTIONS}`);
+  if (labels === "decided" && label === "tie") throw fields.fault(map.label, 'a tie carries no preference; training data needs "A" or "B"');
   // Optional fields default to their own names when the row has them: a file with "id", "context" or
   // "category" needs no map for them. Without an id, the row number is the id.
   const present = (name: string) => (Object.hasOwn(fields.record, name) ? name : undefined);
@@ -116,14 +122,20 @@ async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
 }
 
 /**
- * Pairs to judge (`j1 judge --input`): the same files, formats and field map as the pairs benchmark, with
- * the label optional (kept when the file has one).
+ * Pairs from a user's file (`j1 judge --input`, `j1 data sft|rl --input`): the same files, formats and
+ * field map as the pairs benchmark, one reader for all of them; `labels` says what a label must be, and
+ * `flag` names the option in errors.
  */
-export async function* loadPairsToJudge(options: LoadOptions): AsyncGenerator<MaybeLabelled> {
-  const files = resolveDataPaths(NAME, options.data, "", "");
+export async function* readPairFile(options: LoadOptions & { flag: string; labels: LabelRule }): AsyncGenerator<MaybeLabelled> {
+  const files = dataList(options.data).map((entry) => {
+    const file = resolve(entry);
+    if (!existsSync(file)) throw badInput("no such file", { file, field: options.flag });
+    if (isDirectory(file)) throw badInput("a folder, not a file of pairs", { file, field: options.flag });
+    return file;
+  });
   const map = pairFieldMap(options.map);
   const ids = new ItemIds();
-  for (const [index, file] of files.entries()) yield* itemsFromRows(readRows(file), (fields) => [toItem(fields, map, ids, dataPrefix(index), false)], options);
+  for (const [index, file] of files.entries()) yield* itemsFromRows(readRows(file), (fields) => [toItem(fields, map, ids, dataPrefix(index), options.labels)], options);
 }
 
 export const pairs: Benchmark = {
