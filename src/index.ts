@@ -11,7 +11,7 @@
 import { BENCHMARKS } from "./eval/benchmarks/registry.js";
 import type { Benchmark } from "./eval/types.js";
 
-export const VERSION = "0.1.0";
+export { VERSION } from "./version.js";
 
 // ---- core: pure code, whole modules ------------------------------------------------------------
 export * from "./core/budget.js";
@@ -42,7 +42,7 @@ export { ensureShapedModel } from "./engines/shaped/shaped-model.js";
 export { Judge, type ChoiceCallOptions, type JudgeCallOptions, type JudgeOptions, type SweepJudgments } from "./judge/judge.js";
 export { applyReasoning, namedPromptFormat, readChatTemplateFile, resolvePromptFormat, type ChatFormatChoice, type PromptFormat } from "./judge/prompt-format.js";
 export { runThinking, type ThinkingEvent, type ThinkingRunOptions, type RawRun, type ThinkingEndReason } from "./judge/thinking-run.js";
-export { readPairsFile, type PairRecord } from "./judge/pair-file.js";
+export { readPairFile, type LabelRule } from "./eval/benchmarks/pairs.js";
 export { readTemplateFile } from "./judge/template-file.js";
 
 // ---- the run store ----------------------------------------------------------------------------

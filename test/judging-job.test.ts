@@ -17,6 +17,8 @@ import { namedPromptFormat } from "../src/judge/prompt-format.js";
 import { openRunStore } from "../src/store/run-store.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "../src/store/schema.js";
 import type { RunStore } from "../src/store/types.js";
+import { createOpenAIEngine } from "../src/engines/openai/openai-engine.js";
+import { startFaultServer } from "./helpers/fault-server.js";
 import { tinyEngine } from "./helpers/tiny-engine.js";
 
 const work = mkdtempSync(path.join(os.tmpdir(), "j1-job-"));
@@ -154,6 +156,47 @@ describe("the judging job (real engine, real SQLite)", () => {
       assert.equal(store.listRuns().length, 0);
     } finally {
       store.close();
+    }
+  });
+});
+
+describe("--retry-errors finds a pair whose one order failed in the engine (a server outage, scripted)", () => {
+  it("the pair is inconsistent with one engine-error run; a retry judges it again and replaces it", async () => {
+    const server = await startFaultServer();
+    const engine = await createOpenAIEngine({ baseUrl: server.baseUrl, concurrency: 1, maxRetries: 0, retryDelayMs: 10 });
+    const store = openRunStore(path.join(work, "retry.sqlite"));
+    try {
+      const pair: PlannedItem = { item: ITEMS[0], protocol: "as-is" };
+      const options = (resumeRunId?: string): JobOptions<PlannedItem> => ({
+        store,
+        run: { kind: "eval", benchmark: "mix", label: "retry", settings: {}, resumeRunId },
+        items: async function* () {
+          yield pair;
+        },
+        scored: (planned) => ({ id: planned.item.id, category: planned.item.category, label: planned.item.label }),
+        plan: async () => buildItemPlan({ engine, format: namedPromptFormat("chatml"), options: { ...JUDGING, scaling: { waits: 0 }, swap: true } }),
+        retryErrors: resumeRunId !== undefined,
+      });
+      // One request at a time, in order: AB thinks, BA thinks (500: an outage, no retries), AB answers.
+      server.script({ kind: "ok", text: "Thinking.", stopType: "word" }, { kind: "status", status: 500, body: "outage" }, { kind: "ok", text: "A]]", stopType: "eos" });
+      const first = await runJudgingJob(options());
+      const failed = store.judgment(first.runId, "p1", "final");
+      assert.equal(failed?.status, "inconsistent");
+      assert.deepEqual(failed?.runs.map((run) => run.status).sort(), ["engine-error", "ok"]);
+      assert.equal(store.decisions(first.runId, "final").get("p1")?.engineErrors, 1);
+      // Without --retry-errors a resume leaves it; with it, the pair is judged again (both orders answer).
+      const plain = await runJudgingJob({ ...options(first.runId), retryErrors: false });
+      assert.deepEqual([plain.alreadyDone, plain.judged], [1, 0]);
+      server.script({ kind: "ok", text: "Thinking.", stopType: "word" }, { kind: "ok", text: "Thinking.", stopType: "word" }, { kind: "ok", text: "A]]", stopType: "eos" }, { kind: "ok", text: "B]]", stopType: "eos" });
+      const retried = await runJudgingJob(options(first.runId));
+      assert.deepEqual([retried.judged, retried.reused, retried.alreadyDone], [1, 0, 0]);
+      const fixed = store.judgment(first.runId, "p1", "final");
+      assert.deepEqual([fixed?.status, fixed?.verdict], ["ok", "A"]);
+      assert.equal(store.decisions(first.runId, "final").get("p1")?.engineErrors, undefined);
+    } finally {
+      store.close();
+      await engine.dispose();
+      await server.close();
     }
   });
 });

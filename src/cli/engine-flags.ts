@@ -5,6 +5,7 @@ import { J1Error, badInput } from "../core/errors.js";
 import type { EngineConfig, EngineKind } from "../engines/create-engine.js";
 import type { SamplingOptions } from "../engines/engine.js";
 import { DEFAULT_MODEL } from "../engines/llamacpp/model-source.js";
+import { ENGINES } from "../engines/engine-registry.js";
 import { CHAT_FORMAT_CHOICES, isChatFormatChoice, type ChatFormatChoice } from "../judge/prompt-format.js";
 import { downloadProgress } from "./progress.js";
 
@@ -15,7 +16,7 @@ import { downloadProgress } from "./progress.js";
  */
 export function addEngineFlags(command: Command): Command {
   return command
-    .addOption(new Option("--engine <name>", "llamacpp (in-process) or openai (an OpenAI-compatible server)").choices(["llamacpp", "openai"]).default("llamacpp"))
+    .addOption(new Option("--engine <name>", ENGINES.map((entry) => `${entry.kind}: ${entry.description}`).join("; ")).choices(ENGINES.map((entry) => entry.kind)).default("llamacpp"))
     .option("-m, --model <model>", `GGUF path, hf: URI, or "tiny" (offline test model); with --engine openai, the served model name`)
     .option("--base-url <url>", "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (implies --engine openai)")
     .option("--api-key <key>", "API key for --base-url (default: $J1_API_KEY or $OPENAI_API_KEY)")

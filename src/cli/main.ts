@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { J1Error, errorMessage } from "../core/errors.js";
-import { VERSION } from "../index.js";
+import { VERSION } from "../version.js";
 import { isRunRefusal, isStorePathRefusal } from "../store/store-error.js";
 import { registerCommands } from "./commands/index.js";
 import { rangeHelp } from "./engine-flags.js";

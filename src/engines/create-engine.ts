@@ -1,6 +1,7 @@
 import type { Engine } from "./engine.js";
 
-export type EngineKind = "llamacpp" | "openai";
+/** An engine's name in the registry (engine-registry.ts): "llamacpp", "openai", … */
+export type EngineKind = string;
 
 export interface EngineConfig {
   engine: EngineKind;

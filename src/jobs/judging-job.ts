@@ -1,7 +1,7 @@
 import { J1Error, errorMessage } from "../core/errors.js";
 import type { Judgment } from "../core/judgment.js";
 import type { ScoredItem } from "../eval/types.js";
-import type { RunConfig, RunRecord, RunStore } from "../store/types.js";
+import type { RunConfig, RunRecord, RunStore, StoredDecision } from "../store/types.js";
 import { itemPointKey } from "../store/types.js";
 import { SessionBudget } from "./session-budget.js";
 
@@ -87,6 +87,11 @@ export interface JobResult {
   interrupted: boolean;
 }
 
+/** A saved judgment with any run that failed in the engine (one order of a pair included): --retry-errors judges it again. */
+function failedInEngine(decision: StoredDecision): boolean {
+  return decision.status === "engine-error" || (decision.engineErrors ?? 0) > 0;
+}
+
 /** Checks that a run being resumed is one this command made; the message says which command to use. */
 export function checkRunKind(run: RunRecord, expected: RunConfig["kind"]): void {
   const kind = expected ?? "eval";
@@ -126,7 +131,7 @@ export async function runJudgingJob<T>(options: JobOptions<T>): Promise<JobResul
     const done = store.doneItemPoints(run.id);
     if (options.retryErrors) {
       for (const point of plan.points) {
-        for (const [itemId, decision] of store.decisions(run.id, point)) if (decision.status === "engine-error") done.delete(itemPointKey(itemId, point));
+        for (const [itemId, decision] of store.decisions(run.id, point)) if (failedInEngine(decision)) done.delete(itemPointKey(itemId, point));
       }
     }
 
@@ -142,7 +147,7 @@ export async function runJudgingJob<T>(options: JobOptions<T>): Promise<JobResul
       }
       const stored = keys.map((key) => {
         const judgment = store.findJudgmentByKey(key);
-        return options.retryErrors && judgment?.status === "engine-error" ? undefined : judgment;
+        return options.retryErrors && judgment !== undefined && judgment.runs.some((judgmentRun) => judgmentRun.status === "engine-error") ? undefined : judgment;
       });
       let judgments: Judgment[];
       let outcome: ItemOutcome;

@@ -27,10 +27,14 @@ export interface KeyParts {
   placement: boolean | readonly number[];
 }
 
-/** The engine's identity for keys: which engine, which model (file or server); never an API key. */
+/**
+ * The engine's identity for keys: which engine and model (file or server), and how a server is spoken to
+ * (the API and whether prompts go as token ids or text change what the model sees). Never an API key,
+ * never speed settings (concurrency, threads).
+ */
 export function engineIdentity(engine: Engine): Record<string, unknown> {
   const identity = engine.describe();
-  return { engine: identity.engine, model: identity.model, modelFile: identity.modelFile, baseUrl: identity.baseUrl };
+  return { engine: identity.engine, model: identity.model, modelFile: identity.modelFile, baseUrl: identity.baseUrl, api: identity.api, prompt: identity.prompt };
 }
 
 export function templateHash(template: JudgeTemplate): string {

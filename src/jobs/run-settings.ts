@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { J1Error } from "../core/errors.js";
+import { ENGINES } from "../engines/engine-registry.js";
 import type { JudgeTemplate } from "../core/template.js";
 import { validateTemplate } from "../core/template.js";
 import type { SftSettings } from "../data/sft-run.js";
@@ -37,7 +38,7 @@ const scaling = z
 
 const engine = z
   .object({
-    engine: z.enum(["llamacpp", "openai"]),
+    engine: z.string().refine((kind) => ENGINES.some((entry) => entry.kind === kind), "not an engine this j1 has"),
     model: z.string().optional(),
     baseUrl: z.string().optional(),
     api: z.enum(["completions", "chat"]).optional(),

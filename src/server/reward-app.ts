@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import type { ClientErrorStatusCode } from "hono/utils/http-status";
 import { J1Error, badInput } from "../core/errors.js";
-import { VERSION } from "../index.js";
+import { VERSION } from "../version.js";
 import type { RewardScorer } from "../reward/reward-batch.js";
 
 /**

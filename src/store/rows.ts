@@ -43,6 +43,7 @@ export interface JudgmentRow {
   orders: string;
   thinking_tokens: number;
   evaluated_tokens: number;
+  engine_errors: number;
   body: Buffer;
   encoding: string;
   saved_at: string;
@@ -73,7 +74,7 @@ export function itemFromRow(row: ItemRow): ScoredItem {
   return item;
 }
 
-export function decisionFromRow(row: Pick<JudgmentRow, "item_id" | "verdict" | "status" | "confidence" | "orders" | "thinking_tokens" | "evaluated_tokens" | "score">): StoredDecision {
+export function decisionFromRow(row: Pick<JudgmentRow, "item_id" | "verdict" | "status" | "confidence" | "orders" | "thinking_tokens" | "evaluated_tokens" | "score"> & { engine_errors?: number }): StoredDecision {
   const decision: StoredDecision = {
     itemId: row.item_id,
     verdict: row.verdict as Verdict | null,
@@ -84,6 +85,7 @@ export function decisionFromRow(row: Pick<JudgmentRow, "item_id" | "verdict" | "
     score: row.score,
   };
   if (row.confidence !== null) decision.confidence = row.confidence;
+  if (row.engine_errors !== undefined && row.engine_errors > 0) decision.engineErrors = row.engine_errors;
   return decision;
 }
 

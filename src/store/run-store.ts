@@ -172,13 +172,13 @@ class SqliteRunStore implements RunStore {
         ? `ON CONFLICT (run_id, item_id, point) DO UPDATE SET key = excluded.key, kind = excluded.kind, verdict = excluded.verdict,
              score = excluded.score, status = excluded.status, confidence = excluded.confidence, orders = excluded.orders,
              thinking_tokens = excluded.thinking_tokens, evaluated_tokens = excluded.evaluated_tokens, body = excluded.body,
-             encoding = excluded.encoding, saved_at = excluded.saved_at
-           WHERE judgments.status = 'engine-error'`
+             encoding = excluded.encoding, saved_at = excluded.saved_at, engine_errors = excluded.engine_errors
+           WHERE judgments.status = 'engine-error' OR judgments.engine_errors > 0`
         : `ON CONFLICT (run_id, item_id, point) DO NOTHING`;
       const result = this.statement(
         `INSERT INTO judgments (run_id, item_id, point, key, kind, verdict, score, status, confidence, orders,
-                                thinking_tokens, evaluated_tokens, body, encoding, saved_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                thinking_tokens, evaluated_tokens, body, encoding, saved_at, engine_errors)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ${onConflict}`,
       ).run(
         runId,
@@ -196,6 +196,7 @@ class SqliteRunStore implements RunStore {
         body,
         encoding,
         new Date().toISOString(),
+        judgment.runs.filter((run) => run.status === "engine-error").length,
       );
       return result.changes === 1;
     });
@@ -206,7 +207,7 @@ class SqliteRunStore implements RunStore {
       // Any run's copy will do (they are the same computation); one that did not fail in the engine is
       // preferred, so a later run can reuse a good judgment even if some earlier run saved an outage.
       const row = this.statement(
-        `SELECT body, encoding FROM judgments WHERE key = ? ORDER BY status = 'engine-error', seq LIMIT 1`,
+        `SELECT body, encoding FROM judgments WHERE key = ? ORDER BY engine_errors > 0 OR status = 'engine-error', seq LIMIT 1`,
       ).get(key) as Pick<JudgmentRow, "body" | "encoding"> | undefined;
       return row === undefined ? undefined : decodeJudgment(row.body, row.encoding);
     });
@@ -225,7 +226,7 @@ class SqliteRunStore implements RunStore {
     return this.guard(`read decisions of run "${runId}" at "${point}"`, () => {
       // In the items' order, so anything that walks the map gives the same result on every run.
       const rows = this.statement(
-        `SELECT j.item_id, j.verdict, j.status, j.confidence, j.orders, j.thinking_tokens, j.evaluated_tokens, j.score
+        `SELECT j.item_id, j.verdict, j.status, j.confidence, j.orders, j.thinking_tokens, j.evaluated_tokens, j.score, j.engine_errors
          FROM judgments j LEFT JOIN run_items i ON i.run_id = j.run_id AND i.item_id = j.item_id
          WHERE j.run_id = ? AND j.point = ?
          ORDER BY i.position IS NULL, i.position, j.item_id`,

@@ -74,6 +74,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'eval';
   UPDATE runs SET kind = 'data-sft' WHERE benchmark = 'data-sft';
   ALTER TABLE run_items ADD COLUMN kind TEXT;
+  -- Runs of a judgment that failed in the engine: a pair whose one order hit an outage is "inconsistent",
+  -- not "engine-error", and --retry-errors must still find it.
+  ALTER TABLE judgments ADD COLUMN engine_errors INTEGER NOT NULL DEFAULT 0;
+  UPDATE judgments SET engine_errors = 1 WHERE status = 'engine-error';
   `,
 ];
 

@@ -59,13 +59,15 @@ export interface SaveJudgmentInput {
   orders?: ItemDecision["orders"];
   /**
    * A retry of a failed judgment: a saved row of (run, item, point) is replaced if, and only if, it
-   * recorded an engine error. Without it a saved judgment is never replaced.
+   * recorded an engine error (in any of its runs). Without it a saved judgment is never replaced.
    */
   replaceEngineError?: boolean;
 }
 
 /** What scoring needs of one judgment, read from columns without decoding the trace. */
 export interface StoredDecision extends ItemDecision {
+  /** Runs of the judgment that failed in the engine (an outage in one order of a pair included). */
+  engineErrors?: number;
   thinkingTokens: number;
   evaluatedTokens: number;
   /** Pointwise judgments: the (mean) score. */
