@@ -1,5 +1,5 @@
 /**
- * One suite of engine behaviours that every engine must pass (DESIGN.md: hono runs one shared suite over
+ * One suite of engine behaviours that every engine must pass (as hono runs one shared suite over
  * all its routers). It drives the engine seam directly, on the tiny model whose greedy trajectory is known
  * (TINY_TRAJECTORY), over:
  * - llamacpp: node-llama-cpp in-process;

@@ -93,7 +93,7 @@ test("rewardbench: a Parquet copy loads the same items as the JSONL copy", async
 test("rewardbench: a bad Parquet row is named by row number and field", async (t) => {
   const parquet = join(await tempFolder(t), "filtered.parquet");
   writeParquet(parquet, await fixtureRows(), 2);
-  await assert.rejects(loadAll(rewardbench, { data: parquet }), /filtered\.parquet: row 3: field "subset": must be a string, found null/);
+  await assert.rejects(loadAll(rewardbench, { data: parquet }), /filtered\.parquet: row 3 \(id "412"\): field "subset": must be a string, found null/);
   const skipping = await loadAll(rewardbench, { data: parquet, skipBad: true });
   assert.equal(skipping.items.length, 5);
   assert.equal(skipping.skipped, 1);

@@ -1,5 +1,5 @@
 /**
- * Invariant 4 of DESIGN.md on a real SQLite file and real processes: a run killed with SIGKILL at any point
+ * Invariant 4 (docs/architecture.md, "Invariants") on a real SQLite file and real processes: a run killed with SIGKILL at any point
  * keeps every judgment it committed, has no duplicate, stays readable, resumes where it stopped, and ends
  * with exactly the judgments (and the decisions a report is computed from) of an uninterrupted run. And a
  * reader is never refused while writers write.

@@ -320,7 +320,7 @@ test("SQLite failures become J1Error(store) naming the file and the operation", 
   assert.throws(() => openRunStore(garbage), (error: unknown) => {
     assert.ok(error instanceof J1Error && error.code === "store");
     assert.ok(error.message.includes(garbage));
-    assert.match(error.message, /open failed/);
+    assert.match(error.message, /is not a SQLite database/);
     return true;
   });
   // A store written by a newer j1 is refused rather than misread.
@@ -331,7 +331,7 @@ test("SQLite failures become J1Error(store) naming the file and the operation", 
   db.close();
   assert.throws(() => openRunStore(newer), isStoreError(/newer than this j1 understands/));
   // The folder cannot be created: a file is in the way.
-  assert.throws(() => openRunStore(join(garbage, "runs.sqlite")), isStoreError(/open failed/));
+  assert.throws(() => openRunStore(join(garbage, "runs.sqlite")), isStoreError(/cannot be created: a part of its folder is a file/));
   assert.ok(existsSync(garbage));
 });
 

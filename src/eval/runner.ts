@@ -1,6 +1,6 @@
 import { capabilityNotes } from "../engines/engine-registry.js";
 import { resolvePromptFormat } from "../judge/prompt-format.js";
-import { buildItemPlan, templateFor, type JudgingOptions, type PlannedItem } from "../jobs/item-plan.js";
+import { buildItemPlan, passesFor, templateFor, type JudgingOptions, type PlannedItem } from "../jobs/item-plan.js";
 import { storedSettings } from "../jobs/run-settings.js";
 import { runJudgingJob, type JobProgress, type JobResult } from "../jobs/judging-job.js";
 import type { Engine } from "../engines/engine.js";
@@ -35,29 +35,25 @@ export function loadOptionsFor(settings: EvalSettings, benchmark: string, onSkip
 }
 
 /** Pass one: every item is read and checked before any judging, so bad data stops a run before it starts. */
-export async function collectItems(settings: EvalSettings, onSkip?: (error: Error) => void): Promise<{ items: ScoredItem[]; skipped: number; perBenchmark: Map<string, number> }> {
+export async function collectItems(settings: EvalSettings, onSkip?: (error: Error) => void): Promise<{ items: ScoredItem[]; skipped: number; perBenchmark: Map<string, number>; judgments: Map<string, number> }> {
   const items: ScoredItem[] = [];
   let skipped = 0;
   const perBenchmark = new Map<string, number>();
+  const judgments = new Map<string, number>();
   for (const name of settings.benchmarks) {
     const benchmark = getBenchmark(name);
     const count = { items: 0 };
     for await (const item of runItems(benchmark, loadOptionsFor(settings, name, (error) => { skipped++; onSkip?.(error); }), settings.limit)) {
       // The template check the real run makes, so --dry-run refuses what the run would refuse.
-      templateFor(plannedItem(settings, benchmark, item), settings.template);
+      const planned = plannedItem(settings, benchmark, item);
+      templateFor(planned, settings.template);
+      judgments.set(name, (judgments.get(name) ?? 0) + passesFor(planned, settings));
       items.push(scoredItem(item));
       count.items++;
     }
     perBenchmark.set(name, count.items);
   }
-  return { items, skipped, perBenchmark };
-}
-
-/** Every judgment j1 would make: per item, both orders or one, times samples (a waits sweep is one pass). */
-export function passesPerItem(settings: EvalSettings, benchmark: Benchmark): number {
-  const orders = settings.swap || effectiveProtocol(settings, benchmark) === "both" ? 2 : 1;
-  const sweepPasses = settings.sweep?.setting === "max-thinking" ? settings.sweep.values.length : 1;
-  return orders * settings.samples * sweepPasses;
+  return { items, skipped, perBenchmark, judgments };
 }
 
 /** An item with the placement and official prompt this run's settings give it. */

@@ -1,6 +1,6 @@
 /**
  * A scripted stand-in for an OpenAI-compatible server, for the faults a real server will not produce on
- * demand (DESIGN.md, "Real parts in tests"): each completion request takes the next step of the script
+ * demand (the project brief: a test double only for faults a real part will not produce): each completion request takes the next step of the script
  * (a 429 with Retry-After, a 500, a hang, broken JSON, a malformed 200, a 401, a dropped connection, or
  * a normal answer shaped like the server's), and the server counts requests in flight and keeps every
  * request it saw.

@@ -13,7 +13,7 @@ import { labelImbalanceWarning } from "../../eval/scoring/label-balance.js";
 import { expandBenchmarks } from "../../eval/paper.js";
 import { renderTerminal } from "../../eval/report/index.js";
 import { buildRunReport } from "../../eval/run-report.js";
-import { collectItems, passesPerItem, runEval } from "../../eval/runner.js";
+import { collectItems, runEval } from "../../eval/runner.js";
 import { parseSweep } from "../../eval/sweep.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, samplingOptions, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
@@ -288,7 +288,7 @@ async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean
     const items = collected.perBenchmark.get(name) ?? 0;
     const protocol = effectiveProtocol(settings, benchmark);
     const warning = labelImbalanceWarning(name, protocol, collected.items.filter((item) => item.id.startsWith(`${name}:`)));
-    return { benchmark: name, protocol, items, categories, judgments: items * passesPerItem(settings, benchmark), ...(warning === undefined ? {} : { warning }) };
+    return { benchmark: name, protocol, items, categories, judgments: collected.judgments.get(name) ?? 0, ...(warning === undefined ? {} : { warning }) };
   });
   const summary = { dryRun: true, items: collected.items.length, skipped: collected.skipped, judgments: benchmarks.reduce((sum, bench) => sum + bench.judgments, 0), benchmarks, skippedRows: skipped.slice(0, 20) };
   if (json) {
