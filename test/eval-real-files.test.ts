@@ -100,3 +100,16 @@ test("real rewardmath: direct 20 rows -> 2 problems, 18 pairs; pairwise 18 pairs
   assert.deepEqual(countBy(pairwise, (item) => item.group ?? "none"), { "0": 9, "399": 9 });
   assert.deepEqual(countBy(pairwise, (item) => item.label), { A: 8, B: 10 });
 });
+
+test("real files, no --data: --bench paper finds each of its four benchmarks (RewardBench's filtered split whole, 23 subsets)", async (t) => {
+  if (!sharedPresent(t)) return;
+  const { spawnSync } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const bin = join(fileURLToPath(new URL("../..", import.meta.url)), "bin", "j1");
+  const run = spawnSync(process.execPath, [bin, "eval", "--bench", "paper", "--dry-run", "--json"], { encoding: "utf8", env: { ...process.env, J1_CACHE_DIR: join(SHARED, "..", "no-cache-needed") } });
+  assert.equal(run.status, 0, run.stderr);
+  const summary = JSON.parse(run.stdout) as { benchmarks: Array<{ benchmark: string; items: number; categories: Record<string, number> }> };
+  const counts = Object.fromEntries(summary.benchmarks.map((bench) => [bench.benchmark, bench.items]));
+  assert.deepEqual(counts, { rewardbench: 2985, rewardmath: 18, harmless: 2312, codepref: 1364 });
+  assert.equal(Object.keys(summary.benchmarks[0].categories).length, 23);
+});

@@ -1,4 +1,6 @@
-import { dataList, resolveDataPaths } from "./data-location.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { dataList, resolveDataPaths, sharedBenchmarksDir } from "./data-location.js";
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
 import { rewardBenchScore } from "../scoring/rewardbench-sections.js";
@@ -8,10 +10,18 @@ import { ensureRewardBench } from "./rewardbench-download.js";
 
 const NAME = "rewardbench";
 
-/** The data: --data when given, else the cached (downloaded on first use) `filtered` split. */
+/** Where a local copy of the `filtered` split sits under the shared benchmarks folder, when there is one. */
+const SHARED_COPY = join("rewardbench", "filtered.jsonl.gz");
+
+/**
+ * The data: --data when given; else the shared benchmarks folder's copy (as every other loader finds its
+ * file there); else the cached `filtered` split, downloaded on first use.
+ */
 async function rewardBenchFiles(data: string | string[] | undefined): Promise<string[]> {
-  if (dataList(data).length === 0) return [await ensureRewardBench()];
-  return resolveDataPaths(NAME, data, "", "");
+  if (dataList(data).length > 0) return resolveDataPaths(NAME, data, "", "");
+  const shared = join(sharedBenchmarksDir(), SHARED_COPY);
+  if (existsSync(shared)) return [shared];
+  return [await ensureRewardBench()];
 }
 
 async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
