@@ -150,6 +150,11 @@ export function samplingOptions(values: ScalingFlagValues): SamplingOptions | un
  */
 export const DEFAULT_THINKING_CAP = 4096;
 
+/** The vote, order and sampling options every judging command takes from the same flags. */
+export function voteOptions(values: ScalingFlagValues): { samples: number; swap: boolean; allowTie: boolean; temperature: number; sampling?: SamplingOptions; seed: number } {
+  return { samples: values.samples, swap: values.swap, allowTie: values.tie, temperature: samplingTemperature(values), sampling: samplingOptions(values), seed: values.seed };
+}
+
 export function samplingTemperature(values: ScalingFlagValues): number {
   return values.temperature ?? (values.samples > 1 ? 0.7 : 0);
 }

@@ -1,9 +1,7 @@
 import type { ScalingOptions } from "../core/budget.js";
 import type { ChatFormatChoice } from "../judge/prompt-format.js";
-import type { SamplingOptions } from "../engines/engine.js";
-import type { JudgeTemplate } from "../core/template.js";
 import type { EngineConfig } from "../engines/create-engine.js";
-import type { Sweep } from "./sweep.js";
+import type { JudgingOptions } from "../jobs/item-plan.js";
 import type { Benchmark, OrderProtocol } from "./types.js";
 
 /** `--order` for the pairs benchmark: the pair as the file gives it, one seeded random order, or both orders. */
@@ -17,7 +15,7 @@ export const ORDER_BENCHMARKS: readonly string[] = ["pairs"];
  * same run from this alone (engine speed settings such as threads may be changed on resume; they do not
  * change verdicts).
  */
-export interface EvalSettings {
+export interface EvalSettings extends Omit<JudgingOptions, "scaling" | "finalPoint"> {
   benchmarks: string[];
   /**
    * Per benchmark: local data files (--data, repeatable), read in order. Runs stored before repeats were
@@ -37,21 +35,11 @@ export interface EvalSettings {
   /** Field mapping for the generic pairs loader. */
   map?: Record<string, string>;
   engine: Omit<EngineConfig, "apiKey" | "onDownloadProgress">;
-  /** The user's template (--template); absent: each benchmark's official prompt, else j1's default for the item's kind. */
-  template?: JudgeTemplate;
   chatFormat: ChatFormatChoice;
   chatTemplateFile?: string;
   reasoning?: string;
+  /** Every field set (j1's defaults filled in), as the run was started. */
   scaling: ScalingOptions;
-  sweep?: Sweep;
-  samples: number;
-  /** Judge both orders for every benchmark (JudgeBench always does). */
-  swap: boolean;
-  allowTie: boolean;
-  temperature: number;
-  /** Truncation of the thinking (top-p, top-k, min-p); absent: none. */
-  sampling?: SamplingOptions;
-  seed: number;
 }
 
 /** The data files given for a benchmark, in order (a string in settings stored before repeats were read). */

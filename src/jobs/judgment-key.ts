@@ -1,6 +1,7 @@
 import type { ScalingOptions } from "../core/budget.js";
 import type { JudgeTemplate } from "../core/template.js";
-import type { Engine, SamplingOptions } from "../engines/engine.js";
+import type { Engine } from "../engines/engine.js";
+import type { JudgingOptions } from "./item-plan.js";
 import type { JudgeableItem } from "../eval/types.js";
 import { canonicalJson, judgmentKey, sha256Hex } from "../store/judgment-key.js";
 
@@ -10,18 +11,12 @@ import { canonicalJson, judgmentKey, sha256Hex } from "../store/judgment-key.js"
  * content and placement. The label is left out (a judgment does not depend on it, so relabelled data reuses
  * it); so are speed settings (threads, parallel), which do not change verdicts.
  */
-export interface KeyParts {
+export interface KeyParts extends Pick<JudgingOptions, "samples" | "swap" | "allowTie" | "temperature" | "sampling" | "seed"> {
   engine: Engine;
   template: JudgeTemplate;
   chatFormat: string;
+  /** The scaling of this point, every field set. */
   scaling: ScalingOptions;
-  samples: number;
-  /** Both orders judged (pairs). */
-  swap: boolean;
-  allowTie: boolean;
-  temperature: number;
-  sampling?: SamplingOptions;
-  seed: number;
   item: JudgeableItem;
   /** Where the responses were shown: a pair flipped, a choice's permutation. */
   placement: boolean | readonly number[];

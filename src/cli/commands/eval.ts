@@ -16,7 +16,7 @@ import { buildRunReport } from "../../eval/run-report.js";
 import { collectItems, runEval } from "../../eval/runner.js";
 import { parseSweep } from "../../eval/sweep.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
-import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, samplingOptions, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, scalingOptions, voteOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { downloadProgress, parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
 import { parseFieldMap } from "../field-map.js";
@@ -153,12 +153,7 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
     reasoning: flags.reasoningFormat,
     scaling: { ...DEFAULT_SCALING, ...scalingOptions(flags) },
     sweep: flags.sweep !== undefined ? parseSweep(flags.sweep) : undefined,
-    samples: flags.samples,
-    swap: flags.swap,
-    allowTie: flags.tie,
-    temperature: samplingTemperature(flags),
-    sampling: samplingOptions(flags),
-    seed: flags.seed,
+    ...voteOptions(flags),
   };
 }
 

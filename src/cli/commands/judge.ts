@@ -20,7 +20,7 @@ import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { collectFieldMap, parseFieldMap } from "../field-map.js";
 import { stopOnInterrupt } from "../interrupt.js";
 import { readTemplateFile } from "../../judge/template-file.js";
-import { addEngineFlags, addScalingFlags, formatOptions, engineConfig, samplingOptions, samplingTemperature, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { addEngineFlags, addScalingFlags, formatOptions, engineConfig, scalingOptions, voteOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { formatJudgmentSummary, streamPrinter } from "../judgment-view.js";
 import { parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 
@@ -104,14 +104,7 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
   const orders = flags.swap ? 2 : 1;
   const config = engineConfig(flags, { parallel: Math.min(64, flags.samples * orders * (flags.input ? 2 : 1)) });
   if (config.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
-  const callOptions: JudgeCallOptions = {
-    samples: flags.samples,
-    swap: flags.swap,
-    allowTie: flags.tie,
-    temperature: samplingTemperature(flags),
-    sampling: samplingOptions(flags),
-    seed: flags.seed,
-  };
+  const callOptions: JudgeCallOptions = voteOptions(flags);
   if (!single) {
     if (flags.pointwise) throw badInput("--input judges pairs; to score single responses use j1 eval with a rating benchmark, or --pointwise with --response", { field: "--pointwise" });
     await judgeFile(flags, config, template, callOptions);
@@ -194,7 +187,7 @@ async function judgeFile(flags: JudgeFlags, config: EngineConfig, template: Judg
   let engine: Engine | undefined;
   const interrupt = stopOnInterrupt();
   try {
-    const judging: JudgingOptions = { template, scaling: scalingOptions(flags), samples: call.samples ?? 1, swap: call.swap ?? false, allowTie: call.allowTie ?? false, temperature: call.temperature ?? 0, sampling: call.sampling, seed: call.seed ?? 0 };
+    const judging: JudgingOptions = { template, scaling: scalingOptions(flags), ...voteOptions(flags) };
     const result = await runJudgingJob<PlannedItem<JudgeableItem>>({
       store,
       run: { kind: "judge", benchmark: "judge", label: `judge ${path.basename(input)}`, settings: { schemaVersion: 1, kind: "judge", input: path.resolve(input), map: source.map, engine: { ...config, apiKey: undefined }, judging } },
