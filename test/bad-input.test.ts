@@ -167,6 +167,7 @@ describe("--progress, --map and empty values", { concurrency: 2 }, () => {
     { args: ["data", "rl", "--input", file("pairs.jsonl"), "--verl", file("never.parquet"), "--data-source", " "], says: /field "--data-source": must not be empty/ },
     { args: ["data", "rl", "--input", file("pairs.jsonl"), "--openrlhf", file("never.jsonl"), "--map", "question=q"], says: /pairs\.jsonl:1: row 1 \(id "p1"\): field "q": missing/ },
     { args: ["data", "rl", "--input", file("pairs.jsonl"), "--openrlhf", file("never.jsonl"), "--data", file("pairs.jsonl")], says: /field "--data": goes with --bench/ },
+    { args: ["data", "rl", "--bench", "rewardbench2", "--data", path.join(root, "test", "fixtures", "rewardbench2", "test.jsonl"), "--openrlhf", file("never.jsonl")], says: /field "--bench": training data is built from pairs; rewardbench2 gives choice items/ },
   ]);
 });
 

@@ -1,4 +1,5 @@
-import { asPair } from "../eval/types.js";
+import { badInput } from "../core/errors.js";
+import { asPair, itemKind } from "../eval/types.js";
 import { readPreferencePairs, type PreferencePair } from "./rl-pairs.js";
 
 /** Where training pairs come from: a labelled JSONL file, or any benchmark loader (saved with a run). */
@@ -32,6 +33,9 @@ async function* benchmarkPairs(spec: PairSourceSpec, skipped: { ties: number }):
   const { runItems } = await import("../eval/item-stream.js");
   const benchmark = getBenchmark(spec.bench as string);
   for await (const loaded of runItems(benchmark, { data: spec.data, map: spec.map })) {
+    if (itemKind(loaded) !== "pair") {
+      throw badInput(`training data is built from pairs; ${spec.bench} gives ${itemKind(loaded)} items (the first: "${loaded.id}"): use a pair benchmark, or --input with a file of pairs`, { field: "--bench" });
+    }
     const item = asPair(loaded);
     if (item.label !== "A" && item.label !== "B") {
       skipped.ties++;
