@@ -105,7 +105,7 @@ test("rewardbench: without --data the split is downloaded once into the j1 cache
   writeParquet(served, await fixtureRows());
   const body = await readFile(served);
   const { endpoint, hits } = await serve(t, (path) => (path.endsWith("/filtered-00000-of-00001.parquet") ? { status: 200, body } : { status: 404 }));
-  withEnvironment(t, { J1_CACHE_DIR: join(folder, "cache"), HF_ENDPOINT: endpoint });
+  withEnvironment(t, { J1_CACHE_DIR: join(folder, "cache"), HF_ENDPOINT: endpoint, J1_BENCHMARKS_DIR: join(folder, "no-shared-copy") });
   assert.equal(rewardBenchUrl(), `${endpoint}/datasets/allenai/reward-bench/resolve/main/data/filtered-00000-of-00001.parquet`);
   assert.equal(rewardBenchCachePath(), join(folder, "cache", "datasets", "reward-bench", "filtered-00000-of-00001.parquet"));
 
@@ -139,7 +139,7 @@ test("rewardbench download: progress is reported, and a response that is not Par
 test("rewardbench offline: the error says to pass --data FILE", async (t) => {
   const folder = await tempFolder(t);
   const { endpoint } = await serve(t, () => ({ status: 404 }));
-  withEnvironment(t, { J1_CACHE_DIR: join(folder, "cache"), HF_ENDPOINT: endpoint });
+  withEnvironment(t, { J1_CACHE_DIR: join(folder, "cache"), HF_ENDPOINT: endpoint, J1_BENCHMARKS_DIR: join(folder, "no-shared-copy") });
   await assert.rejects(loadAll(rewardbench), /could not download RewardBench .*HTTP 404.*pass --data FILE/s);
 
   // No server at all (a closed port), as on a machine without network access.
