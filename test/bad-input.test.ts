@@ -229,6 +229,9 @@ describe("run store paths and run ids", () => {
     const list = j1("runs", "list", "--store", missing, "--json");
     assert.equal(list.code, 0, list.stderr);
     assert.deepEqual(JSON.parse(list.stdout), []);
+    const report = j1("report", "x", "--store", missing);
+    assert.equal(report.code, 2, report.stderr);
+    assert.match(report.stderr, /typo\.sqlite: field "--store": no run store here/);
     assert.equal(existsSync(missing), false);
   });
 

@@ -1,7 +1,7 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { J1Error } from "../core/errors.js";
+import { J1Error, badInput } from "../core/errors.js";
 import type { Judgment } from "../core/judgment.js";
 import type { ScoredItem } from "../eval/types.js";
 import { decodeJudgment, encodeJudgment, ordersOf } from "./judgment-codec.js";
@@ -14,6 +14,15 @@ import type { ExportRow, RunConfig, RunListing, RunRecord, RunStatus, RunStore, 
 
 export { judgmentKey, canonicalJson, sha256Hex } from "./judgment-key.js";
 export { defaultStorePath } from "./store-path.js";
+
+/**
+ * A store that must already exist (reading commands: `j1 runs show|export`, `j1 report`): a mistyped
+ * --store is refused (exit 2) rather than created empty.
+ */
+export function openExistingStore(file: string): RunStore {
+  if (!existsSync(file)) throw badInput("no run store here (j1 eval creates one; pass --store FILE or set $J1_STORE to use another)", { file: path.resolve(file), field: "--store" });
+  return openRunStore(file);
+}
 export { itemPointKey } from "./types.js";
 export type { ExportRow, RunConfig, RunKind, RunListing, RunRecord, RunStatus, RunStore, SaveJudgmentInput, StoredDecision } from "./types.js";
 export { RUN_KINDS } from "./types.js";

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { renderHtml, renderJson, renderMarkdown, renderTerminal } from "../../eval/report/index.js";
 import { buildRunReport } from "../../eval/run-report.js";
-import { defaultStorePath, openRunStore } from "../../store/run-store.js";
+import { defaultStorePath, openExistingStore } from "../../store/run-store.js";
 
 export function registerReport(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function registerReport(program: Command): void {
     .option("--md <file>", "markdown")
     .option("--json <file>", "JSON")
     .action(async (ids: string[], flags: { store: string; html?: string; md?: string; json?: string }) => {
-      const store = openRunStore(flags.store);
+      const store = openExistingStore(flags.store);
       try {
         const reports = ids.map((id) => buildRunReport(store, store.getRun(id).id));
         const written: string[] = [];

@@ -4,16 +4,12 @@ import type { Command } from "commander";
 import { badInput, errorMessage } from "../../core/errors.js";
 import { buildRunReport } from "../../eval/run-report.js";
 import { renderTerminal } from "../../eval/report/index.js";
-import { defaultStorePath, openRunStore, type RunStore } from "../../store/run-store.js";
+import { defaultStorePath, openExistingStore, openRunStore, type RunStore } from "../../store/run-store.js";
 
 /**
  * These commands only read: a --store path that does not exist is refused (a typo must not leave an
  * empty store behind, nor answer "no run" from one), except by `runs list`, which says there are none.
  */
-function openExistingStore(file: string): RunStore {
-  if (!existsSync(file)) throw badInput(`no run store here (j1 eval creates one; pass --store FILE or set $J1_STORE to use another)`, { file: path.resolve(file), field: "--store" });
-  return openRunStore(file);
-}
 
 /** Opens the export file before anything is written to it, so a path that cannot be written is refused with its name. */
 function openOutput(file: string): Promise<WriteStream> {
