@@ -1,10 +1,9 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import type { ClientErrorStatusCode } from "hono/utils/http-status";
-import { J1Error, badInput } from "../core/errors.js";
+import { J1Error } from "../core/errors.js";
+import { limitBody, readJson, requireToken, validate, type Refuse } from "./http-guards.js";
 import { VERSION } from "../version.js";
 import type { RewardScorer } from "../reward/reward-batch.js";
 
@@ -35,8 +34,6 @@ export interface RewardAppOptions {
  * {"query": [str], "prompts": [str], "labels": [any]} with no headers of its own, and reads "rewards",
  * "scores" (falls back to "rewards") and "extra_logs". Other fields are ignored, for clients that send more.
  */
-type Refuse = (c: Context, status: ClientErrorStatusCode, message: string, headers?: Record<string, string>) => Response;
-
 const GetRewardRequest = z.object({
   query: z.array(z.string()),
   prompts: z.array(z.string()).optional(),
@@ -62,7 +59,7 @@ export function createRewardApp(options: RewardAppOptions): Hono {
 
   app.get("/health", (c) => c.json({ status: "ok", version: VERSION, served: scorer.counters, refused }));
 
-  const auth = requireToken(options.token, refuse);
+  const auth = requireToken(options.token, refuse, { realm: "j1-reward", allowQuery: true });
   const limit = limitBody(options.maxBodyBytes, refuse);
 
   app.post("/get_reward", auth, limit, async (c) => {
@@ -100,65 +97,6 @@ export function createRewardApp(options: RewardAppOptions): Hono {
   });
 
   return app;
-}
-
-async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HTTPException(400, { message: text.trim().length === 0 ? "the body is empty; expected a JSON object" : "the body is not valid JSON" });
-  }
-}
-
-/** The parsed body, or a bad-input error naming the first wrong field ("labels[2]"). */
-function validate<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue.path.length === 0 ? "body" : issue.path.map((key, index) => (typeof key === "number" ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`)).join("");
-  throw badInput(issue.message, { field });
-}
-
-/**
- * Bearer-token check, compared in constant time. OpenRLHF's client cannot add headers, so the token may
- * also come as `?token=` in the URL given to `--reward.remote_url`; URLs end up in logs, so prefer the
- * header where the client allows it, and bind to a private address either way.
- */
-function requireToken(token: string | undefined, refuse: Refuse): MiddlewareHandler {
-  if (token === undefined || token.length === 0) return async (_c, next) => next();
-  const expected = digest(token);
-  const challenge = { "www-authenticate": 'Bearer realm="j1-reward"' };
-  return async (c, next) => {
-    const header = c.req.header("authorization");
-    const given = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? c.req.query("token");
-    if (given === undefined) return refuse(c, 401, "missing token: send Authorization: Bearer <token>", challenge);
-    if (!timingSafeEqual(digest(given), expected)) return refuse(c, 401, "wrong token", challenge);
-    await next();
-  };
-}
-
-/**
- * The body-size limit. A body with a Content-Length (what trainers' HTTP clients send) is judged by that
- * header alone: Node's parser never delivers more than it announces. Only a chunked body goes through
- * hono's bodyLimit, which counts while reading. The split is for speed: bodyLimit touches the request's
- * web-stream body, which makes @hono/node-server build a full web Request per call and costs about
- * 2.5 times the CPU per request at thousands of requests a second; reading the text directly does not.
- */
-function limitBody(maxBytes: number, refuse: Refuse): MiddlewareHandler {
-  const tooLarge = (c: Context) => refuse(c, 413, `the body is larger than the limit of ${maxBytes} bytes`);
-  const streamed = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
-  return async (c, next) => {
-    const length = c.req.header("content-length");
-    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return streamed(c, next);
-    const bytes = Number(length);
-    if (!Number.isSafeInteger(bytes) || bytes < 0) return refuse(c, 400, `bad Content-Length: ${JSON.stringify(length)}`);
-    return bytes > maxBytes ? tooLarge(c) : next();
-  };
-}
-
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
 }
 
 function floatList(values: readonly number[]): string {

@@ -58,3 +58,16 @@ export async function listen(app: Hono, host: string, port: number): Promise<Run
     },
   };
 }
+
+/** Resolves on the first SIGINT or SIGTERM; a second one then ends the process the default way. */
+export function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}

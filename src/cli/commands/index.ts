@@ -5,6 +5,7 @@ import { registerModel } from "./model.js";
 import { registerReport } from "./report.js";
 import { registerReward } from "./reward.js";
 import { registerRuns } from "./runs.js";
+import { registerServe } from "./serve.js";
 import { registerDataRl } from "./data-rl.js";
 import { registerDataSft } from "./data-sft.js";
 
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerModel(program);
   registerReward(program);
+  registerServe(program);
   registerDataRl(program);
   registerDataSft(program);
 }

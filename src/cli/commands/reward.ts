@@ -9,7 +9,7 @@ import { RewardScorer } from "../../reward/reward-batch.js";
 import { resolveRewardOptions, type JudgeRewardOptions } from "../../reward/reward-options.js";
 import { DEFAULT_SERVICE_URL, DEFAULT_TOKEN_ENV, renderVerlRewardFile } from "../../reward/verl-client.js";
 import { createRewardApp } from "../../server/reward-app.js";
-import { listen } from "../../server/reward-server.js";
+import { listen, nextStopSignal } from "../../server/reward-server.js";
 
 interface RewardRuleFlags {
   template?: string;
@@ -193,19 +193,6 @@ function refusalLog(): (status: number, message: string) => void {
     if (count === 1) console.error(`j1: refused (${status}): ${message}`);
     else if (count % 1000 === 0) console.error(`j1: refused (${status}) ${count} times: ${message}`);
   };
-}
-
-/** Resolves on the first SIGINT or SIGTERM; a second one then ends the process the default way. */
-function nextStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve(signal);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
 }
 
 async function readOutputText(value: string | undefined): Promise<string> {

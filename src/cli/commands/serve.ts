@@ -1,0 +1,92 @@
+import type { Command } from "commander";
+import { badInput, errorMessage } from "../../core/errors.js";
+import type { JudgeTemplate } from "../../core/template.js";
+import { createEngine } from "../../engines/create-engine.js";
+import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
+import { Judge } from "../../judge/judge.js";
+import { readTemplateFile } from "../../judge/template-file.js";
+import { createJudgeApp, templateFor, type JudgmentKind } from "../../server/judge-app.js";
+import { listen, nextStopSignal } from "../../server/reward-server.js";
+import { addEngineFlags, engineConfig, formatOptions, integerFlag, positiveInt, type EngineFlagValues } from "../engine-flags.js";
+import { parseSize } from "./reward.js";
+
+interface ServeFlags extends EngineFlagValues {
+  host: string;
+  port: number;
+  token?: string;
+  maxBody: string;
+  queue: number;
+  requestTimeout: number;
+}
+
+/** How long requests in flight may run on after SIGINT/SIGTERM before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export function registerServe(program: Command): void {
+  const command = program
+    .command("serve")
+    .description("Serve a judge over HTTP, the model loaded once: POST /v1/judgments (JSON or server-sent events), GET /health.")
+    .option("--host <address>", "address to bind (keep it private; 0.0.0.0 exposes the service)", "127.0.0.1")
+    .option("--port <n>", "port (0: any free port)", integerFlag("--port"), 8080)
+    .option("--token <token>", "require this bearer token on POST routes (default: env J1_SERVE_TOKEN)")
+    .option("--max-body <size>", "largest request body (b, kb, mb, gb; at most 1gb)", "1mb")
+    .option("--queue <n>", "judgments that may wait for the engine beyond those running; more get 429", integerFlag("--queue", 0), 16)
+    .option("--request-timeout <ms>", "time limit of one judgment request, queue wait included (504 past it)", positiveInt("--request-timeout"), 300_000);
+  addEngineFlags(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  j1 serve --model tiny --port 8080
+  curl -s localhost:8080/v1/judgments -H 'content-type: application/json' -d '{"question":"2+2?","a":"4","b":"5","waits":2}'
+  J1_SERVE_TOKEN=secret j1 serve --host 0.0.0.0 --model ./Qwen3-8B-Q4_K_M.gguf`,
+  );
+  command.action(async (flags: ServeFlags) => {
+    await runServe(flags);
+  });
+}
+
+const KIND_OF_TEMPLATE: Record<JudgeTemplate["kind"], JudgmentKind> = { pairwise: "pair", pointwise: "rating", choice: "choice" };
+
+async function runServe(flags: ServeFlags): Promise<void> {
+  if (flags.host.trim() === "") throw badInput("must not be empty (127.0.0.1 keeps the service on this machine; 0.0.0.0 opens it to the network)", { field: "--host" });
+  if (flags.token !== undefined && flags.token.trim() === "") throw badInput("must not be empty (leave --token out to serve without one)", { field: "--token" });
+  const token = flags.token ?? process.env.J1_SERVE_TOKEN;
+  const maxBodyBytes = parseSize(flags.maxBody, "--max-body");
+  const format = formatOptions(flags);
+  const custom = flags.template ? await readTemplateFile(flags.template) : undefined;
+  const config = engineConfig(flags);
+  if (config.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
+  const engine = await createEngine(config);
+  try {
+    const noted = new Set<string>();
+    const app = createJudgeApp({
+      engine,
+      token,
+      maxBodyBytes,
+      queueLimit: flags.queue,
+      requestTimeoutMs: flags.requestTimeout,
+      makeJudge: async (kind, scaling) => {
+        const template = custom !== undefined && KIND_OF_TEMPLATE[custom.kind] === kind ? custom : undefined;
+        const judge = await Judge.create({ engine, ...format, template: template ?? templateFor(kind), scaling });
+        for (const note of judge.format.notes) {
+          if (noted.has(note)) continue;
+          noted.add(note);
+          console.error(`j1: ${note}`);
+        }
+        return judge;
+      },
+      logError: (error) => console.error(`j1: judge service error: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}`),
+    });
+    const server = await listen(app, flags.host, flags.port);
+    const loopback = /^(127\.|::1$|localhost$)/.test(server.host);
+    console.log(`j1 judge service on ${server.url}  (POST /v1/judgments, GET /health)`);
+    if (!loopback && !token) console.error("j1: warning: listening beyond this machine without --token; anyone who can reach the port can run the model");
+    const signal = await nextStopSignal();
+    console.error(`j1: ${signal}: finishing judgments in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s), then stopping`);
+    await server.close(SHUTDOWN_GRACE_MS);
+    process.exitCode = 0;
+  } finally {
+    await engine.dispose();
+  }
+}

@@ -1,0 +1,284 @@
+import { Hono, type Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { streamSSE } from "hono/streaming";
+import type { ClientErrorStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
+import { J1Error } from "../core/errors.js";
+import type { Judgment } from "../core/judgment.js";
+import { DEFAULT_CHOICE_TEMPLATE, DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE, type JudgeTemplate } from "../core/template.js";
+import type { ScalingOptions } from "../core/budget.js";
+import type { Engine } from "../engines/engine.js";
+import { Judge, type JudgeCallOptions } from "../judge/judge.js";
+import type { ChatFormatChoice } from "../judge/prompt-format.js";
+import type { ThinkingEvent } from "../judge/thinking-run.js";
+import { VERSION } from "../version.js";
+import { limitBody, readJson, requireToken, validate, type Refuse } from "./http-guards.js";
+
+/**
+ * The judge service (`j1 serve`): one engine, loaded once, behind `POST /v1/judgments` and `GET /health`.
+ * A bounded queue sits in front of the engine (at most `parallelSessions` judgments at once, at most
+ * `queueLimit` waiting, then 429), every request has a time limit (504), and a client that hangs up
+ * aborts its generation so the engine's sequence comes back.
+ */
+export interface JudgeAppOptions {
+  engine: Engine;
+  /** How prompts are written (the CLI's format flags); default: the model's own template. */
+  format?: { chatFormat: ChatFormatChoice; chatTemplateFile?: string; reasoning?: string };
+  /** Builds the judge for a kind and scaling options; default `Judge.create` on `engine` and `format`. Called once per distinct options. */
+  makeJudge?: (kind: JudgmentKind, scaling: Partial<ScalingOptions>) => Promise<Judge>;
+  /** When set, POST routes need `Authorization: Bearer <token>`. */
+  token?: string;
+  maxBodyBytes: number;
+  /** Judgments that may wait for the engine beyond those running; more get 429. */
+  queueLimit: number;
+  /** Whole-request time limit (queue wait included); past it the generation is aborted and the answer is 504. */
+  requestTimeoutMs: number;
+  /** Parallel judgments; default engine.capabilities.parallelSessions. */
+  parallel?: number;
+  logError?: (error: unknown) => void;
+}
+
+export type JudgmentKind = "pair" | "rating" | "choice";
+
+/** The thinking cap when the request sets none (the CLI's default). */
+const DEFAULT_MAX_THINKING = 4096;
+
+const text = z.string();
+const JudgmentRequest = z
+  .object({
+    kind: z.enum(["pair", "rating", "choice"]).default("pair"),
+    question: text,
+    context: text.optional(),
+    a: text.optional(),
+    b: text.optional(),
+    response: text.optional(),
+    responses: z.array(text).min(2).max(26).optional(),
+    waits: z.number().int().min(0).max(64).optional(),
+    minThinking: z.number().int().min(0).max(65_536).optional(),
+    maxThinking: z.number().int().min(1).max(65_536).optional(),
+    answerTokens: z.number().int().min(1).max(256).optional(),
+    waitText: z.string().min(1).max(256).optional(),
+    samples: z.number().int().min(1).max(64).optional(),
+    swap: z.boolean().optional(),
+    tie: z.boolean().optional(),
+    temperature: z.number().min(0).max(10).optional(),
+    seed: z.number().int().min(0).max(4_294_967_295).optional(),
+    stream: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    const need = (field: "a" | "b" | "response" | "responses") => {
+      if (body[field] === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message: `required for kind "${body.kind}"` });
+    };
+    const refuse = (field: string, why: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message: why });
+    if (body.kind === "pair") {
+      need("a");
+      need("b");
+    } else if (body.kind === "rating") {
+      need("response");
+      if (body.swap !== undefined) refuse("swap", "only for kind pair");
+    } else {
+      need("responses");
+      if (body.swap !== undefined) refuse("swap", "only for kind pair");
+    }
+    if (body.tie !== undefined && body.kind !== "pair") refuse("tie", "only for kind pair");
+  });
+
+type JudgmentBody = z.infer<typeof JudgmentRequest>;
+
+/** Where a streamed piece of text came from, after ThinkingEvent. */
+export type StreamSource = "generated" | "wait" | "forced-end" | "answer-prefix" | "answer";
+
+function streamSource(event: ThinkingEvent): StreamSource {
+  if (event.type === "thinking") return "generated";
+  if (event.type === "answer") return "answer";
+  return event.role === "wait" ? "wait" : event.role === "think-end" ? "forced-end" : "answer-prefix";
+}
+
+/** A counting gate: `limit` holders at once, `waitLimit` waiting; beyond that `acquire` returns undefined. */
+class Gate {
+  running = 0;
+  private readonly waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  constructor(
+    readonly limit: number,
+    readonly waitLimit: number,
+  ) {}
+
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /** A promise of the slot (rejects if `signal` aborts while waiting), or undefined when the queue is full. */
+  tryAcquire(signal: AbortSignal): Promise<() => void> | undefined {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const next = this.waiters.shift();
+      if (next) next.resolve();
+      else this.running--;
+    };
+    if (this.running < this.limit) {
+      this.running++;
+      return Promise.resolve(release);
+    }
+    if (this.waiters.length >= this.waitLimit) return undefined;
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(release);
+        },
+        reject,
+      };
+      const onAbort = () => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+}
+
+class Timeout extends Error {}
+
+export function createJudgeApp(options: JudgeAppOptions): Hono {
+  const { engine } = options;
+  const gate = new Gate(Math.max(1, options.parallel ?? engine.capabilities.parallelSessions), Math.max(0, options.queueLimit));
+  const judges = new Map<string, Promise<Judge>>();
+  const makeJudge =
+    options.makeJudge ??
+    ((kind: JudgmentKind, scaling: Partial<ScalingOptions>) => Judge.create({ engine, template: templateFor(kind), ...(options.format ?? { chatFormat: "auto" }), scaling }));
+  const judgeFor = (kind: JudgmentKind, scaling: Partial<ScalingOptions>): Promise<Judge> => {
+    const key = JSON.stringify([kind, scaling]);
+    let judge = judges.get(key);
+    if (judge === undefined) {
+      judge = makeJudge(kind, scaling);
+      // A failed build is not cached: the next request tries again.
+      judge.catch(() => judges.delete(key));
+      if (judges.size >= 256) judges.delete(judges.keys().next().value as string);
+      judges.set(key, judge);
+    }
+    return judge;
+  };
+
+  const app = new Hono();
+  const refuse: Refuse = (c, status, message, headers) => c.json({ error: message }, status, headers);
+
+  app.get("/health", (c) => c.json({ status: "ok", version: VERSION, engine: engine.describe(), queue: { running: gate.running, waiting: gate.waiting, limit: gate.waitLimit, parallel: gate.limit } }));
+
+  const auth = requireToken(options.token, refuse, { realm: "j1" });
+  const limit = limitBody(options.maxBodyBytes, refuse);
+
+  app.post("/v1/judgments", auth, limit, async (c) => {
+    const body = validate(JudgmentRequest, await readJson(c));
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Timeout(`the judgment took longer than the limit of ${options.requestTimeoutMs} ms`)), options.requestTimeoutMs);
+    timer.unref();
+    const clientGone = c.req.raw.signal;
+    const onGone = () => controller.abort(new J1Error("cancelled", "the client disconnected"));
+    if (clientGone.aborted) onGone();
+    clientGone.addEventListener("abort", onGone, { once: true });
+    const cleanup = () => {
+      clearTimeout(timer);
+      clientGone.removeEventListener("abort", onGone);
+    };
+    const slot = gate.tryAcquire(controller.signal);
+    if (slot === undefined) {
+      cleanup();
+      const seconds = Math.max(1, Math.ceil(options.requestTimeoutMs / 1000 / 10));
+      return refuse(c, 429, `the queue is full (${gate.running} running, ${gate.waiting} waiting, limit ${gate.waitLimit}); retry later`, { "retry-after": String(seconds) });
+    }
+    const run = async (onEvent?: JudgeCallOptions["onEvent"]): Promise<Judgment & { warnings?: unknown }> => {
+      const release = await slot;
+      try {
+        const judgment = await judgeOne(await judgeFor(body.kind, scalingOf(body)), body, { signal: controller.signal, onEvent });
+        if (controller.signal.aborted) throw controller.signal.reason;
+        const warnings = engine.warnings ?? [];
+        return warnings.length > 0 ? { ...judgment, warnings } : judgment;
+      } finally {
+        release();
+      }
+    };
+    if (!body.stream) {
+      try {
+        return c.json(await run());
+      } catch (error) {
+        if (controller.signal.reason instanceof Timeout) return c.json({ error: controller.signal.reason.message }, 504);
+        throw error;
+      } finally {
+        cleanup();
+      }
+    }
+    return streamSSE(
+      c,
+      async (stream) => {
+        stream.onAbort(onGone);
+        try {
+          const judgment = await run((event) => {
+            if (stream.aborted || stream.closed) return;
+            void stream.writeSSE({ event: "thinking", data: JSON.stringify({ text: event.text, source: streamSource(event), order: event.order, sample: event.sample }) });
+          });
+          await stream.writeSSE({ event: "judgment", data: JSON.stringify(judgment) });
+          await stream.writeSSE({ event: "done", data: "{}" });
+        } catch (error) {
+          if (stream.aborted || stream.closed) return;
+          const reason = controller.signal.reason;
+          const message = reason instanceof Timeout ? reason.message : error instanceof J1Error && error.code === "bad-input" ? error.message : "internal error";
+          if (!(reason instanceof Timeout) && !(error instanceof J1Error && error.code === "bad-input")) options.logError?.(error);
+          await stream.writeSSE({ event: "error", data: JSON.stringify({ error: message, status: reason instanceof Timeout ? 504 : 500 }) });
+        } finally {
+          cleanup();
+        }
+      },
+      async (error) => {
+        options.logError?.(error);
+      },
+    );
+  });
+
+  app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments`));
+
+  app.onError((error, c) => {
+    if (error instanceof J1Error && (error.code === "bad-input" || error.code === "bad-template")) return refuse(c, 400, error.message);
+    if (error instanceof HTTPException && error.status < 500) return refuse(c, error.status as ClientErrorStatusCode, error.message || "request refused");
+    if (error instanceof J1Error && error.code === "cancelled") return c.json({ error: "cancelled" }, 499 as never);
+    options.logError?.(error);
+    return c.json({ error: "internal error" }, 500);
+  });
+
+  return app;
+}
+
+/** The default template of a request kind. */
+export function templateFor(kind: JudgmentKind): JudgeTemplate {
+  return kind === "pair" ? DEFAULT_PAIRWISE_TEMPLATE : kind === "rating" ? DEFAULT_POINTWISE_TEMPLATE : DEFAULT_CHOICE_TEMPLATE;
+}
+
+function scalingOf(body: JudgmentBody): Partial<ScalingOptions> {
+  const scaling: Partial<ScalingOptions> = {
+    waits: body.waits ?? 0,
+    minThinkingTokens: body.minThinking ?? 0,
+    maxThinkingTokens: body.maxThinking ?? Math.max(DEFAULT_MAX_THINKING, body.minThinking ?? 0),
+  };
+  if (body.answerTokens !== undefined) scaling.answerTokens = body.answerTokens;
+  if (body.waitText !== undefined) scaling.waitText = body.waitText;
+  return scaling;
+}
+
+/** The judgment `j1 judge --json` would print for the same inputs and options. */
+function judgeOne(judge: Judge, body: JudgmentBody, call: Pick<JudgeCallOptions, "signal" | "onEvent">): Promise<Judgment> {
+  const samples = body.samples ?? 1;
+  const options = {
+    samples,
+    temperature: body.temperature ?? (samples > 1 ? 0.7 : 0),
+    seed: body.seed ?? 0,
+    itemKey: "cli",
+    ...call,
+  };
+  if (body.kind === "rating") return judge.judgePoint({ question: body.question, response: body.response as string, context: body.context }, options);
+  if (body.kind === "choice") return judge.judgeChoice({ question: body.question, responses: body.responses as string[], context: body.context }, options);
+  return judge.judgePair({ question: body.question, a: body.a as string, b: body.b as string, context: body.context }, { ...options, swap: body.swap ?? false, allowTie: body.tie ?? false });
+}
