@@ -10,7 +10,7 @@ import http from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Judgment } from "../src/core/judgment.js";
-import { DEFAULT_CHOICE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE } from "../src/core/template.js";
+import { DEFAULT_POINTWISE_TEMPLATE } from "../src/core/template.js";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { defaultTinySpec, type TinyModelSpec } from "../src/engines/tiny/tiny-model.js";
 import { Judge } from "../src/judge/judge.js";
@@ -118,8 +118,9 @@ describe("j1 serve: judgments", () => {
   });
 
   it("GET /health: version, engine, queue", async () => {
-    const reply = await fetch(`${url}/health`);
+    const reply = await fetch(`${url}/health`, { headers: { origin: "https://elsewhere.example" } });
     assert.equal(reply.status, 200);
+    assert.equal(reply.headers.get("access-control-allow-origin"), null, "no CORS");
     const health = (await reply.json()) as { status: string; version: string; engine: { engine: string; model: string }; queue: { running: number; waiting: number; limit: number } };
     assert.equal(health.status, "ok");
     assert.match(health.version, /^\d+\.\d+\.\d+/);
@@ -149,7 +150,6 @@ describe("j1 serve: judgments", () => {
     assert.equal(choice.kind, "choice");
     assert.ok(["A", "B", "C", "D"].includes(String(choice.verdict)), String(choice.verdict));
     assert.deepEqual(Object.keys(choice.runs[0].choiceProbabilities ?? {}).sort(), ["A", "B", "C", "D"]);
-    assert.ok(DEFAULT_CHOICE_TEMPLATE.kind === "choice");
   });
 
   it("stream: thinking events with their provenance, then the judgment (equal to the non-streamed one), then done", async () => {
@@ -248,6 +248,13 @@ describe("j1 serve: the queue, the time limit, disconnects (one sequence)", () =
     assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
     const next = await post(url, { ...PAIR, maxThinking: 5 });
     assert.equal(next.status, 200);
+    // Streamed: the time limit ends the stream with an error event (the status line was already sent).
+    const streamed = await post(url, { ...SLOW, stream: true });
+    const events = parseSse(await streamed.text());
+    const last = events[events.length - 1];
+    assert.equal(last.event, "error");
+    assert.equal((JSON.parse(last.data) as { status: number }).status, 504);
+    assert.equal((await post(url, { ...PAIR, maxThinking: 5 })).status, 200);
   });
 });
 

@@ -15,7 +15,7 @@ import type { RewardScorer } from "../reward/reward-batch.js";
  */
 export interface RewardAppOptions {
   scorer: RewardScorer;
-  /** When set, POST routes need `Authorization: Bearer <token>` (or `?token=<token>`, see below). */
+  /** When set, POST routes need `Authorization: Bearer <token>` (or `?token=<token>`: see requireToken in http-guards.ts). */
   token?: string;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
