@@ -12,11 +12,11 @@ import { fileURLToPath } from "node:url";
 import type { Judgment } from "../src/core/judgment.js";
 import { DEFAULT_POINTWISE_TEMPLATE } from "../src/core/template.js";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
-import { defaultTinySpec, type TinyModelSpec } from "../src/engines/tiny/tiny-model.js";
+import { defaultTinySpec, ensureTinyModel, type TinyModelSpec } from "../src/engines/tiny/tiny-model.js";
 import { Judge } from "../src/judge/judge.js";
 import { createJudgeApp, type JudgeAppOptions } from "../src/server/judge-app.js";
 import { listen, type RunningServer } from "../src/server/reward-server.js";
-import { tinyEngine } from "./helpers/tiny-engine.js";
+import { testCacheDir, tinyEngine } from "./helpers/tiny-engine.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const TOKEN = "serve-test-token";
@@ -258,7 +258,41 @@ describe("j1 serve: the queue, the time limit, disconnects (one sequence)", () =
   });
 });
 
+/** Starts `j1 serve` with these arguments and resolves with its URL once it prints one. */
+function startCli(args: string[]) {
+  const child = spawn(process.execPath, [join(ROOT, "bin", "j1"), "serve", "--port", "0", "--token", TOKEN, "--threads", "1", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const output = { stderr: "" };
+  child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = new Promise<string>((resolve, reject) => {
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (match) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`exited early (${code}): ${output.stderr}`)));
+  });
+  return { child, output, exited, url };
+}
+
 describe("j1 serve: the CLI", () => {
+  it("SIGTERM with a stream in flight: the stream is cut after the grace, the engine disposed, exit 0", async () => {
+    const model = await ensureTinyModel({ cacheDir: testCacheDir, spec: loopingSpec() });
+    const cli = startCli(["--model", model, "--context-size", "32768"]);
+    try {
+      const url = await cli.url;
+      const stream = await openStream(url, { ...SLOW, maxThinking: 60_000 });
+      const started = Date.now();
+      cli.child.kill("SIGTERM");
+      assert.equal(await cli.exited, 0, cli.output.stderr);
+      assert.ok(Date.now() - started < 15_000, `${Date.now() - started} ms`);
+      stream.close();
+    } finally {
+      cli.child.kill("SIGKILL");
+    }
+  });
+
   it("`j1 serve --model tiny --port 0` prints its URL, answers /health and a judgment, exits 0 on SIGTERM", async () => {
     const child = spawn(process.execPath, [join(ROOT, "bin", "j1"), "serve", "--model", "tiny", "--port", "0", "--token", TOKEN, "--threads", "1"], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";

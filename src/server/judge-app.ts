@@ -144,8 +144,22 @@ class Gate {
 
 class Timeout extends Error {}
 
+/** The app, and what a shutdown needs: abort every judgment still running and wait until all have settled. */
+export interface JudgeService {
+  app: Hono;
+  /** Aborts every judgment in flight (queued ones too); their streams end, their sessions close. */
+  abortAll(reason?: string): void;
+  /** Resolves when no judgment is in flight (each one's engine session closed). */
+  settled(): Promise<void>;
+}
+
 export function createJudgeApp(options: JudgeAppOptions): Hono {
+  return createJudgeService(options).app;
+}
+
+export function createJudgeService(options: JudgeAppOptions): JudgeService {
   const { engine } = options;
+  const inFlight = new Map<AbortController, Promise<unknown>>();
   const gate = new Gate(Math.max(1, options.parallel ?? engine.capabilities.parallelSessions), Math.max(0, options.queueLimit));
   const judges = new Map<string, Promise<Judge>>();
   const makeJudge =
@@ -191,7 +205,7 @@ export function createJudgeApp(options: JudgeAppOptions): Hono {
       const seconds = Math.max(1, Math.ceil(options.requestTimeoutMs / 1000 / 10));
       return refuse(c, 429, `the queue is full (${gate.running} running, ${gate.waiting} waiting, limit ${gate.waitLimit}); retry later`, { "retry-after": String(seconds) });
     }
-    const run = async (onEvent?: JudgeCallOptions["onEvent"]): Promise<Judgment & { warnings?: unknown }> => {
+    const judged = async (onEvent?: JudgeCallOptions["onEvent"]): Promise<Judgment & { warnings?: unknown }> => {
       const release = await slot;
       try {
         const judgment = await judgeOne(await judgeFor(body.kind, scalingOf(body)), body, { signal: controller.signal, onEvent });
@@ -201,6 +215,13 @@ export function createJudgeApp(options: JudgeAppOptions): Hono {
       } finally {
         release();
       }
+    };
+    const run = (onEvent?: JudgeCallOptions["onEvent"]) => {
+      const promise = judged(onEvent);
+      inFlight.set(controller, promise);
+      const forget = () => inFlight.delete(controller);
+      promise.then(forget, forget);
+      return promise;
     };
     if (!body.stream) {
       try {
@@ -249,7 +270,15 @@ export function createJudgeApp(options: JudgeAppOptions): Hono {
     return c.json({ error: "internal error" }, 500);
   });
 
-  return app;
+  return {
+    app,
+    abortAll(reason = "the service is stopping") {
+      for (const controller of inFlight.keys()) controller.abort(new J1Error("cancelled", reason));
+    },
+    async settled() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight.values()]);
+    },
+  };
 }
 
 /** The default template of a request kind. */

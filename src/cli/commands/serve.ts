@@ -5,7 +5,7 @@ import { createEngine } from "../../engines/create-engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { Judge } from "../../judge/judge.js";
 import { readTemplateFile } from "../../judge/template-file.js";
-import { createJudgeApp, templateFor, type JudgmentKind } from "../../server/judge-app.js";
+import { createJudgeService, templateFor, type JudgmentKind } from "../../server/judge-app.js";
 import { listen, nextStopSignal } from "../../server/reward-server.js";
 import { addEngineFlags, engineConfig, formatOptions, integerFlag, positiveInt, type EngineFlagValues } from "../engine-flags.js";
 import { parseSize } from "./reward.js";
@@ -60,7 +60,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const engine = await createEngine(config);
   try {
     const noted = new Set<string>();
-    const app = createJudgeApp({
+    const service = createJudgeService({
       engine,
       token,
       maxBodyBytes,
@@ -78,13 +78,16 @@ async function runServe(flags: ServeFlags): Promise<void> {
       },
       logError: (error) => console.error(`j1: judge service error: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}`),
     });
-    const server = await listen(app, flags.host, flags.port);
+    const server = await listen(service.app, flags.host, flags.port);
     const loopback = /^(127\.|::1$|localhost$)/.test(server.host);
     console.log(`j1 judge service on ${server.url}  (POST /v1/judgments, GET /health)`);
     if (!loopback && !token) console.error("j1: warning: listening beyond this machine without --token; anyone who can reach the port can run the model");
     const signal = await nextStopSignal();
     console.error(`j1: ${signal}: finishing judgments in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s), then stopping`);
     await server.close(SHUTDOWN_GRACE_MS);
+    // Connections still open after the grace were cut; their judgments end here, before the engine goes.
+    service.abortAll();
+    await service.settled();
     process.exitCode = 0;
   } finally {
     await engine.dispose();
