@@ -44,7 +44,10 @@ function comparable(report: RunReport & { run?: unknown }) {
 describe("one-pass waits sweep", () => {
   let engine: LlamaCppEngine;
   before(async () => {
-    engine = await tinyEngine({ sequences: 4 });
+    // One sequence, as j1 runs in process by default: batched sequences sample on parallel libuv threads,
+    // which node-llama-cpp 3.21.1 does not make safe (README, "Engines"); under load the sampled tokens of
+    // a batch then differed now and then, and this test compares sampled traces token for token.
+    engine = await tinyEngine({ sequences: 1 });
   });
   after(async () => {
     await engine.dispose();
