@@ -13,6 +13,8 @@ import type { ChatFormatChoice } from "../judge/prompt-format.js";
 import type { ThinkingEvent } from "../judge/thinking-run.js";
 import { VERSION } from "../version.js";
 import { limitBody, readJson, requireToken, validate, type Refuse } from "./http-guards.js";
+import type { RunStore } from "../store/types.js";
+import { addRunRoutes } from "./runs-routes.js";
 
 /**
  * The judge service (`j1 serve`): one engine, loaded once, behind `POST /v1/judgments` and `GET /health`.
@@ -36,6 +38,8 @@ export interface JudgeAppOptions {
   /** Parallel judgments; default engine.capabilities.parallelSessions. */
   parallel?: number;
   logError?: (error: unknown) => void;
+  /** A run store for the read-only GET /v1/runs routes; without one they answer 404 "no run store". */
+  store?: RunStore;
 }
 
 export type JudgmentKind = "pair" | "rating" | "choice";
@@ -260,7 +264,9 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
     );
   });
 
-  app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments`));
+  addRunRoutes(app, options.store, auth, refuse);
+
+  app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/report, GET /v1/runs/:id/items, GET /v1/runs/:id/items/:itemId`));
 
   app.onError((error, c) => {
     if (error instanceof J1Error && (error.code === "bad-input" || error.code === "bad-template")) return refuse(c, 400, error.message);

@@ -9,6 +9,8 @@ import { createJudgeService, templateFor, type JudgmentKind } from "../../server
 import { listen, nextStopSignal } from "../../server/reward-server.js";
 import { addEngineFlags, engineConfig, formatOptions, integerFlag, positiveInt, type EngineFlagValues } from "../engine-flags.js";
 import { parseSize } from "./reward.js";
+import { existsSync } from "node:fs";
+import { defaultStorePath, openExistingStore } from "../../store/run-store.js";
 
 interface ServeFlags extends EngineFlagValues {
   host: string;
@@ -17,6 +19,7 @@ interface ServeFlags extends EngineFlagValues {
   maxBody: string;
   queue: number;
   requestTimeout: number;
+  store: string;
 }
 
 /** How long requests in flight may run on after SIGINT/SIGTERM before their connections are cut. */
@@ -31,7 +34,8 @@ export function registerServe(program: Command): void {
     .option("--token <token>", "require this bearer token on POST routes (default: env J1_SERVE_TOKEN)")
     .option("--max-body <size>", "largest request body (b, kb, mb, gb; at most 1gb)", "1mb")
     .option("--queue <n>", "judgments that may wait for the engine beyond those running; more get 429", integerFlag("--queue", 0), 16)
-    .option("--request-timeout <ms>", "time limit of one judgment request, queue wait included (504 past it)", positiveInt("--request-timeout"), 300_000);
+    .option("--request-timeout <ms>", "time limit of one judgment request, queue wait included (504 past it)", positiveInt("--request-timeout"), 300_000)
+    .option("--store <file>", "run store (SQLite) for the read-only GET /v1/runs routes (absent: they answer 404)", defaultStorePath());
   addEngineFlags(command);
   command.addHelpText(
     "after",
@@ -57,7 +61,11 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const custom = flags.template ? await readTemplateFile(flags.template) : undefined;
   const config = engineConfig(flags);
   if (config.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
-  const engine = await createEngine(config);
+  const store = existsSync(flags.store) ? openExistingStore(flags.store) : undefined;
+  const engine = await createEngine(config).catch((error: unknown) => {
+    store?.close();
+    throw error;
+  });
   try {
     const noted = new Set<string>();
     const service = createJudgeService({
@@ -66,6 +74,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       maxBodyBytes,
       queueLimit: flags.queue,
       requestTimeoutMs: flags.requestTimeout,
+      store,
       makeJudge: async (kind, scaling) => {
         const template = custom !== undefined && KIND_OF_TEMPLATE[custom.kind] === kind ? custom : undefined;
         const judge = await Judge.create({ engine, ...format, template: template ?? templateFor(kind), scaling });
@@ -90,6 +99,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
     await service.settled();
     process.exitCode = 0;
   } finally {
+    store?.close();
     await engine.dispose();
   }
 }

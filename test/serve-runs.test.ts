@@ -1,0 +1,133 @@
+/**
+ * j1 serve's read-only run routes and its batch route, on the real tiny engine and a real run store made
+ * by runEval (a three-pair run): list, show, report, filtered and paged items, one item with its trace,
+ * 404s, the token; and a JSON-lines batch whose bad middle line gives an error naming line 2.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
+import { DEFAULT_SCALING } from "../src/core/budget.js";
+import { renderJson } from "../src/eval/report/index.js";
+import { buildRunReport } from "../src/eval/run-report.js";
+import { runEval } from "../src/eval/runner.js";
+import type { EvalSettings } from "../src/eval/eval-settings.js";
+import { createJudgeApp } from "../src/server/judge-app.js";
+import { listen, type RunningServer } from "../src/server/reward-server.js";
+import { openRunStore } from "../src/store/run-store.js";
+import type { RunStore } from "../src/store/types.js";
+import { tinyEngine } from "./helpers/tiny-engine.js";
+
+const TOKEN = "runs-test-token";
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+let engine: LlamaCppEngine;
+let store: RunStore;
+let runId: string;
+let base: string;
+let bare: string;
+const servers: RunningServer[] = [];
+
+async function get(url: string, headers: Record<string, string> = auth): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { headers });
+  return { status: response.status, body: await response.json() };
+}
+
+describe("j1 serve: run routes and batches", () => {
+  before(async () => {
+    engine = await tinyEngine();
+    const work = mkdtempSync(path.join(os.tmpdir(), "j1-serve-runs-"));
+    const data = path.join(work, "pairs.jsonl");
+    const pairs = [
+      { id: "p1", question: "2+2?", a: "4", b: "5", label: "A" },
+      { id: "p2", question: "Capital of France?", a: "Lyon", b: "Paris", label: "B" },
+      { id: "p3", question: "Colour of the sky?", a: "blue", b: "green", label: "A" },
+    ];
+    writeFileSync(data, `${pairs.map((pair) => JSON.stringify(pair)).join("\n")}\n`);
+    const settings: EvalSettings = {
+      benchmarks: ["pairs"],
+      data: { pairs: [data] },
+      skipBad: false,
+      engine: { engine: "llamacpp", model: "tiny", threads: 1, contextSize: 2048, parallel: 1 },
+      chatFormat: "chatml",
+      scaling: { ...DEFAULT_SCALING, waits: 1 },
+      samples: 1,
+      swap: false,
+      allowTie: false,
+      temperature: 0,
+      seed: 7,
+    } as EvalSettings;
+    store = openRunStore(path.join(work, "runs.sqlite"));
+    runId = (await runEval({ settings, store, engine, label: "serve runs test" })).runId;
+    const options = { engine, token: TOKEN, maxBodyBytes: 64 * 1024, queueLimit: 1, requestTimeoutMs: 60_000, format: { chatFormat: "auto" as const } };
+    const server = await listen(createJudgeApp({ ...options, store }), "127.0.0.1", 0);
+    servers.push(server);
+    base = server.url.replace(/\/$/, "");
+    const without = await listen(createJudgeApp(options), "127.0.0.1", 0);
+    servers.push(without);
+    bare = without.url.replace(/\/$/, "");
+  });
+  after(async () => {
+    for (const server of servers) await server.close(1000);
+    store?.close();
+    await engine?.dispose();
+  });
+
+  it("lists and shows runs as j1 runs list/show --json", async () => {
+    const list = await get(`${base}/v1/runs`);
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body, JSON.parse(JSON.stringify(store.listRuns())));
+    const show = await get(`${base}/v1/runs/${runId}`);
+    assert.equal(show.status, 200);
+    assert.equal(show.body.run.id, runId);
+    assert.deepEqual(show.body.report, JSON.parse(JSON.stringify(buildRunReport(store, runId))));
+  });
+
+  it("gives the report as j1 report --json", async () => {
+    const report = await get(`${base}/v1/runs/${runId}/report`);
+    assert.equal(report.status, 200);
+    assert.deepEqual(report.body, JSON.parse(renderJson([buildRunReport(store, runId)]))[0]);
+  });
+
+  it("filters and pages items; wrong ones are those whose verdict differs from the label", async () => {
+    const all = await get(`${base}/v1/runs/${runId}/items`);
+    assert.equal(all.status, 200);
+    assert.equal(all.body.total, 3);
+    for (const item of all.body.items) assert.equal(item.judgment, undefined);
+    const expectedWrong = all.body.items.filter((item: any) => item.verdict !== item.label).map((item: any) => item.id);
+    const wrong = await get(`${base}/v1/runs/${runId}/items?filter=wrong&point=final`);
+    assert.deepEqual(
+      wrong.body.items.map((item: any) => item.id),
+      expectedWrong,
+    );
+    const page = await get(`${base}/v1/runs/${runId}/items?offset=1&limit=1`);
+    assert.equal(page.body.items.length, 1);
+    assert.equal(page.body.items[0].id, all.body.items[1].id);
+    assert.equal((await get(`${base}/v1/runs/${runId}/items?limit=501`)).status, 400);
+    const bad = await get(`${base}/v1/runs/${runId}/items?filter=nope`);
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /filter/);
+  });
+
+  it("gives one item with its trace", async () => {
+    const id = (await get(`${base}/v1/runs/${runId}/items`)).body.items[0].id;
+    const one = await get(`${base}/v1/runs/${runId}/items/${encodeURIComponent(id)}?point=final`);
+    assert.equal(one.status, 200);
+    assert.ok(Array.isArray(one.body.judgment.runs) && one.body.judgment.runs.length > 0);
+    assert.ok(Array.isArray(one.body.judgment.runs[0].trace) && one.body.judgment.runs[0].trace.length > 0);
+  });
+
+  it("answers 404 for an unknown run or no store, and 401 without the token", async () => {
+    const missing = await get(`${base}/v1/runs/nosuchrun`);
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.error, /nosuchrun/);
+    assert.equal((await get(`${base}/v1/runs/nosuchrun/items`)).status, 404);
+    const none = await get(`${bare}/v1/runs`);
+    assert.equal(none.status, 404);
+    assert.match(none.body.error, /no run store/);
+    assert.equal((await get(`${base}/v1/runs`, {})).status, 401);
+    assert.equal((await get(`${base}/v1/runs/${runId}/report`, {})).status, 401);
+  });
+});
