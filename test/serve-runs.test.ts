@@ -119,6 +119,30 @@ describe("j1 serve: run routes and batches", () => {
     assert.ok(Array.isArray(one.body.judgment.runs[0].trace) && one.body.judgment.runs[0].trace.length > 0);
   });
 
+  it("judges a batch of JSON lines; a bad line in the middle names line 2 and the others go on", async () => {
+    const lines = [
+      JSON.stringify({ id: "first", question: "2+2?", a: "4", b: "5" }),
+      JSON.stringify({ id: "second", question: "missing b", a: "4" }),
+      JSON.stringify({ id: "third", kind: "rating", question: "2+2?", response: "4" }),
+    ];
+    const response = await fetch(`${base}/v1/judgments/batch`, { method: "POST", headers: { ...auth, "content-type": "application/x-ndjson" }, body: `${lines.join("\n")}\n` });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /application\/x-ndjson/);
+    const answers = (await response.text()).trim().split("\n").map((line) => JSON.parse(line));
+    assert.equal(answers.length, 3);
+    const errors = answers.filter((answer) => answer.error !== undefined);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].id, "second");
+    assert.equal(errors[0].status, 400);
+    assert.match(errors[0].error, /line 2/);
+    assert.match(errors[0].error, /"b"/);
+    const judged = answers.filter((answer) => answer.error === undefined);
+    assert.deepEqual(judged.map((answer) => answer.id).sort(), ["first", "third"]);
+    for (const answer of judged) assert.ok(Array.isArray(answer.runs));
+    const refused = await fetch(`${base}/v1/judgments/batch`, { method: "POST", body: lines[0] });
+    assert.equal(refused.status, 401);
+  });
+
   it("answers 404 for an unknown run or no store, and 401 without the token", async () => {
     const missing = await get(`${base}/v1/runs/nosuchrun`);
     assert.equal(missing.status, 404);

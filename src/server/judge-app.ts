@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { streamSSE } from "hono/streaming";
+import { stream as streamText, streamSSE } from "hono/streaming";
 import type { ClientErrorStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { J1Error } from "../core/errors.js";
@@ -113,7 +113,7 @@ class Gate {
   }
 
   /** A promise of the slot (rejects if `signal` aborts while waiting), or undefined when the queue is full. */
-  tryAcquire(signal: AbortSignal): Promise<() => void> | undefined {
+  tryAcquire(signal: AbortSignal, bounded = true): Promise<() => void> | undefined {
     let released = false;
     const release = () => {
       if (released) return;
@@ -126,7 +126,7 @@ class Gate {
       this.running++;
       return Promise.resolve(release);
     }
-    if (this.waiters.length >= this.waitLimit) return undefined;
+    if (bounded && this.waiters.length >= this.waitLimit) return undefined;
     return new Promise((resolve, reject) => {
       const waiter = {
         resolve: () => {
@@ -264,9 +264,113 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
     );
   });
 
+  /**
+   * A batch: JSON lines, each a judgment request (plus an optional "id"), answered as NDJSON, one line per
+   * judgment as it finishes. The rule: the batch is admitted like one request (429 when the queue is full
+   * at that moment); once admitted, its lines never get 429: at most `parallel` of them wait or run at a
+   * time, each waiting for an engine slot as long as it takes (each line has the request time limit from
+   * the moment it starts waiting). A bad line answers {id, line, error, status} and the others go on; a
+   * client that disconnects aborts the lines still waiting or running.
+   */
+  app.post("/v1/judgments/batch", auth, limit, async (c) => {
+    if (gate.running >= gate.limit && gate.waiting >= gate.waitLimit) {
+      const seconds = Math.max(1, Math.ceil(options.requestTimeoutMs / 1000 / 10));
+      return refuse(c, 429, `the queue is full (${gate.running} running, ${gate.waiting} waiting, limit ${gate.waitLimit}); retry later`, { "retry-after": String(seconds) });
+    }
+    const lines = (await c.req.text()).split("\n");
+    const work: Array<{ line: number; raw: string }> = [];
+    lines.forEach((raw, index) => {
+      if (raw.trim() !== "") work.push({ line: index + 1, raw });
+    });
+    if (work.length === 0) return refuse(c, 400, "the body is empty; expected JSON lines, one judgment request a line");
+    const batch = new AbortController();
+    const clientGone = c.req.raw.signal;
+    const onGone = () => batch.abort(new J1Error("cancelled", "the client disconnected"));
+    if (clientGone.aborted) onGone();
+    clientGone.addEventListener("abort", onGone, { once: true });
+    c.header("content-type", "application/x-ndjson");
+    return streamText(
+      c,
+      async (out) => {
+        out.onAbort(onGone);
+        const write = async (value: unknown) => {
+          if (!out.aborted && !out.closed) await out.write(`${JSON.stringify(value)}\n`);
+        };
+        const one = async ({ line, raw }: { line: number; raw: string }) => {
+          let id: unknown = null;
+          let body: JudgmentBody;
+          try {
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(raw);
+            } catch {
+              throw badLine(line, "the line is not valid JSON");
+            }
+            if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw badLine(line, "the line is not a JSON object");
+            const { id: given, stream: _stream, ...rest } = parsed as Record<string, unknown>;
+            if (given !== undefined && typeof given !== "string" && typeof given !== "number") throw badLine(line, 'field "id": must be a string or a number');
+            id = given ?? line;
+            try {
+              body = validate(JudgmentRequest, rest);
+            } catch (error) {
+              throw badLine(line, error instanceof J1Error ? error.message : "invalid request");
+            }
+          } catch (error) {
+            await write({ id, line, error: (error as Error).message, status: 400 });
+            return;
+          }
+          const controller = new AbortController();
+          const abort = () => controller.abort(batch.signal.reason);
+          if (batch.signal.aborted) abort();
+          batch.signal.addEventListener("abort", abort, { once: true });
+          const timer = setTimeout(() => controller.abort(new Timeout(`the judgment took longer than the limit of ${options.requestTimeoutMs} ms`)), options.requestTimeoutMs);
+          timer.unref();
+          const promise = (async () => {
+            const release = await (gate.tryAcquire(controller.signal, false) as Promise<() => void>);
+            try {
+              const judgment = await judgeOne(await judgeFor(body.kind, scalingOf(body)), body, { signal: controller.signal });
+              if (controller.signal.aborted) throw controller.signal.reason;
+              return judgment;
+            } finally {
+              release();
+            }
+          })();
+          inFlight.set(controller, promise);
+          try {
+            await write({ id, ...(await promise) });
+          } catch (error) {
+            const reason = controller.signal.reason;
+            if (reason instanceof Timeout) await write({ id, line, error: reason.message, status: 504 });
+            else if (error instanceof J1Error && error.code === "bad-input") await write({ id, line, error: `line ${line}: ${error.message}`, status: 400 });
+            else if (!batch.signal.aborted) {
+              options.logError?.(error);
+              await write({ id, line, error: "internal error", status: 500 });
+            }
+          } finally {
+            inFlight.delete(controller);
+            clearTimeout(timer);
+            batch.signal.removeEventListener("abort", abort);
+          }
+        };
+        let next = 0;
+        const worker = async () => {
+          while (next < work.length && !batch.signal.aborted) await one(work[next++]);
+        };
+        try {
+          await Promise.all(Array.from({ length: Math.min(gate.limit, work.length) }, worker));
+        } finally {
+          clientGone.removeEventListener("abort", onGone);
+        }
+      },
+      async (error) => {
+        options.logError?.(error);
+      },
+    );
+  });
+
   addRunRoutes(app, options.store, auth, refuse);
 
-  app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/report, GET /v1/runs/:id/items, GET /v1/runs/:id/items/:itemId`));
+  app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments, POST /v1/judgments/batch, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/report, GET /v1/runs/:id/items, GET /v1/runs/:id/items/:itemId`));
 
   app.onError((error, c) => {
     if (error instanceof J1Error && (error.code === "bad-input" || error.code === "bad-template")) return refuse(c, 400, error.message);
@@ -285,6 +389,10 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight.values()]);
     },
   };
+}
+
+function badLine(line: number, problem: string): J1Error {
+  return new J1Error("bad-input", `line ${line}: ${problem}`);
 }
 
 /** The default template of a request kind. */
