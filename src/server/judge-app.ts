@@ -28,7 +28,7 @@ export interface JudgeAppOptions {
   format?: { chatFormat: ChatFormatChoice; chatTemplateFile?: string; reasoning?: string };
   /** Builds the judge for a kind and scaling options; default `Judge.create` on `engine` and `format`. Called once per distinct options. */
   makeJudge?: (kind: JudgmentKind, scaling: Partial<ScalingOptions>) => Promise<Judge>;
-  /** When set, POST routes need `Authorization: Bearer <token>`. */
+  /** When set, every /v1 route needs `Authorization: Bearer <token>`. */
   token?: string;
   maxBodyBytes: number;
   /** Judgments that may wait for the engine beyond those running; more get 429. */

@@ -28,10 +28,10 @@ const SHUTDOWN_GRACE_MS = 5_000;
 export function registerServe(program: Command): void {
   const command = program
     .command("serve")
-    .description("Serve a judge over HTTP, the model loaded once: POST /v1/judgments (JSON or server-sent events), GET /health.")
+    .description("Serve a judge over HTTP, the model loaded once: POST /v1/judgments (JSON or server-sent events), POST /v1/judgments/batch (NDJSON), GET /v1/runs..., GET /health.")
     .option("--host <address>", "address to bind (keep it private; 0.0.0.0 exposes the service)", "127.0.0.1")
     .option("--port <n>", "port (0: any free port)", integerFlag("--port"), 8080)
-    .option("--token <token>", "require this bearer token on POST routes (default: env J1_SERVE_TOKEN)")
+    .option("--token <token>", "require this bearer token on every /v1 route (default: env J1_SERVE_TOKEN)")
     .option("--max-body <size>", "largest request body (b, kb, mb, gb; at most 1gb)", "1mb")
     .option("--queue <n>", "judgments that may wait for the engine beyond those running; more get 429", integerFlag("--queue", 0), 16)
     .option("--request-timeout <ms>", "time limit of one judgment request, queue wait included (504 past it)", positiveInt("--request-timeout"), 300_000)
