@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
+import { serveHub, withEnvironment } from "./helpers/hub-stand-in.js";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
@@ -56,31 +55,6 @@ function writeParquet(file: string, rows: RewardBenchRow[], nullSubsetAt?: numbe
   });
 }
 
-async function serve(t: TestContext, handler: (path: string) => { status: number; body?: Buffer }): Promise<{ endpoint: string; hits: string[] }> {
-  const hits: string[] = [];
-  const server: Server = createServer((request, response) => {
-    hits.push(request.url ?? "");
-    const { status, body } = handler(request.url ?? "");
-    response.writeHead(status, body ? { "content-length": String(body.length) } : {});
-    response.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
-}
-
-/** Points the cache and the hub at temporary places for one test, restoring the environment after. */
-function withEnvironment(t: TestContext, values: Record<string, string>): void {
-  const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, values);
-  t.after(() => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  });
-}
-
 test("rewardbench: a Parquet copy loads the same items as the JSONL copy", async (t) => {
   const parquet = join(await tempFolder(t), "filtered.parquet");
   writeParquet(parquet, await fixtureRows());
@@ -104,7 +78,7 @@ test("rewardbench: without --data the split is downloaded once into the j1 cache
   const served = join(folder, "served.parquet");
   writeParquet(served, await fixtureRows());
   const body = await readFile(served);
-  const { endpoint, hits } = await serve(t, (path) => (path.endsWith("/filtered-00000-of-00001.parquet") ? { status: 200, body } : { status: 404 }));
+  const { endpoint, hits } = await serveHub(t, (path) => (path.endsWith("/filtered-00000-of-00001.parquet") ? { status: 200, body } : { status: 404 }));
   withEnvironment(t, { J1_CACHE_DIR: join(folder, "cache"), HF_ENDPOINT: endpoint, J1_BENCHMARKS_DIR: join(folder, "no-shared-copy") });
   assert.equal(rewardBenchUrl(), `${endpoint}/datasets/allenai/reward-bench/resolve/main/data/filtered-00000-of-00001.parquet`);
   assert.equal(rewardBenchCachePath(), join(folder, "cache", "datasets", "reward-bench", "filtered-00000-of-00001.parquet"));
@@ -123,7 +97,7 @@ test("rewardbench download: progress is reported, and a response that is not Par
   const served = join(folder, "served.parquet");
   writeParquet(served, await fixtureRows());
   const body = await readFile(served);
-  const { endpoint } = await serve(t, (path) => (path === "/good" ? { status: 200, body } : { status: 200, body: Buffer.from("<html>login</html>") }));
+  const { endpoint } = await serveHub(t, (path) => (path === "/good" ? { status: 200, body } : { status: 200, body: Buffer.from("<html>login</html>") }));
   const progress: Array<{ receivedBytes: number; totalBytes?: number }> = [];
   const destination = join(folder, "out", "split.parquet");
   await downloadParquet(`${endpoint}/good`, destination, { onProgress: (update) => progress.push(update) });
@@ -138,7 +112,7 @@ test("rewardbench download: progress is reported, and a response that is not Par
 
 test("rewardbench offline: the error says to pass --data FILE", async (t) => {
   const folder = await tempFolder(t);
-  const { endpoint } = await serve(t, () => ({ status: 404 }));
+  const { endpoint } = await serveHub(t, () => ({ status: 404 }));
   withEnvironment(t, { J1_CACHE_DIR: join(folder, "cache"), HF_ENDPOINT: endpoint, J1_BENCHMARKS_DIR: join(folder, "no-shared-copy") });
   await assert.rejects(loadAll(rewardbench), /could not download RewardBench .*HTTP 404.*pass --data FILE/s);
 

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
+import { serveHub, withEnvironment } from "./helpers/hub-stand-in.js";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
@@ -475,35 +474,11 @@ test("rewardbench2 official prompts: four-way choice for choices, the Ties or ge
 // The real loading path: the hub's parquet, downloaded once into the cache (a local server stands in for
 // the hub, through $HF_ENDPOINT), and the error without network access.
 
-async function serve(t: TestContext, body: Buffer): Promise<{ endpoint: string; hits: string[] }> {
-  const hits: string[] = [];
-  const server: Server = createServer((request, response) => {
-    hits.push(request.url ?? "");
-    const found = request.url === "/datasets/allenai/reward-bench-2/resolve/main/data/test-00000-of-00001.parquet";
-    response.writeHead(found ? 200 : 404, found ? { "content-length": String(body.length) } : {});
-    response.end(found ? body : undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
-}
-
-function withEnvironment(t: TestContext, values: Record<string, string>): void {
-  const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, values);
-  t.after(() => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  });
-}
-
 test("rewardbench2: without --data the hub's parquet is downloaded once into the j1 cache", async (t) => {
   const folder = await tempFolder(t);
   const served = join(folder, "served.parquet");
   writeParquet(served, await fixtureRows());
-  const { endpoint, hits } = await serve(t, await readFile(served));
+  const { endpoint, hits } = await serveHub(t, ((body) => (path: string) => (path === "/datasets/allenai/reward-bench-2/resolve/main/data/test-00000-of-00001.parquet" ? { status: 200, body } : { status: 404 }))(await readFile(served)));
   withEnvironment(t, { J1_CACHE_DIR: join(folder, "cache"), HF_ENDPOINT: endpoint });
   assert.equal(rewardBench2Url(), `${endpoint}/datasets/allenai/reward-bench-2/resolve/main/data/test-00000-of-00001.parquet`);
   assert.equal(rewardBench2CachePath(), join(folder, "cache", "datasets", "reward-bench-2", "test-00000-of-00001.parquet"));
