@@ -5,6 +5,7 @@ import { badInput, errorMessage } from "../../core/errors.js";
 import { DEFAULT_PAIRWISE_TEMPLATE, type JudgeTemplate } from "../../core/template.js";
 import { readTemplateFile } from "../../judge/template-file.js";
 import { decimalFlag, integerFlag } from "../engine-flags.js";
+import { addListenFlags } from "../listen-flags.js";
 import { RewardScorer } from "../../reward/reward-batch.js";
 import { resolveRewardOptions, type JudgeRewardOptions } from "../../reward/reward-options.js";
 import { DEFAULT_SERVICE_URL, DEFAULT_TOKEN_ENV, renderVerlRewardFile } from "../../reward/verl-client.js";
@@ -49,13 +50,10 @@ interface CheckFlags extends RewardRuleFlags {
 export function registerReward(program: Command): void {
   const reward = program.command("reward").description("The verifiable judge reward for RL (OpenRLHF, verl): a service, a verl client, a checker.");
 
-  const serve = reward
-    .command("serve")
-    .description("Serve the reward over HTTP: OpenRLHF's POST /get_reward, verl-shaped POST /score, GET /health.")
-    .option("--host <address>", "address to bind (keep it private; 0.0.0.0 exposes the service)", "127.0.0.1")
-    .option("--port <n>", "port (0: any free port)", integerFlag("--port"), 8765)
-    .option("--token <token>", "require this bearer token on POST routes (default: env J1_REWARD_TOKEN)")
-    .option("--max-body <size>", "largest request body (b, kb, mb, gb; at most 1gb)", "10mb")
+  const serve = addListenFlags(
+    reward.command("serve").description("Serve the reward over HTTP: OpenRLHF's POST /get_reward, verl-shaped POST /score, GET /health."),
+    { port: 8765, tokenRoutes: "POST routes", tokenEnv: "J1_REWARD_TOKEN", maxBody: "10mb" },
+  )
     .option("--consistency", "apply the both-orders consistency term where a batch holds both orders of a pair (labels with pair and order)", false);
   addRuleFlags(serve);
   serve.addHelpText(

@@ -7,6 +7,7 @@ import { Judge } from "../../judge/judge.js";
 import { readTemplateFile } from "../../judge/template-file.js";
 import { createJudgeService, templateFor, type JudgmentKind } from "../../server/judge-app.js";
 import { listen, nextStopSignal } from "../../server/reward-server.js";
+import { addListenFlags } from "../listen-flags.js";
 import { addEngineFlags, engineConfig, formatOptions, integerFlag, positiveInt, type EngineFlagValues } from "../engine-flags.js";
 import { parseSize } from "./reward.js";
 import { existsSync } from "node:fs";
@@ -26,13 +27,12 @@ interface ServeFlags extends EngineFlagValues {
 const SHUTDOWN_GRACE_MS = 5_000;
 
 export function registerServe(program: Command): void {
-  const command = program
-    .command("serve")
-    .description("Serve a judge over HTTP, the model loaded once: POST /v1/judgments (JSON or server-sent events), POST /v1/judgments/batch (NDJSON), GET /v1/runs..., GET /health.")
-    .option("--host <address>", "address to bind (keep it private; 0.0.0.0 exposes the service)", "127.0.0.1")
-    .option("--port <n>", "port (0: any free port)", integerFlag("--port"), 8080)
-    .option("--token <token>", "require this bearer token on every /v1 route (default: env J1_SERVE_TOKEN)")
-    .option("--max-body <size>", "largest request body (b, kb, mb, gb; at most 1gb)", "1mb")
+  const command = addListenFlags(
+    program
+      .command("serve")
+      .description("Serve a judge over HTTP, the model loaded once: POST /v1/judgments (JSON or server-sent events), POST /v1/judgments/batch (NDJSON), GET /v1/runs..., GET /health."),
+    { port: 8080, tokenRoutes: "every /v1 route", tokenEnv: "J1_SERVE_TOKEN", maxBody: "1mb" },
+  )
     .option("--queue <n>", "judgments that may wait for the engine beyond those running; more get 429", integerFlag("--queue", 0), 16)
     .option("--request-timeout <ms>", "time limit of one judgment request, queue wait included (504 past it)", positiveInt("--request-timeout"), 300_000)
     .option("--store <file>", "run store (SQLite) for the read-only GET /v1/runs routes (absent: they answer 404)", defaultStorePath());
