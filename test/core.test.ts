@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_SCALING, onThinkingEnd, thinkingTokensLeft, validateScaling } from "../src/core/budget.js";
+import { DEFAULT_SCALING, policyOf, validateScaling } from "../src/core/budget.js";
+import { tokensLeft } from "../src/core/scaling/policy.js";
 import { renderChat, segmentsText } from "../src/core/chat-format.js";
 import { badInput } from "../src/core/errors.js";
 import { deriveSeed } from "../src/core/seed.js";
@@ -10,25 +11,26 @@ import { parseVerdict } from "../src/core/verdict.js";
 import { combineOrders, majorityVote, meanScore } from "../src/core/vote.js";
 
 const scaling = (overrides: Partial<typeof DEFAULT_SCALING>) => ({ ...DEFAULT_SCALING, ...overrides });
+const onThinkingEnd = (options: typeof DEFAULT_SCALING, state: { waitsUsed: number; thinkingTokens: number }) => policyOf(options).decide({ ...state, probes: [], probedHere: false });
 
 describe("budget-forcing policy", () => {
   it("extends exactly `waits` times, then lets thinking end", () => {
     const options = scaling({ waits: 2 });
-    assert.deepEqual(onThinkingEnd(options, { waitsUsed: 0, thinkingTokens: 10 }), { action: "extend", text: "Wait" });
-    assert.deepEqual(onThinkingEnd(options, { waitsUsed: 1, thinkingTokens: 20 }), { action: "extend", text: "Wait" });
-    assert.deepEqual(onThinkingEnd(options, { waitsUsed: 2, thinkingTokens: 30 }), { action: "end" });
+    assert.deepEqual(onThinkingEnd(options, { waitsUsed: 0, thinkingTokens: 10 }), { action: "wait", text: "Wait" });
+    assert.deepEqual(onThinkingEnd(options, { waitsUsed: 1, thinkingTokens: 20 }), { action: "wait", text: "Wait" });
+    assert.deepEqual(onThinkingEnd(options, { waitsUsed: 2, thinkingTokens: 30 }), { action: "end", reason: "waits-used" });
   });
   it("extends while under minThinkingTokens, bounded by maxExtraWaits", () => {
     const options = scaling({ minThinkingTokens: 100, maxExtraWaits: 3 });
-    assert.equal(onThinkingEnd(options, { waitsUsed: 0, thinkingTokens: 5 }).action, "extend");
+    assert.equal(onThinkingEnd(options, { waitsUsed: 0, thinkingTokens: 5 }).action, "wait");
     assert.equal(onThinkingEnd(options, { waitsUsed: 3, thinkingTokens: 5 }).action, "end");
     assert.equal(onThinkingEnd(options, { waitsUsed: 0, thinkingTokens: 100 }).action, "end");
   });
   it("never extends past the cap", () => {
     const options = scaling({ waits: 5, maxThinkingTokens: 50 });
     assert.equal(onThinkingEnd(options, { waitsUsed: 0, thinkingTokens: 50 }).action, "end");
-    assert.equal(thinkingTokensLeft(options, { waitsUsed: 0, thinkingTokens: 42 }), 8);
-    assert.equal(thinkingTokensLeft(scaling({}), { waitsUsed: 0, thinkingTokens: 42 }), undefined);
+    assert.equal(tokensLeft(policyOf(options), 42), 8);
+    assert.equal(tokensLeft(policyOf(scaling({})), 42), undefined);
   });
   it("rejects nonsense options with reasons", () => {
     assert.deepEqual(validateScaling(scaling({})), []);

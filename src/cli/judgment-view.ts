@@ -1,4 +1,5 @@
 import type { Judgment } from "../core/judgment.js";
+import type { StopReason, VerdictProbe } from "../core/scaling/policy.js";
 import type { ThinkingEvent } from "../judge/thinking-run.js";
 
 /**
@@ -14,6 +15,7 @@ export function streamPrinter(out: NodeJS.WriteStream = process.stdout): (event:
   return (event) => {
     if (event.type === "thinking") out.write(dim(event.text));
     else if (event.type === "injected") out.write(marked(`⟦${event.text}⟧`));
+    else if (event.type === "probe") out.write(marked(`⟦probe: ${probeText(event.probe)}⟧`));
     else out.write(event.text);
   };
 }
@@ -30,6 +32,10 @@ export function formatJudgmentSummary(judgment: Judgment, options: { useColor?: 
   lines.push(
     `tokens: prompt ${usage.promptTokens}, thinking ${usage.thinkingTokens}, injected ${usage.injectedTokens}, answer ${usage.answerTokens}; evaluated ${usage.evaluatedTokens}, cached ${usage.cachedTokens}`,
   );
+  if (judgment.probes && judgment.probes.length > 0) {
+    lines.push(`trajectory (verdict read at each attempted end, as the model saw it): ${judgment.probes.map((probe) => `${probe.waits}w ${probeText(probe)}`).join(" → ")}; probe tokens ${usage.probeTokens ?? 0}`);
+  }
+  if (judgment.samples) lines.push(`samples: ${judgment.samples.used} of ${judgment.samples.planned} drawn (early stop: ${judgment.samples.stop})`);
   if (judgment.votes) lines.push(`votes: A ${judgment.votes.A}, B ${judgment.votes.B}, tie ${judgment.votes.tie}, invalid ${judgment.votes.invalid}`);
   if (judgment.runs.length > 1) {
     for (const run of judgment.runs) {
@@ -39,7 +45,20 @@ export function formatJudgmentSummary(judgment: Judgment, options: { useColor?: 
   return lines.join("\n");
 }
 
-const END_TEXT = { model: "by the model", "waits-used": "by the model, after every wait", cap: "forced at the thinking cap", context: "forced: the context is full" } as const;
+/** A probe in a few characters: the verdict read and its probability. */
+export function probeText(probe: VerdictProbe): string {
+  const p = probe.confidence === undefined ? "" : ` ${probe.confidence.toFixed(2)}`;
+  return `${probe.verdict ?? "none"}${p}`;
+}
+
+const END_TEXT: Record<StopReason, string> = {
+  model: "by the model",
+  "waits-used": "by the model, after every wait",
+  cap: "forced at the thinking cap",
+  context: "forced: the context is full",
+  confident: "confident enough (the stopping rule)",
+  stable: "the verdict stopped changing (the stopping rule)",
+};
 
 function endText(judgment: Judgment): string {
   if (judgment.thinkingEnd) return END_TEXT[judgment.thinkingEnd];

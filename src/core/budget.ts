@@ -1,7 +1,10 @@
+import { fixedWaits } from "./scaling/fixed-waits.js";
+import type { ScalingPolicy } from "./scaling/policy.js";
+import { STOP_RULES, stopRuleKind, type StopRule } from "./scaling/stop-rule.js";
+
 /**
- * Simple test-time scaling, s1-style budget forcing, as pure decisions. The judge calls these at each
- * event of a generation and does what they say; they never touch an engine, so they are tested alone and
- * run unchanged over every engine.
+ * Simple test-time scaling as options: what a run stores, keys and validates. `policyOf` turns them into
+ * the pure policy (core/scaling/) the thinking loop asks at each attempted end of thinking.
  */
 export interface ScalingOptions {
   /** How many times an attempt to end thinking is suppressed and replaced by the wait text. */
@@ -19,6 +22,10 @@ export interface ScalingOptions {
    * suppressions beyond `waits`.
    */
   maxExtraWaits: number;
+  /** An adaptive stopping rule (core/scaling/stop-rule.ts); `waits` is then its maximum. Undefined: fixed waits. */
+  stopWhen?: StopRule;
+  /** Read the verdict at every attempted end (the trajectory), paying for the probes. Undefined: off. */
+  probeEveryEnd?: boolean;
 }
 
 export const DEFAULT_SCALING: ScalingOptions = {
@@ -30,30 +37,29 @@ export const DEFAULT_SCALING: ScalingOptions = {
   maxExtraWaits: 64,
 };
 
-export interface ThinkingState {
-  waitsUsed: number;
-  thinkingTokens: number;
-}
-
-export type ThinkEndDecision = { action: "extend"; text: string } | { action: "end" };
-
-/** The model tried to end its thinking (delimiter or end of generation): extend with a wait, or let it end. */
-export function onThinkingEnd(options: ScalingOptions, state: ThinkingState): ThinkEndDecision {
-  const capReached = options.maxThinkingTokens !== undefined && state.thinkingTokens >= options.maxThinkingTokens;
-  if (capReached) return { action: "end" };
-  if (state.waitsUsed < options.waits) return { action: "extend", text: options.waitText };
-  const underMinimum = state.thinkingTokens < options.minThinkingTokens;
-  if (underMinimum && state.waitsUsed < options.waits + options.maxExtraWaits) return { action: "extend", text: options.waitText };
-  return { action: "end" };
-}
-
 /**
- * How many thinking tokens the next generation step may produce before the cap forces the end; undefined
- * when there is no cap (the engine then stops at its own context limit).
+ * The policy a scaling object means: fixed waits (s1) unless `stopWhen` names an adaptive rule, which
+ * then stops within `waits` waits; `probeEveryEnd` makes any policy read the verdict at every attempted
+ * end, for the trajectory (those probes are paid for, and counted).
  */
-export function thinkingTokensLeft(options: ScalingOptions, state: ThinkingState): number | undefined {
-  if (options.maxThinkingTokens === undefined) return undefined;
-  return Math.max(0, options.maxThinkingTokens - state.thinkingTokens);
+export function policyOf(options: ScalingOptions, name?: string): ScalingPolicy {
+  const base = options.stopWhen
+    ? stopRuleKind(options.stopWhen.rule).policy(
+        options.stopWhen.value,
+        { maxWaits: options.waits, minThinkingTokens: options.minThinkingTokens, maxExtraWaits: options.maxExtraWaits, maxThinkingTokens: options.maxThinkingTokens, waitText: options.waitText },
+        name,
+      )
+    : fixedWaits(options, name);
+  return options.probeEveryEnd ? probingEveryEnd(base) : base;
+}
+
+/** A policy that probes at every attempted end before deciding (the decision itself is unchanged). */
+function probingEveryEnd(policy: ScalingPolicy): ScalingPolicy {
+  return {
+    ...policy,
+    usesProbes: true,
+    decide: (moment) => (moment.probedHere ? policy.decide(moment) : { action: "probe" }),
+  };
 }
 
 export function validateScaling(options: ScalingOptions): string[] {
@@ -68,5 +74,10 @@ export function validateScaling(options: ScalingOptions): string[] {
   }
   if (!Number.isInteger(options.answerTokens) || options.answerTokens < 1) problems.push("answerTokens must be a whole number >= 1");
   if (options.waitText.length === 0) problems.push("waitText must not be empty");
+  if (options.stopWhen !== undefined) {
+    const kind = STOP_RULES.find((entry) => entry.rule === options.stopWhen?.rule);
+    const problem = kind ? kind.check(options.stopWhen.value) : `stopWhen rule "${options.stopWhen.rule}" is unknown (known: ${STOP_RULES.map((entry) => entry.rule).join(", ")})`;
+    if (problem) problems.push(`stopWhen: ${problem}`);
+  }
   return problems;
 }

@@ -1,3 +1,4 @@
+import type { StopReason, VerdictProbe } from "./scaling/policy.js";
 import type { TraceSpan } from "./trace.js";
 import type { Usage } from "./usage.js";
 
@@ -45,8 +46,10 @@ export interface JudgmentRun {
   choiceProbabilities?: Record<string, number>;
   waitsUsed: number;
   forcedEnd: boolean;
-  /** Why thinking ended: model, waits-used, cap or context (absent in judgments stored before it existed). */
-  thinkingEnd?: "model" | "waits-used" | "cap" | "context";
+  /** Why thinking ended (core/scaling/policy.ts `StopReason`; absent in judgments stored before it existed). */
+  thinkingEnd?: StopReason;
+  /** The verdict read at each probe before thinking ended (the trajectory), in the order the model saw; absent without probes. */
+  probes?: VerdictProbe[];
   /** The truncation the thinking was sampled with (sampled runs only). */
   sampling?: { topP?: number; topK?: number; minP?: number };
   trace: TraceSpan[];
@@ -75,6 +78,10 @@ export interface Judgment {
   waitsUsed: number;
   forcedEnd: boolean;
   thinkingEnd?: JudgmentRun["thinkingEnd"];
+  /** The representative run's trajectory (see JudgmentRun.probes). */
+  probes?: VerdictProbe[];
+  /** Early-stopped sampling: the samples a full vote would draw (all orders) and those drawn. */
+  samples?: { planned: number; used: number; stop: "decided" | "sequential" };
   trace: TraceSpan[];
   /** Summed over all runs: what the whole judgment cost. */
   usage: Usage;

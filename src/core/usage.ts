@@ -16,10 +16,15 @@ export interface Usage {
   evaluatedTokens: number;
   /** Prompt tokens the engine reused from its cache instead of evaluating them. */
   cachedTokens: number;
+  /**
+   * Of `evaluatedTokens`, those spent on verdict probes an adaptive policy asked for and rolled back (the
+   * price of deciding when to stop). Absent in judgments stored before probes existed.
+   */
+  probeTokens?: number;
 }
 
 export function emptyUsage(): Usage {
-  return { promptTokens: 0, thinkingTokens: 0, injectedTokens: 0, answerTokens: 0, evaluatedTokens: 0, cachedTokens: 0 };
+  return { promptTokens: 0, thinkingTokens: 0, injectedTokens: 0, answerTokens: 0, evaluatedTokens: 0, cachedTokens: 0, probeTokens: 0 };
 }
 
 export function addUsage(total: Usage, part: Usage): Usage {
@@ -30,6 +35,7 @@ export function addUsage(total: Usage, part: Usage): Usage {
     answerTokens: total.answerTokens + part.answerTokens,
     evaluatedTokens: total.evaluatedTokens + part.evaluatedTokens,
     cachedTokens: total.cachedTokens + part.cachedTokens,
+    probeTokens: (total.probeTokens ?? 0) + (part.probeTokens ?? 0),
   };
 }
 

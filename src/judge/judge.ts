@@ -1,4 +1,7 @@
-import { DEFAULT_SCALING, validateScaling, type ScalingOptions } from "../core/budget.js";
+import { DEFAULT_SCALING, policyOf, validateScaling, type ScalingOptions } from "../core/budget.js";
+import type { ScalingPolicy } from "../core/scaling/policy.js";
+import { voteSettled, type SampleStop } from "../core/scaling/sample-stop.js";
+import { stopRuleKind } from "../core/scaling/stop-rule.js";
 import { segmentsText, type ChatFormatName } from "../core/chat-format.js";
 import { J1Error, errorMessage } from "../core/errors.js";
 import { flipVerdict, type Judgment, type JudgmentRun, type Order, type PairVerdict, type Verdict } from "../core/judgment.js";
@@ -49,8 +52,15 @@ export interface JudgeCallOptions {
   seed?: number;
   /** Identifies the item in seed derivation, so two items never share a random stream. */
   itemKey?: string;
-  /** One-pass sweep: also read the verdict at these wait counts (see `judgeSweep`). */
+  /** One-pass sweep: also read the verdict at these wait counts (see `judgePairSweep`); results in `points`. */
   readAtWaits?: readonly number[];
+  /**
+   * One-pass sweep over named points, each its own scaling (e.g. an adaptive rule at several thresholds);
+   * they must share the judge's cap and wait text. Results in `named`.
+   */
+  readAt?: readonly SweepPoint[];
+  /** With samples > 1: stop drawing samples of an order once its vote is settled (core/scaling/sample-stop.ts). */
+  earlyStop?: SampleStop;
   signal?: AbortSignal;
   /** Streaming view of the thinking, per run. */
   onEvent?: (event: ThinkingEvent & { order: Order; sample: number }) => void;
@@ -59,9 +69,20 @@ export interface JudgeCallOptions {
 /** Options for a choice among N: no swap (the caller places the responses) and no tie. */
 export type ChoiceCallOptions = Omit<JudgeCallOptions, "swap" | "allowTie">;
 
+/** A point of a one-pass sweep: its name (a store point, "confidence=0.9") and what it changes in the judge's scaling. */
+export interface SweepPoint {
+  name: string;
+  scaling: Partial<ScalingOptions>;
+}
+
 /** A judgment per sweep point, from one pass per run (see docs/architecture.md, "One-pass sweep"). */
 export interface SweepJudgments {
+  /** The judge's own scaling. */
+  own: Judgment;
+  /** By wait count: the judge's own (when it is fixed waits) and each of `readAtWaits`. */
   points: Map<number, Judgment>;
+  /** By name: each of `readAt`. */
+  named: Map<string, Judgment>;
   /** What the whole sweep cost the engine. */
   evaluatedTokens: number;
 }
@@ -109,8 +130,7 @@ export class Judge {
   }
 
   async judgePair(input: PairInput, options: JudgeCallOptions = {}): Promise<Judgment> {
-    const sweep = await this.judgePairSweep(input, options);
-    return sweep.points.get(this.scaling.waits) as Judgment;
+    return (await this.judgePairSweep(input, options)).own;
   }
 
   /**
@@ -130,8 +150,7 @@ export class Judge {
     this.expectKind("pointwise");
     const prompt = this.renderPoint(input);
     const choices = verdictChoices(this.template, false);
-    const sweep = await this.runAll(["AB"], choices, () => prompt, options, foldPointwise);
-    return sweep.points.get(this.scaling.waits) as Judgment;
+    return (await this.runAll(["AB"], choices, () => prompt, options, foldPointwise)).own;
   }
 
   /**
@@ -140,8 +159,7 @@ export class Judge {
    * confidence is the mean P(final letter), normalised over the N letters.
    */
   async judgeChoice(input: ChoiceInput, options: ChoiceCallOptions = {}): Promise<Judgment> {
-    const sweep = await this.judgeChoiceSweep(input, options);
-    return sweep.points.get(this.scaling.waits) as Judgment;
+    return (await this.judgeChoiceSweep(input, options)).own;
   }
 
   /** A choice at several wait counts in one pass per run, as `judgePairSweep`. */
@@ -158,6 +176,30 @@ export class Judge {
     throw new J1Error("bad-template", `template "${this.template.name}" is ${this.template.kind}, not ${kind}: use ${method}`);
   }
 
+  /**
+   * The policies one pass reads: the judge's own first, then each `readAt` point, then each of
+   * `readAtWaits` up to the judge's waits (the judge's own when it is the same fixed policy).
+   */
+  private passPolicies(options: JudgeCallOptions): { policies: ScalingPolicy[]; named: Map<string, number>; waits: Map<number, number> } {
+    const own = policyOf(this.scaling, "own");
+    const policies: ScalingPolicy[] = [own];
+    const named = new Map<string, number>();
+    const waits = new Map<number, number>();
+    const fixedOwn = this.scaling.stopWhen === undefined && !this.scaling.probeEveryEnd;
+    if (fixedOwn) waits.set(this.scaling.waits, 0);
+    for (const point of options.readAt ?? []) {
+      const scaling = { ...this.scaling, ...point.scaling };
+      const problems = validateScaling(scaling);
+      if (problems.length > 0) throw new J1Error("bad-input", `sweep point ${point.name}: ${problems.join("; ")}`);
+      named.set(point.name, policies.push(policyOf(scaling, point.name)) - 1);
+    }
+    for (const k of options.readAtWaits ?? []) {
+      if (k > this.scaling.waits || waits.has(k)) continue;
+      waits.set(k, policies.push(policyOf({ ...this.scaling, waits: k, stopWhen: undefined, probeEveryEnd: undefined }, `waits=${k}`)) - 1);
+    }
+    return { policies, named, waits };
+  }
+
   private async runAll(
     orders: Order[],
     choices: string[],
@@ -167,33 +209,67 @@ export class Judge {
   ): Promise<SweepJudgments> {
     const samples = Math.max(1, options.samples ?? 1);
     const baseSeed = options.seed ?? 0;
-    const points = [...new Set([...(options.readAtWaits ?? []).filter((k) => k <= this.scaling.waits), this.scaling.waits])].sort((x, y) => x - y);
+    const pass = this.passPolicies(options);
+    this.requireProbabilities([this.scaling, ...(options.readAt ?? []).map((point) => ({ ...this.scaling, ...point.scaling }))]);
     const started = performance.now();
-    const tasks: Array<Promise<{ order: Order; sample: number; seed: number; runs: Map<number, JudgmentRun>; evaluated: number }>> = [];
-    for (const order of orders) {
-      for (let sample = 0; sample < samples; sample++) {
-        const seed = deriveSeed(baseSeed, options.itemKey ?? "", order, sample);
-        tasks.push(this.runOne(order, sample, seed, choices, promptFor(order), points, options));
-      }
+    type Drawn = { order: Order; sample: number; seed: number; runs: JudgmentRun[]; evaluated: number };
+    const draw = (order: Order, sample: number): Promise<Drawn> => {
+      const seed = deriveSeed(baseSeed, options.itemKey ?? "", order, sample);
+      return this.runOne(order, sample, seed, choices, promptFor(order), pass.policies, options);
+    };
+    const results: Drawn[] = [];
+    const early = samples > 1 ? options.earlyStop : undefined;
+    if (early === undefined) {
+      const tasks: Array<Promise<Drawn>> = [];
+      for (const order of orders) for (let sample = 0; sample < samples; sample++) tasks.push(draw(order, sample));
+      results.push(...(await Promise.all(tasks)));
+    } else {
+      // Each order draws in waves of the engine's parallel sessions, and stops once every point's vote is
+      // settled: samples are drawn in seed order, so the first k are those a full run would draw.
+      const wave = Math.max(1, this.engine.capabilities.parallelSessions);
+      await Promise.all(
+        orders.map(async (order) => {
+          const mine: Drawn[] = [];
+          while (mine.length < samples) {
+            const size = Math.min(wave, samples - mine.length);
+            mine.push(...(await Promise.all(Array.from({ length: size }, (_, offset) => draw(order, mine.length + offset)))));
+            const settled = pass.policies.every((_, index) => voteSettled(mine.map((drawn) => drawn.runs[index].verdict ?? (drawn.runs[index].score !== null ? String(drawn.runs[index].score) : null)), samples, early));
+            if (settled) break;
+          }
+          results.push(...mine);
+        }),
+      );
+      results.sort((x, y) => orders.indexOf(x.order) - orders.indexOf(y.order) || x.sample - y.sample);
     }
-    const results = await Promise.all(tasks);
     const wallMs = performance.now() - started;
-    const judgments = new Map<number, Judgment>();
-    for (const point of points) {
-      const runs = results.map((result) => result.runs.get(point) as JudgmentRun);
-      judgments.set(point, { ...fold(runs), wallMs });
-    }
-    return { points: judgments, evaluatedTokens: results.reduce((sum, result) => sum + result.evaluated, 0) };
+    const judgmentAt = (index: number): Judgment => {
+      const judgment: Judgment = { ...fold(results.map((result) => result.runs[index])), wallMs };
+      if (early) judgment.samples = { planned: samples * orders.length, used: results.length, stop: early.rule };
+      return judgment;
+    };
+    const own = judgmentAt(0);
+    const points = new Map<number, Judgment>([...pass.waits].sort((x, y) => x[0] - y[0]).map(([k, index]) => [k, index === 0 ? own : judgmentAt(index)]));
+    const named = new Map<string, Judgment>([...pass.named].map(([name, index]) => [name, judgmentAt(index)]));
+    return { own, points, named, evaluatedTokens: results.reduce((sum, result) => sum + result.evaluated, 0) };
   }
 
-  private async runOne(order: Order, sample: number, seed: number, choices: string[], prompt: PromptSegment[], points: number[], options: JudgeCallOptions) {
+  /** An adaptive rule that reads P(verdict) needs an engine that reports it (refused before any model call). */
+  private requireProbabilities(scalings: ScalingOptions[]): void {
+    for (const scaling of scalings) {
+      if (scaling.stopWhen && stopRuleKind(scaling.stopWhen.rule).needsProbabilities && !this.engine.capabilities.probabilities) {
+        throw new J1Error("unsupported", `stopping rule ${scaling.stopWhen.rule}:${scaling.stopWhen.value} reads P(verdict), which engine ${this.engine.describe().engine} does not report; use stable:M instead`);
+      }
+    }
+  }
+
+  private async runOne(order: Order, sample: number, seed: number, choices: string[], prompt: PromptSegment[], policies: ScalingPolicy[], options: JudgeCallOptions) {
     const started = performance.now();
     const temperature = options.temperature ?? 0;
     // Greedy thinking needs no truncation; sampled thinking gets the caller's, else the family's recommended.
     const sampling = temperature > 0 ? options.sampling ?? this.format.recommendedSampling : undefined;
     const toRun = (raw: RawRun): JudgmentRun => {
       const verdict = toVerdict(raw.rawVerdict, order, this.template.kind);
-      return {
+      const run: JudgmentRun = {
         order,
         sample,
         seed,
@@ -212,25 +288,25 @@ export class Judge {
         usage: raw.usage,
         wallMs: performance.now() - started,
       };
+      if (raw.probes.length > 0) run.probes = raw.probes;
+      return run;
     };
     let session;
     try {
       session = await this.engine.open(prompt, { signal: options.signal });
       const result = await runThinking(session, {
         template: this.template,
-        scaling: this.scaling,
+        policies,
         choices,
+        answerTokens: this.scaling.answerTokens,
         temperature,
         sampling,
         seed,
-        readAtWaits: points,
         promptText: segmentsText(prompt),
         signal: options.signal,
         onEvent: options.onEvent ? (event) => options.onEvent?.({ ...event, order, sample }) : undefined,
       });
-      const runs = new Map<number, JudgmentRun>();
-      for (const point of points) runs.set(point, toRun(point === this.scaling.waits ? result.final : (result.readouts.get(point) as RawRun)));
-      return { order, sample, seed, runs, evaluated: result.evaluatedTokens };
+      return { order, sample, seed, runs: result.runs.map(toRun), evaluated: result.evaluatedTokens };
     } catch (error) {
       if (error instanceof J1Error && error.code === "cancelled") throw error;
       if (options.signal?.aborted) throw error;
@@ -249,7 +325,7 @@ export class Judge {
         usage: { ...emptyUsage(), evaluatedTokens: session?.usage().evaluatedTokens ?? 0 },
         wallMs: performance.now() - started,
       };
-      return { order, sample, seed, runs: new Map(points.map((point) => [point, failed])), evaluated: failed.usage.evaluatedTokens };
+      return { order, sample, seed, runs: policies.map(() => failed), evaluated: failed.usage.evaluatedTokens };
     } finally {
       await session?.close();
     }
@@ -336,6 +412,7 @@ function foldVerdicts(runs: JudgmentRun[], orders: Order[], kind: "pairwise" | "
     waitsUsed: chosen.waitsUsed,
     forcedEnd: chosen.forcedEnd,
     thinkingEnd: chosen.thinkingEnd,
+    probes: chosen.probes,
     trace: chosen.trace,
     usage: totalUsage(runs),
     votes: runs.length > 1 ? allVotes : undefined,
@@ -357,6 +434,7 @@ function foldPointwise(runs: JudgmentRun[]): Omit<Judgment, "wallMs"> {
     waitsUsed: chosen.waitsUsed,
     forcedEnd: chosen.forcedEnd,
     thinkingEnd: chosen.thinkingEnd,
+    probes: chosen.probes,
     trace: chosen.trace,
     usage: totalUsage(runs),
     runs,
