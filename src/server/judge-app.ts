@@ -93,7 +93,7 @@ type JudgmentBody = z.infer<typeof JudgmentRequest>;
 /** Where a streamed piece of text came from, after ThinkingEvent. */
 export type StreamSource = "generated" | "wait" | "forced-end" | "answer-prefix" | "answer";
 
-function streamSource(event: ThinkingEvent): StreamSource {
+function streamSource(event: Exclude<ThinkingEvent, { type: "probe" }>): StreamSource {
   if (event.type === "thinking") return "generated";
   if (event.type === "answer") return "answer";
   return event.role === "wait" ? "wait" : event.role === "think-end" ? "forced-end" : "answer-prefix";
@@ -244,7 +244,8 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
         try {
           const judgment = await run((event) => {
             if (stream.aborted || stream.closed) return;
-            void stream.writeSSE({ event: "thinking", data: JSON.stringify({ text: event.text, source: streamSource(event), order: event.order, sample: event.sample }) });
+            if (event.type === "probe") void stream.writeSSE({ event: "probe", data: JSON.stringify({ ...event.probe, order: event.order, sample: event.sample }) });
+            else void stream.writeSSE({ event: "thinking", data: JSON.stringify({ text: event.text, source: streamSource(event), order: event.order, sample: event.sample }) });
           });
           await stream.writeSSE({ event: "judgment", data: JSON.stringify(judgment) });
           await stream.writeSSE({ event: "done", data: "{}" });
