@@ -13,6 +13,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { J1Error } from "../src/core/errors.js";
+import { TINY_TRAJECTORY } from "../src/engines/tiny/tiny-model.js";
 import { j1Scorer } from "../src/integrations/evalite.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -57,7 +58,9 @@ function scoreOf(result: ResultRow, name: string): ScoreRow {
   return found;
 }
 
-const THINKING_ONE_WAIT = "Let me compare both.Wait, check again.";
+// The tiny model's greedy thinking (TINY_TRAJECTORY): "Let me compare both.", then "Wait, check again." per wait.
+const thinkingAfter = (waits: number) => TINY_TRAJECTORY.start.join("") + `${TINY_TRAJECTORY.wait}${TINY_TRAJECTORY.afterWait.join("")}`.repeat(waits);
+const THINKING_ONE_WAIT = thinkingAfter(1);
 
 describe("evalite run with j1 scorers (tiny model)", () => {
   it("scores each output: a rating, a pairwise verdict against expected, and one with both orders", async () => {
@@ -70,13 +73,13 @@ describe("evalite run with j1 scorers (tiny model)", () => {
       const rating = scoreOf(result, "j1 rating");
       assert.equal(rating.score, 0);
       assert.deepEqual([rating.metadata.kind, rating.metadata.rawScore, rating.metadata.status, rating.metadata.waitsUsed, rating.metadata.pass], ["pointwise", 1, "ok", 2, false]);
-      assert.equal(rating.metadata.thinking, "Let me compare both.Wait, check again.Wait, check again.");
+      assert.equal(rating.metadata.thinking, thinkingAfter(2));
       assert.equal(rating.metadata.usage.thinkingTokens, 14);
       // Pairwise: the output is A and the tiny model's greedy verdict is A, with P(A | A or B) = e³/(e³+e²).
       const pairwise = scoreOf(result, "j1 pairwise");
       assert.equal(pairwise.score, 1);
       assert.deepEqual([pairwise.metadata.verdict, pairwise.metadata.status, pairwise.metadata.pass], ["A", "ok", true]);
-      assert.ok(Math.abs((pairwise.metadata.confidence ?? 0) - Math.exp(3) / (Math.exp(3) + Math.exp(2))) < 1e-6);
+      assert.ok(Math.abs((pairwise.metadata.confidence ?? 0) - TINY_TRAJECTORY.pAGivenAOrB) < 1e-6);
       assert.equal(pairwise.metadata.thinking, THINKING_ONE_WAIT);
       assert.ok(pairwise.metadata.reason.endsWith(`Thinking: ${THINKING_ONE_WAIT}`), pairwise.metadata.reason);
       // Both orders: A each time, so the orders disagree and there is no verdict: score 0, and why.
