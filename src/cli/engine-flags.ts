@@ -1,3 +1,5 @@
+import { parseSampleStop, type SampleStop } from "../core/scaling/sample-stop.js";
+import { parseStopRule, STOP_RULES } from "../core/scaling/stop-rule.js";
 import { Option, type Command } from "commander";
 import { DEFAULT_SCALING, type ScalingOptions } from "../core/budget.js";
 import { CHAT_FORMATS } from "../core/chat-format.js";
@@ -40,7 +42,10 @@ export function addScalingFlags(command: Command): Command {
     .option("--min-thinking <n>", "suppress the end of thinking until this many thinking tokens", nonNegativeInt("--min-thinking"), 0)
     .option("--max-thinking <n>", "cap: force the end of thinking at this many thinking tokens", positiveInt("--max-thinking"))
     .option("--answer-tokens <n>", "tokens allowed for the verdict", positiveInt("--answer-tokens"), DEFAULT_SCALING.answerTokens)
+    .option("--stop-when <rule>", `adaptive thinking, within --waits waits: ${STOP_RULES.map((kind) => `${kind.rule}:V ${kind.describe.replace(/^stop thinking once /, "(")})`).join("; ")}`)
+    .option("--trajectory", "read the verdict at every attempted end of thinking (recorded; its probes are counted)", false)
     .option("--samples <n>", "K samples per order, majority vote", positiveInt("--samples"), 1)
+    .option("--early-stop <rule>", "with --samples: stop drawing once the vote is settled: decided (the majority cannot change) or sequential:0.95 (Bayesian)")
     .option("--swap", "judge both orders; a verdict only when they agree", false)
     .option("--tie", "allow [[tie]] as a verdict", false)
     .option("--temperature <t>", "sampling temperature (default 0 = greedy; 0.7 when --samples > 1)", nonNegativeNumber("--temperature"))
@@ -74,7 +79,10 @@ export interface ScalingFlagValues {
   minThinking: number;
   maxThinking?: number;
   answerTokens: number;
+  stopWhen?: string;
+  trajectory?: boolean;
   samples: number;
+  earlyStop?: string;
   swap: boolean;
   tie: boolean;
   temperature?: number;
@@ -129,13 +137,28 @@ export function formatOptions(values: EngineFlagValues): { chatFormat: ChatForma
 }
 
 export function scalingOptions(values: ScalingFlagValues): Partial<ScalingOptions> {
-  return {
+  const scaling: Partial<ScalingOptions> = {
     waits: values.waits,
     waitText: values.waitText,
     minThinkingTokens: values.minThinking,
     maxThinkingTokens: values.maxThinking ?? Math.max(DEFAULT_THINKING_CAP, values.minThinking),
     answerTokens: values.answerTokens,
   };
+  if (values.stopWhen !== undefined) {
+    scaling.stopWhen = parseStopRule(values.stopWhen);
+    if (values.waits === 0) throw badInput("an adaptive rule stops within a number of waits: give --waits N (the most it may use)", { field: "--stop-when" });
+  }
+  if (values.trajectory) scaling.probeEveryEnd = true;
+  return scaling;
+}
+
+/** --early-stop as the judge takes it; refused without --samples > 1 (there is nothing to stop). */
+export function sampleStopOption(values: ScalingFlagValues): SampleStop | undefined {
+  if (values.earlyStop === undefined) return undefined;
+  const parsed = parseSampleStop(values.earlyStop);
+  if (typeof parsed === "string") throw badInput(parsed, { field: "--early-stop" });
+  if (values.samples < 2) throw badInput("stops drawing samples early: give --samples K (K > 1)", { field: "--early-stop" });
+  return parsed;
 }
 
 /** Truncation flags as the judge takes them; undefined when none was given (no truncation). */
@@ -151,8 +174,9 @@ export function samplingOptions(values: ScalingFlagValues): SamplingOptions | un
 export const DEFAULT_THINKING_CAP = 4096;
 
 /** The vote, order and sampling options every judging command takes from the same flags. */
-export function voteOptions(values: ScalingFlagValues): { samples: number; swap: boolean; allowTie: boolean; temperature: number; sampling?: SamplingOptions; seed: number } {
-  return { samples: values.samples, swap: values.swap, allowTie: values.tie, temperature: samplingTemperature(values), sampling: samplingOptions(values), seed: values.seed };
+export function voteOptions(values: ScalingFlagValues): { samples: number; earlyStop?: SampleStop; swap: boolean; allowTie: boolean; temperature: number; sampling?: SamplingOptions; seed: number } {
+  const earlyStop = sampleStopOption(values);
+  return { samples: values.samples, ...(earlyStop ? { earlyStop } : {}), swap: values.swap, allowTie: values.tie, temperature: samplingTemperature(values), sampling: samplingOptions(values), seed: values.seed };
 }
 
 export function samplingTemperature(values: ScalingFlagValues): number {

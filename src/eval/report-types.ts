@@ -19,6 +19,8 @@ export interface SweepPoint {
    * from an uninterrupted one with the same verdicts; see report/reproducible.ts. Renderers label it so.
    */
   meanEvaluatedTokens: number;
+  /** Mean tokens spent on verdict probes the point's policy paid for (adaptive points; absent or 0 otherwise). */
+  meanProbeTokens?: number;
 }
 
 /** How much a sweep bought: the score at the largest point minus at the smallest, and per doubling. */
@@ -48,8 +50,25 @@ export interface BenchmarkReport {
   benchmark: string;
   /** The run's main result (the sweep's largest point when swept). */
   score: BenchmarkScore;
+  /** The points of the run's first swept setting (waits, when swept), in the order recorded. */
   sweep?: SweepPoint[];
   trend?: ScalingTrend;
+  /** With an adaptive sweep: every setting's points on the same axes, and what adaptive scaling saved. */
+  frontier?: Frontier;
+}
+
+export interface FrontierSeries {
+  setting: string;
+  adaptive: boolean;
+  /** Score against cost: mean thinking tokens plus paid probe tokens per judgment. */
+  points: Array<{ value: number; score: number; cost: number; probeTokens: number }>;
+}
+
+export interface Frontier {
+  series: FrontierSeries[];
+  /** The cheapest adaptive point at or above the best fixed score, against the cheapest fixed point with it. */
+  saving?: { reference: string; referenceScore: number; referenceCost: number; adaptive: string; adaptiveScore: number; adaptiveCost: number; ratio: number };
+  sentence?: string;
 }
 
 export interface RunReport {

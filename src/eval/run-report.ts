@@ -5,6 +5,7 @@ import { labelImbalanceWarning } from "./scoring/label-balance.js";
 import { benchmarkOf } from "./item-stream.js";
 import type { BenchmarkReport, RunReport, SweepPoint, WorstItem } from "./report-types.js";
 import { scalingTrend } from "./scaling-trend.js";
+import { frontierOf } from "./frontier.js";
 import { FINAL_POINT, parsePointName } from "./sweep.js";
 import { orderOutcomes, orderStatusOf } from "./scoring/order-status.js";
 import type { RunStore, StoredDecision } from "../store/types.js";
@@ -61,13 +62,21 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
     const report: BenchmarkReport = { benchmark: name, score: main.score };
     const sweepPoints = points.map(parsePointName).filter((point) => point !== undefined);
     if (sweepPoints.length > 0) {
-      report.sweep = sweepPoints.map(({ setting, value }): SweepPoint => {
+      const all = sweepPoints.map(({ setting, value }): SweepPoint => {
         const at = scoreAt(`${setting}=${value}`);
         const decisions = [...at.decisions.values()];
         const mean = (pick: (decision: StoredDecision) => number) => (decisions.length ? decisions.reduce((sum, decision) => sum + pick(decision), 0) / decisions.length : 0);
-        return { setting, value, score: at.score, meanThinkingTokens: mean((decision) => decision.thinkingTokens), meanEvaluatedTokens: mean((decision) => decision.evaluatedTokens) };
+        const point: SweepPoint = { setting, value, score: at.score, meanThinkingTokens: mean((decision) => decision.thinkingTokens), meanEvaluatedTokens: mean((decision) => decision.evaluatedTokens) };
+        const probes = mean((decision) => decision.probeTokens ?? 0);
+        if (probes > 0 || setting === "confidence" || setting === "stable") point.meanProbeTokens = probes;
+        return point;
       });
+      // The sweep (and its trend) is one setting: waits when swept, else the first; the frontier shows them all.
+      const primary = all.some((point) => point.setting === "waits") ? "waits" : all[0].setting;
+      report.sweep = all.filter((point) => point.setting === primary);
       report.trend = scalingTrend(report.sweep);
+      const frontier = frontierOf(all);
+      if (frontier) report.frontier = frontier;
     }
     benchmarks.push(report);
     worst.push(...worstOf(store, run.id, mainPoint, name, benchItems, main.decisions));

@@ -69,6 +69,7 @@ export function judgingOptions(settings: EvalSettings): JudgingOptions {
     scaling: settings.scaling,
     sweep: settings.sweep,
     samples: settings.samples,
+    earlyStop: settings.earlyStop,
     swap: settings.swap,
     allowTie: settings.allowTie,
     temperature: settings.temperature,

@@ -62,9 +62,26 @@ export async function disposeIntegrationEngines(): Promise<void> {
   for (const engine of await Promise.allSettled(loaded)) if (engine.status === "fulfilled") await engine.value.dispose();
 }
 
-function callOptions(options: IntegrationOptions): JudgeCallOptions {
+/**
+ * The call options. The item key is the judged text itself: an eval tool has no stable item ids, and the
+ * same inputs must give the same judgment (same seeds) while two different items never share a stream.
+ */
+function callOptions(options: IntegrationOptions, item: unknown, signal: AbortSignal | undefined): JudgeCallOptions {
   const samples = options.samples ?? 1;
-  return { samples, swap: options.swap ?? false, allowTie: options.tie ?? false, temperature: options.temperature ?? (samples > 1 ? 0.7 : 0), seed: options.seed ?? 0 };
+  return {
+    samples,
+    swap: options.swap ?? false,
+    allowTie: options.tie ?? false,
+    temperature: options.temperature ?? (samples > 1 ? 0.7 : 0),
+    seed: options.seed ?? 0,
+    itemKey: JSON.stringify(item),
+    signal,
+  };
+}
+
+/** What a tool may add to a call: its abort signal (promptfoo's, when the user stops the eval). */
+export interface GradeCall {
+  signal?: AbortSignal;
 }
 
 /** What a grader reports: the tool's pass and 0–1 score, a reason that carries the thinking, and the judgment. */
@@ -134,10 +151,10 @@ function failureText(judgment: Judgment): string {
  * Rating mode: j1's pointwise score on the template's scale (default 1–10), normalised to 0–1; a pass at
  * or above the threshold. No score (unreadable, engine error) is a fail with score 0 and says why.
  */
-export async function rateResponse(options: IntegrationOptions, input: { question: string; response: string; context?: string }): Promise<J1Grade> {
+export async function rateResponse(options: IntegrationOptions, input: { question: string; response: string; context?: string }, call: GradeCall = {}): Promise<J1Grade> {
   const judge = await judgeFor(options, "pointwise", "rating");
-  const { samples, temperature, seed } = callOptions(options);
-  const judgment = await judge.judgePoint(input, { samples, temperature, seed });
+  const { swap: _swap, allowTie: _tie, ...pointCall } = callOptions(options, input, call.signal);
+  const judgment = await judge.judgePoint(input, pointCall);
   const thinking = thinkingOf(judgment, judge.template.thinkEnd);
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const scale = judge.template.scale ?? { min: 1, max: 10 };
@@ -153,9 +170,9 @@ export async function rateResponse(options: IntegrationOptions, input: { questio
  * a tie (with `tie`), 0 when the reference wins or there is no verdict (with `swap`, an order-dependent
  * verdict is no verdict). A pass at or above the threshold.
  */
-export async function compareWithReference(options: IntegrationOptions, input: { question: string; response: string; reference: string; context?: string }): Promise<J1Grade> {
+export async function compareWithReference(options: IntegrationOptions, input: { question: string; response: string; reference: string; context?: string }, call: GradeCall = {}): Promise<J1Grade> {
   const judge = await judgeFor(options, "pairwise", "pairwise grading");
-  const judgment = await judge.judgePair({ question: input.question, a: input.response, b: input.reference, context: input.context }, callOptions(options));
+  const judgment = await judge.judgePair({ question: input.question, a: input.response, b: input.reference, context: input.context }, callOptions(options, input, call.signal));
   const thinking = thinkingOf(judgment, judge.template.thinkEnd);
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const score = judgment.verdict === "A" ? 1 : judgment.verdict === "tie" ? 0.5 : 0;
@@ -179,10 +196,10 @@ export interface J1Selection {
  * more are a choice among N, lettered in the order given (with `swap`, judged again in reverse order, a
  * winner only when both name the same response).
  */
-export async function selectBest(options: IntegrationOptions, input: { question: string; responses: string[]; context?: string }): Promise<J1Selection> {
+export async function selectBest(options: IntegrationOptions, input: { question: string; responses: string[]; context?: string }, grade: GradeCall = {}): Promise<J1Selection> {
   const count = input.responses.length;
   if (count < 2 || count > 26) throw badInput(`select-best needs 2 to 26 outputs, got ${count}`, { field: "outputs" });
-  const call = callOptions(options);
+  const call = callOptions(options, input, grade.signal);
   if (count === 2) {
     const judge = await judgeFor(options, "pairwise", "select-best between two outputs");
     const judgment = await judge.judgePair({ question: input.question, a: input.responses[0], b: input.responses[1], context: input.context }, call);

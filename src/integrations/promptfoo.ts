@@ -133,7 +133,9 @@ export class J1GraderProvider {
     return `[j1 grader ${this.providerId}]`;
   }
 
-  async callApi(_prompt: string, context: PromptfooCallContext = {}): Promise<PromptfooProviderResponse> {
+  /** promptfoo passes `abortSignal` when the eval is stopped: the judgment in flight is aborted with it. */
+  async callApi(_prompt: string, context: PromptfooCallContext = {}, callOptions: { abortSignal?: AbortSignal } = {}): Promise<PromptfooProviderResponse> {
+    const call = { signal: callOptions.abortSignal };
     const vars = context.vars ?? {};
     const task = context.prompt?.label;
     const questionVar = this.config.questionVar ?? "question";
@@ -141,7 +143,7 @@ export class J1GraderProvider {
       if (task === "select-best") {
         if (!Array.isArray(vars.outputs)) throw badInput("select-best passed no outputs", { field: "vars.outputs" });
         const criteria = typeof vars.criteria === "string" ? vars.criteria : undefined;
-        const selection = await selectBest(this.config, { question: questionOf(vars, questionVar, criteria), responses: vars.outputs.map(asText) });
+        const selection = await selectBest(this.config, { question: questionOf(vars, questionVar, criteria), responses: vars.outputs.map(asText) }, call);
         const usage = tokenUsageOf(selection.judgments.map((judgment) => judgment.usage));
         const metadata = { j1: { reason: selection.reason, judgments: selection.judgments.map((judgment) => summaryOf({ judgment, thinking: selection.thinking })) } };
         // select-best reads the first integer of the output; no winner is an error, which fails every output with j1's reason.
@@ -151,7 +153,7 @@ export class J1GraderProvider {
       if (task === "llm-rubric") {
         const rubric = typeof vars.rubric === "string" ? vars.rubric : undefined;
         if (vars.output === undefined) throw badInput("llm-rubric passed no output", { field: "vars.output" });
-        const grade = await rateResponse(this.config, { question: questionOf(vars, questionVar, rubric), response: asText(vars.output) });
+        const grade = await rateResponse(this.config, { question: questionOf(vars, questionVar, rubric), response: asText(vars.output) }, call);
         // llm-rubric takes an object output as the parsed grading JSON: pass, score and reason as they are.
         return { output: { pass: grade.pass, score: grade.score, reason: grade.reason }, tokenUsage: tokenUsageOf([grade.judgment.usage]), metadata: { j1: summaryOf(grade) } };
       }

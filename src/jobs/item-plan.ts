@@ -4,7 +4,8 @@ import type { Judgment } from "../core/judgment.js";
 import { DEFAULT_CHOICE_TEMPLATE, DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE, type JudgeTemplate } from "../core/template.js";
 import type { Engine, SamplingOptions } from "../engines/engine.js";
 import { isFlipped, presentedPair, toItemLabels } from "../eval/positions.js";
-import { FINAL_POINT, pointName, type Sweep } from "../eval/sweep.js";
+import type { SampleStop } from "../core/scaling/sample-stop.js";
+import { adaptiveMaxWaits, FINAL_POINT, ONE_PASS_SETTINGS, pointName, sweepList, type Sweep } from "../eval/sweep.js";
 import { itemKind, type BenchmarkItem, type ItemKind, type JudgeableItem, type OrderProtocol } from "../eval/types.js";
 import { Judge, type JudgeCallOptions, type SweepJudgments } from "../judge/judge.js";
 import type { PromptFormat } from "../judge/prompt-format.js";
@@ -27,8 +28,11 @@ export interface JudgingOptions {
   template?: JudgeTemplate;
   /** Unset fields take j1's defaults (core/budget.ts). */
   scaling: Partial<ScalingOptions>;
-  sweep?: Sweep;
+  /** One sweep, or several read in one pass (waits with the adaptive rules' sweeps). */
+  sweep?: Sweep | Sweep[];
   samples: number;
+  /** With samples > 1: stop drawing samples once the vote is settled. */
+  earlyStop?: SampleStop;
   /** Judge both orders of every pair (benchmarks with protocol "both" always do). */
   swap: boolean;
   allowTie: boolean;
@@ -66,7 +70,9 @@ export function judgesBothOrders(planned: PlannedItem<JudgeableItem>, options: P
 
 /** Judgments one item costs: orders × samples × the points a sweep judges separately. */
 export function passesFor(planned: PlannedItem<JudgeableItem>, options: Pick<JudgingOptions, "swap" | "samples" | "sweep">): number {
-  const separatePoints = options.sweep === undefined || (options.sweep.setting === "waits" && itemKind(planned.item) !== "rating") ? 1 : options.sweep.values.length;
+  const sweeps = sweepList(options.sweep);
+  const points = sweeps.reduce((sum, sweep) => sum + sweep.values.length, 0);
+  const separatePoints = sweeps.length === 0 || (onePass(sweeps) && itemKind(planned.item) !== "rating") ? 1 : points;
   return (judgesBothOrders(planned, options) ? 2 : 1) * options.samples * separatePoints;
 }
 
@@ -77,11 +83,24 @@ interface PointScaling {
 
 /** The points of a run and the scaling that defines each (what a separate run at that point would use). */
 export function pointScalings(options: JudgingOptions): PointScaling[] {
-  const sweep = options.sweep;
+  const sweeps = sweepList(options.sweep);
   const base: ScalingOptions = { ...DEFAULT_SCALING, ...options.scaling };
-  if (!sweep) return [{ point: options.finalPoint ?? FINAL_POINT, scaling: base }];
-  if (sweep.setting === "waits") return sweep.values.map((waits) => ({ point: pointName("waits", waits), scaling: { ...base, waits } }));
-  return sweep.values.map((cap) => ({ point: pointName("max-thinking", cap), scaling: { ...base, maxThinkingTokens: cap } }));
+  if (sweeps.length === 0) return [{ point: options.finalPoint ?? FINAL_POINT, scaling: base }];
+  const maxWaits = adaptiveMaxWaits(sweeps, base.waits);
+  return sweeps.flatMap((sweep) =>
+    sweep.values.map((value): PointScaling => {
+      const point = pointName(sweep.setting, value);
+      if (sweep.setting === "waits") return { point, scaling: { ...base, waits: value } };
+      if (sweep.setting === "max-thinking") return { point, scaling: { ...base, maxThinkingTokens: value } };
+      const rule = sweep.setting === "confidence" ? "confident" : "stable";
+      return { point, scaling: { ...base, waits: maxWaits, stopWhen: { rule, value } } };
+    }),
+  );
+}
+
+/** Sweeps whose points one pass per run reads (they share the cap: everything but max-thinking). */
+function onePass(sweeps: readonly Sweep[]): boolean {
+  return sweeps.length > 0 && sweeps.every((sweep) => ONE_PASS_SETTINGS.includes(sweep.setting));
 }
 
 export interface ItemPlanOptions {
@@ -118,6 +137,7 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem<Judgea
     temperature: options.temperature,
     sampling: options.sampling,
     seed: options.seed,
+    earlyStop: options.earlyStop,
     itemKey: planned.item.id,
     signal,
   });
@@ -127,7 +147,7 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem<Judgea
     if (item.kind === "rating") return false;
     return isFlipped(planned.protocol, item, options.seed);
   };
-  const oneSweep = options.sweep?.setting === "waits";
+  const oneSweep = onePass(sweepList(options.sweep));
 
   /**
    * Every point of one pass-able judgment (a pair or a choice as shown): one judge at the largest wait
@@ -141,9 +161,10 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem<Judgea
     sweep: (judge: Judge, shown: S, call: JudgeCallOptions) => Promise<SweepJudgments>,
   ): Promise<Judgment[]> => {
     if (oneSweep) {
-      const values = (options.sweep as Sweep).values;
-      const read = await sweep(judgeWith(template, { ...points[0].scaling, waits: Math.max(...values) }), shown, { ...call, readAtWaits: values });
-      return values.map((waits) => read.points.get(waits) as Judgment);
+      // One judge at the first point reads every other point on the way (a policy each, one pass per run).
+      const [first, ...rest] = points;
+      const read = await sweep(judgeWith(template, first.scaling), shown, { ...call, readAt: rest.map(({ point, scaling }) => ({ name: point, scaling })) });
+      return [read.own, ...rest.map(({ point }) => read.named.get(point) as Judgment)];
     }
     const judgments: Judgment[] = [];
     for (const { scaling } of points) judgments.push(await one(judgeWith(template, scaling), shown, call));
@@ -186,6 +207,7 @@ export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem<Judgea
         template,
         chatFormat: format.id,
         samples: options.samples,
+        earlyStop: options.earlyStop,
         swap: judgesBothOrders(planned, options),
         allowTie: itemKind(planned.item) === "pair" ? options.allowTie : false,
         temperature: options.temperature,

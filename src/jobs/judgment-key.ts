@@ -11,7 +11,7 @@ import { canonicalJson, judgmentKey, sha256Hex } from "../store/judgment-key.js"
  * content and placement. The label is left out (a judgment does not depend on it, so relabelled data reuses
  * it); so are speed settings (threads, parallel), which do not change verdicts.
  */
-export interface KeyParts extends Pick<JudgingOptions, "samples" | "swap" | "allowTie" | "temperature" | "sampling" | "seed"> {
+export interface KeyParts extends Pick<JudgingOptions, "samples" | "earlyStop" | "swap" | "allowTie" | "temperature" | "sampling" | "seed"> {
   engine: Engine;
   template: JudgeTemplate;
   chatFormat: string;
@@ -49,6 +49,7 @@ export function keyOf(parts: KeyParts): string {
     chatFormat: parts.chatFormat,
     scaling: parts.scaling,
     samples: parts.samples,
+    earlyStop: parts.samples > 1 ? parts.earlyStop : undefined,
     swap: parts.swap,
     allowTie: parts.allowTie,
     temperature: parts.temperature,

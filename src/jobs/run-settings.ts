@@ -33,8 +33,12 @@ const scaling = z
     waitText: z.string().optional(),
     answerTokens: count(1).optional(),
     maxExtraWaits: count(0).optional(),
+    stopWhen: z.object({ rule: z.string(), value: z.number() }).optional(),
+    probeEveryEnd: z.boolean().optional(),
   })
   .loose();
+
+const sweepSchema = z.object({ setting: z.enum(["waits", "max-thinking", "confidence", "stable"]), values: z.array(z.number().min(0)).min(1) });
 
 const engine = z
   .object({
@@ -60,6 +64,7 @@ const judgingFields = {
   reasoning: z.string().optional(),
   scaling,
   samples: count(1),
+  earlyStop: z.union([z.object({ rule: z.literal("decided") }), z.object({ rule: z.literal("sequential"), level: z.number() })]).optional(),
   temperature: z.number().min(0),
   sampling: sampling.optional(),
   seed: z.number().int(),
@@ -75,7 +80,7 @@ export const evalRunSettings = z
     limit: count(1).optional(),
     skipBad: z.boolean(),
     map: z.record(z.string(), z.string()).optional(),
-    sweep: z.object({ setting: z.enum(["waits", "max-thinking"]), values: z.array(count(0)).min(1) }).optional(),
+    sweep: z.union([sweepSchema, z.array(sweepSchema).min(1)]).optional(),
     swap: z.boolean(),
     allowTie: z.boolean(),
   })

@@ -1,4 +1,6 @@
 import type { Hono, MiddlewareHandler } from "hono";
+import { stream as streamText } from "hono/streaming";
+import type { TraceSpan } from "../core/trace.js";
 import { J1Error } from "../core/errors.js";
 import { renderJson } from "../eval/report/index.js";
 import { buildRunReport } from "../eval/run-report.js";
@@ -11,6 +13,10 @@ export const LOW_CONFIDENCE = 0.6;
 const FILTERS = ["wrong", "errors", "inconsistent", "low-confidence"] as const;
 type Filter = (typeof FILTERS)[number];
 const MAX_LIMIT = 500;
+const CHANGES = ["flipped", "fixed", "broken"] as const;
+type Change = (typeof CHANGES)[number];
+/** Longest search text accepted (`?q=`); a longer one is a mistake, not a search. */
+const MAX_QUERY = 200;
 
 /**
  * The read-only run routes of `j1 serve` (GET /v1/runs...), on a run store opened by the caller; without
@@ -52,21 +58,104 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
     const filter = c.req.query("filter");
     if (filter !== undefined && !FILTERS.includes(filter as Filter)) return refuse(c, 400, `filter: must be one of ${FILTERS.join(", ")}`);
-    const offset = intQuery(c.req.query("offset"), 0);
-    if (offset === undefined || offset < 0) return refuse(c, 400, "offset: must be an integer >= 0");
-    const limit = intQuery(c.req.query("limit"), 50);
-    if (limit === undefined || limit < 1 || limit > MAX_LIMIT) return refuse(c, 400, `limit: must be an integer from 1 to ${MAX_LIMIT}`);
-    const points = store.points(run.id);
-    const point = c.req.query("point") ?? (points.includes(FINAL_POINT) || points.length === 0 ? FINAL_POINT : points[points.length - 1]);
-    if (!points.includes(point) && points.length > 0) return refuse(c, 400, `point: the run has no point ${JSON.stringify(point)}; points: ${points.join(", ")}`);
-    const decisions = store.decisions(run.id, point);
+    const page = pageOf(c.req.query("offset"), c.req.query("limit"));
+    if (typeof page === "string") return refuse(c, 400, page);
+    const point = pointOf(store, run.id, c.req.query("point"));
+    if (point.error) return refuse(c, 400, point.error);
+    const q = c.req.query("q")?.trim();
+    if (q !== undefined && q.length > MAX_QUERY) return refuse(c, 400, `q: at most ${MAX_QUERY} characters`);
+    const decisions = store.decisions(run.id, point.value);
+    // A search reads the judgments' text (the prompt holds the question and both responses); only then,
+    // because it decodes every trace of the run, where the plain list reads columns only.
+    const found = q ? searchRun(store, run.id, point.value, q) : undefined;
     const rows = [];
     for (const item of store.runItems(run.id)) {
       const decision = decisions.get(item.id);
       if (!decision || !matches(filter as Filter | undefined, decision, item.label)) continue;
-      rows.push({ ...item, ...decision, itemId: item.id, point });
+      if (found && !found.has(item.id)) continue;
+      rows.push({ ...item, ...decision, itemId: item.id, point: point.value });
     }
-    return c.json({ run: run.id, point, filter: filter ?? null, total: rows.length, offset, limit, items: rows.slice(offset, offset + limit) });
+    return c.json({ run: run.id, point: point.value, filter: filter ?? null, q: q ?? null, total: rows.length, offset: page.offset, limit: page.limit, items: rows.slice(page.offset, page.offset + page.limit) });
+  });
+
+  /**
+   * Two runs on the same items: for each item both judged, each run's verdict, status, confidence and
+   * thinking tokens, and whether the verdict flipped (fixed: wrong to right; broken: right to wrong).
+   * `?filter=flipped|fixed|broken`, `?point=` and `?otherPoint=` (each run's default point otherwise),
+   * paged like the items. The summary counts cover every common item, whatever the filter.
+   */
+  app.get("/v1/runs/:id/compare/:other", auth, (c) => {
+    if (!store) return refuse(c, 404, noStore);
+    const left = findRun(c.req.param("id"));
+    if (!left) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
+    const right = findRun(c.req.param("other"));
+    if (!right) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("other"))}`);
+    const filter = c.req.query("filter");
+    if (filter !== undefined && !CHANGES.includes(filter as Change)) return refuse(c, 400, `filter: must be one of ${CHANGES.join(", ")}`);
+    const page = pageOf(c.req.query("offset"), c.req.query("limit"));
+    if (typeof page === "string") return refuse(c, 400, page);
+    const leftPoint = pointOf(store, left.id, c.req.query("point"));
+    if (leftPoint.error) return refuse(c, 400, leftPoint.error);
+    const rightPoint = pointOf(store, right.id, c.req.query("otherPoint"));
+    if (rightPoint.error) return refuse(c, 400, `otherPoint: ${rightPoint.error.replace(/^point: /, "")}`);
+    const a = store.decisions(left.id, leftPoint.value);
+    const b = store.decisions(right.id, rightPoint.value);
+    const summary = { common: 0, flipped: 0, fixed: 0, broken: 0, correct: { a: 0, b: 0 }, thinkingTokens: { a: 0, b: 0 }, flippedThinkingTokens: { a: 0, b: 0 } };
+    const rows = [];
+    for (const item of store.runItems(left.id)) {
+      const one = a.get(item.id);
+      const two = b.get(item.id);
+      if (!one || !two) continue;
+      summary.common++;
+      const change = changeOf(one.verdict, two.verdict, item.label);
+      if (one.verdict === item.label) summary.correct.a++;
+      if (two.verdict === item.label) summary.correct.b++;
+      summary.thinkingTokens.a += one.thinkingTokens;
+      summary.thinkingTokens.b += two.thinkingTokens;
+      if (change !== null) {
+        summary.flipped++;
+        summary.flippedThinkingTokens.a += one.thinkingTokens;
+        summary.flippedThinkingTokens.b += two.thinkingTokens;
+        if (change !== "flipped") summary[change]++;
+      }
+      if (filter !== undefined && change === null) continue;
+      if ((filter === "fixed" || filter === "broken") && change !== filter) continue;
+      rows.push({ itemId: item.id, category: item.category, label: item.label, change, a: side(one), b: side(two) });
+    }
+    return c.json({
+      runs: { a: { id: left.id, label: left.label, point: leftPoint.value }, b: { id: right.id, label: right.label, point: rightPoint.value } },
+      summary,
+      filter: filter ?? null,
+      total: rows.length,
+      offset: page.offset,
+      limit: page.limit,
+      items: rows.slice(page.offset, page.offset + page.limit),
+    });
+  });
+
+  /** The run as JSON lines, one judgment a line (what `j1 runs export` writes), streamed as the store pages it; `?point=` keeps one point. */
+  app.get("/v1/runs/:id/export", auth, (c) => {
+    if (!store) return refuse(c, 404, noStore);
+    const run = findRun(c.req.param("id"));
+    if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
+    const only = c.req.query("point");
+    if (only !== undefined && !store.points(run.id).includes(only)) return refuse(c, 400, `point: the run has no point ${JSON.stringify(only)}; points: ${store.points(run.id).join(", ")}`);
+    c.header("content-type", "application/x-ndjson");
+    c.header("content-disposition", `attachment; filename="j1-run-${run.id}.jsonl"`);
+    return streamText(c, async (out) => {
+      let lines: string[] = [];
+      for (const row of store.exportRun(run.id)) {
+        if (out.aborted) return;
+        if (only !== undefined && row.point !== only) continue;
+        lines.push(JSON.stringify(row));
+        // Written in batches so a large run streams without one write per line.
+        if (lines.length >= 200) {
+          await out.write(`${lines.join("\n")}\n`);
+          lines = [];
+        }
+      }
+      if (lines.length) await out.write(`${lines.join("\n")}\n`);
+    });
   });
 
   app.get("/v1/runs/:id/items/:itemId", auth, (c) => {
@@ -74,13 +163,53 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     const run = findRun(c.req.param("id"));
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
     const itemId = c.req.param("itemId");
-    const points = store.points(run.id);
-    const point = c.req.query("point") ?? (points.includes(FINAL_POINT) || points.length === 0 ? FINAL_POINT : points[points.length - 1]);
+    const point = pointOf(store, run.id, c.req.query("point")).value;
     const item = store.runItems(run.id).find((candidate) => candidate.id === itemId);
     const judgment = store.judgment(run.id, itemId, point);
     if (!judgment) return refuse(c, 404, `no judgment of item ${JSON.stringify(itemId)} at point ${JSON.stringify(point)} in run ${run.id}`);
     return c.json({ run: run.id, point, item: item ?? { id: itemId }, judgment });
   });
+}
+
+/** The point asked for, else the run's default (final, or the largest sweep point); an error naming `point` when the run lacks it. */
+function pointOf(store: RunStore, runId: string, asked: string | undefined): { value: string; error?: string } {
+  const points = store.points(runId);
+  const value = asked ?? (points.includes(FINAL_POINT) || points.length === 0 ? FINAL_POINT : points[points.length - 1]);
+  if (!points.includes(value) && points.length > 0) return { value, error: `point: the run has no point ${JSON.stringify(value)}; points: ${points.join(", ")}` };
+  return { value };
+}
+
+function pageOf(offsetText: string | undefined, limitText: string | undefined): { offset: number; limit: number } | string {
+  const offset = intQuery(offsetText, 0);
+  if (offset === undefined || offset < 0) return "offset: must be an integer >= 0";
+  const limit = intQuery(limitText, 50);
+  if (limit === undefined || limit < 1 || limit > MAX_LIMIT) return `limit: must be an integer from 1 to ${MAX_LIMIT}`;
+  return { offset, limit };
+}
+
+/** The ids of the run's items at `point` whose fields or judgment text (prompt, thinking, answer of every pass) contain `q`, case-insensitively. */
+function searchRun(store: RunStore, runId: string, point: string, q: string): Set<string> {
+  const needle = q.toLowerCase();
+  const has = (text: string | undefined) => text !== undefined && text.toLowerCase().includes(needle);
+  const spans = (trace: readonly TraceSpan[]) => trace.some((span) => has(span.text));
+  const found = new Set<string>();
+  for (const row of store.exportRun(runId)) {
+    if (row.point !== point) continue;
+    if (has(row.itemId) || has(row.category) || has(row.label) || (row.meta !== undefined && has(JSON.stringify(row.meta))) || spans(row.judgment.trace) || row.judgment.runs.some((pass) => spans(pass.trace))) found.add(row.itemId);
+  }
+  return found;
+}
+
+/** How the second run's verdict differs from the first's: null when the same. */
+function changeOf(first: StoredDecision["verdict"], second: StoredDecision["verdict"], label: string): Change | null {
+  if (first === second) return null;
+  if (first !== label && second === label) return "fixed";
+  if (first === label && second !== label) return "broken";
+  return "flipped";
+}
+
+function side(decision: StoredDecision) {
+  return { verdict: decision.verdict, status: decision.status, confidence: decision.confidence ?? null, thinkingTokens: decision.thinkingTokens, orders: decision.orders };
 }
 
 function intQuery(value: string | undefined, fallback: number): number | undefined {

@@ -74,7 +74,7 @@ export function itemFromRow(row: ItemRow): ScoredItem {
   return item;
 }
 
-export function decisionFromRow(row: Pick<JudgmentRow, "item_id" | "verdict" | "status" | "confidence" | "orders" | "thinking_tokens" | "evaluated_tokens" | "score"> & { engine_errors?: number }): StoredDecision {
+export function decisionFromRow(row: Pick<JudgmentRow, "item_id" | "verdict" | "status" | "confidence" | "orders" | "thinking_tokens" | "evaluated_tokens" | "score"> & { engine_errors?: number; probe_tokens?: number }): StoredDecision {
   const decision: StoredDecision = {
     itemId: row.item_id,
     verdict: row.verdict as Verdict | null,
@@ -86,6 +86,7 @@ export function decisionFromRow(row: Pick<JudgmentRow, "item_id" | "verdict" | "
   };
   if (row.confidence !== null) decision.confidence = row.confidence;
   if (row.engine_errors !== undefined && row.engine_errors > 0) decision.engineErrors = row.engine_errors;
+  if (row.probe_tokens !== undefined && row.probe_tokens > 0) decision.probeTokens = row.probe_tokens;
   return decision;
 }
 

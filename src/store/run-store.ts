@@ -181,13 +181,14 @@ class SqliteRunStore implements RunStore {
         ? `ON CONFLICT (run_id, item_id, point) DO UPDATE SET key = excluded.key, kind = excluded.kind, verdict = excluded.verdict,
              score = excluded.score, status = excluded.status, confidence = excluded.confidence, orders = excluded.orders,
              thinking_tokens = excluded.thinking_tokens, evaluated_tokens = excluded.evaluated_tokens, body = excluded.body,
-             encoding = excluded.encoding, saved_at = excluded.saved_at, engine_errors = excluded.engine_errors
+             encoding = excluded.encoding, saved_at = excluded.saved_at, engine_errors = excluded.engine_errors,
+             probe_tokens = excluded.probe_tokens
            WHERE judgments.status = 'engine-error' OR judgments.engine_errors > 0`
         : `ON CONFLICT (run_id, item_id, point) DO NOTHING`;
       const result = this.statement(
         `INSERT INTO judgments (run_id, item_id, point, key, kind, verdict, score, status, confidence, orders,
-                                thinking_tokens, evaluated_tokens, body, encoding, saved_at, engine_errors)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                thinking_tokens, evaluated_tokens, body, encoding, saved_at, engine_errors, probe_tokens)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ${onConflict}`,
       ).run(
         runId,
@@ -206,6 +207,7 @@ class SqliteRunStore implements RunStore {
         encoding,
         new Date().toISOString(),
         judgment.runs.filter((run) => run.status === "engine-error").length,
+        judgment.usage.probeTokens ?? 0,
       );
       return result.changes === 1;
     });
@@ -235,7 +237,7 @@ class SqliteRunStore implements RunStore {
     return this.guard(`read decisions of run "${runId}" at "${point}"`, () => {
       // In the items' order, so anything that walks the map gives the same result on every run.
       const rows = this.statement(
-        `SELECT j.item_id, j.verdict, j.status, j.confidence, j.orders, j.thinking_tokens, j.evaluated_tokens, j.score, j.engine_errors
+        `SELECT j.item_id, j.verdict, j.status, j.confidence, j.orders, j.thinking_tokens, j.evaluated_tokens, j.score, j.engine_errors, j.probe_tokens
          FROM judgments j LEFT JOIN run_items i ON i.run_id = j.run_id AND i.item_id = j.item_id
          WHERE j.run_id = ? AND j.point = ?
          ORDER BY i.position IS NULL, i.position, j.item_id`,

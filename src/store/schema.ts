@@ -79,6 +79,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE judgments ADD COLUMN engine_errors INTEGER NOT NULL DEFAULT 0;
   UPDATE judgments SET engine_errors = 1 WHERE status = 'engine-error';
   `,
+  // v3: the tokens an adaptive policy spent on verdict probes (of evaluated_tokens), so the compute–accuracy
+  // frontier counts them without reading every judgment body.
+  `
+  ALTER TABLE judgments ADD COLUMN probe_tokens INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

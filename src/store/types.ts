@@ -70,6 +70,8 @@ export interface StoredDecision extends ItemDecision {
   engineErrors?: number;
   thinkingTokens: number;
   evaluatedTokens: number;
+  /** Of evaluatedTokens, those an adaptive policy spent on verdict probes (absent: none). */
+  probeTokens?: number;
   /** Pointwise judgments: the (mean) score. */
   score: number | null;
 }

@@ -14,7 +14,7 @@ import { expandBenchmarks } from "../../eval/paper.js";
 import { renderTerminal } from "../../eval/report/index.js";
 import { buildRunReport } from "../../eval/run-report.js";
 import { collectItems, runEval } from "../../eval/runner.js";
-import { parseSweep } from "../../eval/sweep.js";
+import { checkSweeps, parseSweep } from "../../eval/sweep.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, scalingOptions, voteOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { downloadProgress, parseProgressMode, Progress, type ProgressMode } from "../progress.js";
@@ -30,7 +30,7 @@ interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   limit?: number;
   skipBad: boolean;
   dryRun: boolean;
-  sweep?: string;
+  sweep: string[];
   resume?: string;
   retryErrors: boolean;
   allowErrors: boolean;
@@ -56,7 +56,12 @@ export function registerEval(program: Command): void {
     .option("--limit <n>", "items per benchmark (groups are completed)", integerFlag("--limit", 1))
     .option("--skip-bad", "skip malformed rows (counted in the report) instead of stopping", false)
     .option("--dry-run", "load and validate the data, print item counts and the judgments the run would make; no model", false)
-    .option("--sweep <spec>", "scaling sweep: waits=0,1,2,4,8 (one pass) or max-thinking=256,512,1024")
+    .option(
+      "--sweep <spec>",
+      "scaling sweep: waits=0,1,2,4,8 (one pass), confidence=0.7,0.9 or stable=1,2 (adaptive, within --waits; one pass, with a waits sweep too: repeat --sweep), or max-thinking=256,512,1024",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option("--resume <run>", "continue a run (same settings, from the store); nothing done is judged again")
     .option("--retry-errors", "with --resume: judge again the items that failed in the engine (e.g. after an outage)", false)
     .option("--allow-errors", "exit 0 even when judgments failed (engine or parse errors); without it such a run exits 3", false)
@@ -73,6 +78,7 @@ export function registerEval(program: Command): void {
     `
 Examples:
   j1 eval --bench harmless --model tiny --limit 50 --sweep waits=0,1,2 --json
+  j1 eval --bench harmless --model tiny --limit 50 --waits 8 --sweep waits=0,1,2,4,8 --sweep confidence=0.7,0.9
   j1 eval --bench paper --data rewardbench=filtered.parquet --model ./j1-7b.gguf --sweep waits=0,1,2,4
   j1 eval --bench pairs --data mine.csv --map question=prompt,a=resp1,b=resp2,label=winner --dry-run
   j1 eval --resume r20261127-233000-ab12
@@ -152,9 +158,16 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
     chatTemplateFile: flags.chatTemplate === undefined ? undefined : path.resolve(flags.chatTemplate),
     reasoning: flags.reasoningFormat,
     scaling: { ...DEFAULT_SCALING, ...scalingOptions(flags) },
-    sweep: flags.sweep !== undefined ? parseSweep(flags.sweep) : undefined,
+    sweep: sweepsOf(flags),
     ...voteOptions(flags),
   };
+}
+
+/** The --sweep flags: one sweep stored as before (an object), several as a list, checked to share a run. */
+function sweepsOf(flags: EvalFlags): EvalSettings["sweep"] {
+  const sweeps = flags.sweep.map(parseSweep);
+  checkSweeps(sweeps, flags.waits);
+  return sweeps.length === 0 ? undefined : sweeps.length === 1 ? sweeps[0] : sweeps;
 }
 
 function defaultLabel(settings: EvalSettings): string {
@@ -233,6 +246,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
       else {
         process.stdout.write(`${renderTerminal([report])}\n`);
         for (const bench of report.benchmarks) {
+          if (bench.frontier?.sentence) process.stdout.write(`  ${bench.benchmark} frontier: ${bench.frontier.sentence}\n`);
           for (const point of bench.sweep ?? []) {
             process.stdout.write(`  ${bench.benchmark} ${point.setting}=${point.value}: ${point.score.score.toFixed(2)} (mean thinking ${point.meanThinkingTokens.toFixed(1)} tokens, evaluated ${point.meanEvaluatedTokens.toFixed(1)} ${CACHE_DEPENDENT_LABEL})\n`);
           }

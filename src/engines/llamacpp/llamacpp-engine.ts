@@ -85,7 +85,7 @@ export class LlamaCppEngine implements Engine {
     }
     const sequences: LlamaContextSequence[] = [];
     for (let index = 0; index < sequenceCount; index++) sequences.push(context.getSequence());
-    const description: EngineDescription = { engine: "llamacpp", model: options.model === "tiny" ? "tiny" : source.path, modelFile: source.path, threads, contextSize, sequences: sequenceCount };
+    const description: EngineDescription = { engine: "llamacpp", model: options.model === "tiny" || options.model === "tiny-controlled" ? options.model : source.path, modelFile: source.path, threads, contextSize, sequences: sequenceCount };
     return new LlamaCppEngine(llama, model, context, sequences, description);
   }
 

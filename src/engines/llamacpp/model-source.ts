@@ -1,3 +1,4 @@
+import { controlledTinySpec } from "../tiny/controlled-spec.js";
 import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { J1Error, errorMessage } from "../../core/errors.js";
@@ -27,6 +28,8 @@ export function isRemoteModelUri(model: string): boolean {
 export async function resolveModel(model: string, options: ResolveModelOptions = {}): Promise<ModelSource> {
   const cacheDir = options.cacheDir ?? j1CacheDir();
   if (model === "tiny") return { kind: "tiny", path: await ensureTinyModel({ cacheDir }) };
+  // The controlled judge (engines/tiny/controlled-spec.ts): verdicts that move with the item and the waits.
+  if (model === "tiny-controlled") return { kind: "tiny", path: await ensureTinyModel({ cacheDir, spec: controlledTinySpec() }) };
   if (isRemoteModelUri(model)) return { kind: "file", path: await downloadModel(model, path.join(cacheDir, "models"), options) };
   const file = path.resolve(model);
   try {

@@ -39,6 +39,27 @@ export interface MarkovTable {
     unlistedLogit: number;
 }
 
+/**
+ * A verdict lens (f32 only): the one place the chain gets a memory. At the `at` state (the verdict
+ * position, "[["), the logit of `plus` minus that of `minus` moves by `gain` × F, where F is the mean over
+ * every token so far (the prompt included) of each token's weight (`weights`; unlisted tokens weigh 0).
+ * So a verdict can depend on what the item says and on how many waits were injected, while every other
+ * step stays the plain table.
+ *
+ * How: layer 0's attention has zero queries and keys, so its scores are all 0 and it averages the values
+ * over the causal window exactly; the value of a weighted token is its weight, written into a dimension
+ * F. Layer 0's feed-forward block gates F on the `at` state (silu(0) = 0, so elsewhere it adds nothing)
+ * into a dimension G, and the output reads G for `plus` and `minus`. Weighted tokens must be states (have
+ * their own embedding dimension).
+ */
+export interface VerdictLens {
+    at: number;
+    weights: ReadonlyMap<number, number>;
+    plus: number;
+    minus: number;
+    gain: number;
+}
+
 /** The model's dimensions. The weights are all zero except the embedding, the norms and the output. */
 export interface MarkovShape {
     nEmbd: number;
@@ -96,10 +117,11 @@ export function storedLogit(logit: number, precision: MarkovPrecision): number {
  * The model's tensors, in the order llama.cpp's converters write them: embedding, output norm, output,
  * then each layer. Vocabulary-sized tensors and layer matrices use `precision`; norms are always F32.
  */
-export function markovTensors(table: MarkovTable, nVocab: number, shape: MarkovShape, precision: MarkovPrecision): GgufTensor[] {
+export function markovTensors(table: MarkovTable, nVocab: number, shape: MarkovShape, precision: MarkovPrecision, lens?: VerdictLens): GgufTensor[] {
     const { nEmbd } = shape;
     const fallbackDim = table.rows.length;
-    if (fallbackDim + 1 > nEmbd) {
+    if (lens && precision !== "f32") throw new Error("markov weights: a verdict lens needs f32 weights");
+    if (fallbackDim + 1 + (lens ? 2 : 0) > nEmbd) {
         throw new Error(`markov weights: ${table.rows.length} states need an embedding of at least ${fallbackDim + 1}, got ${nEmbd}`);
     }
     const stateDim = new Map<number, number>();
@@ -145,21 +167,83 @@ export function markovTensors(table: MarkovTable, nVocab: number, shape: MarkovS
     const tensors: GgufTensor[] = [tokenEmbd, vector("output_norm.weight", precision === "f16" ? s : 1), output];
     for (let l = 0; l < shape.nLayer; l++) {
         const p = `blk.${l}.`;
+        const layer = {
+            v: matrix(`${p}attn_v.weight`, nEmbd, nAttnKv),
+            // Zero (without a lens): attention must not change the residual stream.
+            o: matrix(`${p}attn_output.weight`, nAttn, nEmbd),
+            gate: matrix(`${p}ffn_gate.weight`, nEmbd, shape.nFf),
+            up: matrix(`${p}ffn_up.weight`, nEmbd, shape.nFf),
+            // Zero (without a lens): the feed-forward block must not change the residual stream either.
+            down: matrix(`${p}ffn_down.weight`, shape.nFf, nEmbd),
+        };
+        if (lens && l === 0) writeLens(lens, layer, output, { nEmbd, fallbackDim, stateDim, s });
         tensors.push(
             vector(`${p}attn_norm.weight`, 1),
             matrix(`${p}attn_q.weight`, nEmbd, nAttn),
             matrix(`${p}attn_k.weight`, nEmbd, nAttnKv),
-            matrix(`${p}attn_v.weight`, nEmbd, nAttnKv),
-            // Zero: attention must not change the residual stream.
-            matrix(`${p}attn_output.weight`, nAttn, nEmbd),
+            layer.v,
+            layer.o,
             vector(`${p}ffn_norm.weight`, 1),
-            matrix(`${p}ffn_gate.weight`, nEmbd, shape.nFf),
-            matrix(`${p}ffn_up.weight`, nEmbd, shape.nFf),
-            // Zero: the feed-forward block must not change the residual stream either.
-            matrix(`${p}ffn_down.weight`, shape.nFf, nEmbd),
+            layer.gate,
+            layer.up,
+            layer.down,
         );
     }
     return tensors;
+}
+
+/** The dimensions a lens writes: F (the mean weight) and G (F gated on the verdict state), after the fallback. */
+function lensDims(fallbackDim: number): { f: number; g: number } {
+    return { f: fallbackDim + 1, g: fallbackDim + 2 };
+}
+
+/**
+ * Writes the lens into layer 0 and the output (row-major: element [row][col] of a [cols, rows] tensor is
+ * data[row * cols + col]). The scales undo the RMSNorms to first order, so Δ ≈ gain × F;
+ * `lensLogitShift` gives the exact value.
+ */
+function writeLens(
+    lens: VerdictLens,
+    layer: { v: GgufTensor; o: GgufTensor; gate: GgufTensor; up: GgufTensor; down: GgufTensor },
+    output: GgufTensor,
+    at: { nEmbd: number; fallbackDim: number; stateDim: ReadonlyMap<number, number>; s: number },
+): void {
+    const { f, g } = lensDims(at.fallbackDim);
+    const dimOf = (token: number, what: string) => {
+        const dim = at.stateDim.get(token);
+        if (dim === undefined) throw new Error(`markov weights: the lens's ${what} token ${token} must be a state (give it a row)`);
+        return dim;
+    };
+    const v = layer.v.data as Float32Array;
+    // The attention input is e_k / s (attn_norm of a one-hot), so weight × s makes the value the weight.
+    for (const [token, weight] of lens.weights) v[0 * at.nEmbd + dimOf(token, "weighted")] = weight * at.s;
+    const o = layer.o.data as Float32Array;
+    const nAttn = layer.o.dims[0];
+    o[f * nAttn + 0] = 1;
+    // Gate on the verdict state (its input is ~1/s there, 0 elsewhere), up reads F (~F/s), down scales back.
+    (layer.gate.data as Float32Array)[0 * at.nEmbd + dimOf(lens.at, "verdict-state")] = 1;
+    (layer.up.data as Float32Array)[0 * at.nEmbd + f] = 1;
+    const nFf = layer.down.dims[0];
+    (layer.down.data as Float32Array)[g * nFf + 0] = at.s * at.s * at.s;
+    const out = output.data as Float32Array;
+    out[lens.plus * at.nEmbd + g] = lens.gain / 2;
+    out[lens.minus * at.nEmbd + g] = -lens.gain / 2;
+}
+
+/**
+ * The exact logit shift (plus minus minus) a lens applies at its state, for a mean weight F over the
+ * window: the same arithmetic as the model's (in doubles), so tests can predict the engine's probabilities.
+ * `baseLogit` is the state's own logit for plus and minus (assumed equal), scaled by the final norm too.
+ */
+export function lensLogitShift(meanWeight: number, nEmbd: number, gain: number): { shift: number; baseScale: number } {
+    const s = Math.sqrt(1 / nEmbd + MARKOV_RMS_EPS);
+    const F = meanWeight;
+    const rms1 = Math.sqrt((1 + F * F) / nEmbd + MARKOV_RMS_EPS);
+    const gateIn = 1 / rms1;
+    const silu = gateIn / (1 + Math.exp(-gateIn));
+    const G = s * s * s * silu * (F / rms1);
+    const rms2 = Math.sqrt((1 + F * F + G * G) / nEmbd + MARKOV_RMS_EPS);
+    return { shift: (gain * G) / rms2, baseScale: s / rms2 };
 }
 
 /** The `llama.*` hyperparameters that go with `markovTensors`. */

@@ -41,6 +41,11 @@ export interface TinyModelSpec {
     contextLength?: number;
     /** Logit of every token a state's row does not list; default -40 (effectively probability 0). */
     unlistedLogit?: number;
+    /**
+     * A verdict lens (markov-weights.ts `VerdictLens`): at state `at`, logit(plus) − logit(minus) moves by
+     * gain × the mean weight of every token so far. Weighted tokens must have rows. Token texts as above.
+     */
+    lens?: { at: string; weights: Record<string, number>; plus: string; minus: string; gain: number };
 }
 
 /** One-line warning to print wherever the tiny model's output is shown. */
@@ -278,6 +283,11 @@ const tinyShape = (nEmbd: number): MarkovShape => ({ nEmbd, nLayer: 2, nHead: 1,
 const FALLBACK_LOGIT = 30;
 const DEFAULT_UNLISTED_LOGIT = -40;
 
+/** The embedding width of a spec's model: a dimension per state, the fallback, and the lens's two. */
+export function tinyWidth(spec: TinyModelSpec, states = Object.keys(spec.transitions).length): number {
+    return minMarkovWidth(states + (spec.lens ? 2 : 0));
+}
+
 /** Builds the GGUF bytes of the tiny model (deterministic: same spec, same bytes). */
 export function buildTinyModel(spec: TinyModelSpec = defaultTinySpec()): Buffer {
     const words = collectWords(spec);
@@ -286,13 +296,21 @@ export function buildTinyModel(spec: TinyModelSpec = defaultTinySpec()): Buffer 
     const nVocab = vocab.pieces.length;
 
     const rows = resolveMarkovRows(spec.transitions, (text) => tokenIdOf(vocab, text), "tiny model");
-    const shape = tinyShape(minMarkovWidth(rows.length));
+    const shape = tinyShape(tinyWidth(spec, rows.length));
     const table = {
         rows,
         fallback: new Map([[vocab.eosId, FALLBACK_LOGIT]]),
         unlistedLogit: spec.unlistedLogit ?? DEFAULT_UNLISTED_LOGIT,
     };
-    const tensors = markovTensors(table, nVocab, shape, "f32");
+    const id = (text: string) => tokenIdOf(vocab, text);
+    const lens = spec.lens && {
+        at: id(spec.lens.at),
+        weights: new Map(Object.entries(spec.lens.weights).map(([text, weight]) => [id(text), weight])),
+        plus: id(spec.lens.plus),
+        minus: id(spec.lens.minus),
+        gain: spec.lens.gain,
+    };
+    const tensors = markovTensors(table, nVocab, shape, "f32", lens);
 
     const metadata: GgufMetadataEntry[] = [
         { key: "general.architecture", value: gguf.str("llama") },

@@ -25,6 +25,10 @@ export function benchmarkSection(benchmark: string, entries: readonly BenchmarkE
     const note = `<p class="muted">Thinking and evaluated: mean tokens per judgment. Evaluated tokens are cache-dependent: they count what the engine's prefix cache did not hold, so a resumed run may differ.</p>`;
     out.push(`<div class="grid curve-row">${curve}<div class="card">${sweeps.map((entry) => sweepTable(entry, multi)).join("")}${note}</div></div>`);
   }
+  for (const entry of entries) {
+    const card = frontierCard(benchmark, entry, multi);
+    if (card) out.push(card);
+  }
 
   const parts = partsTable(entries);
   const bars = categoryBars(entries);
@@ -80,6 +84,34 @@ function curveCard(benchmark: string, entries: readonly BenchmarkEntry[]): strin
     })
     .join("");
   return `<div class="card"><h3>Scaling curve</h3>${svg}${trends}</div>`;
+}
+
+/**
+ * The compute–accuracy frontier: every swept setting of one run on the same axes (official score against
+ * mean thinking tokens per judgment, the probes an adaptive policy paid included), and what it saved.
+ */
+export function frontierCard(benchmark: string, { run, bench }: BenchmarkEntry, named: boolean): string | undefined {
+  const frontier = bench.frontier;
+  if (!frontier) return undefined;
+  const series: CurveSeries[] = frontier.series.map((entry) => ({
+    label: `${entry.setting}${entry.adaptive ? " (adaptive)" : " (fixed)"}`,
+    points: entry.points.map((point) => ({ x: point.cost, y: point.score, label: settingLabel(entry.setting, point.value) })),
+  }));
+  const svg = svgScalingCurve(series, {
+    xScale: "linear",
+    xLabel: "mean thinking tokens per judgment, probes included",
+    yLabel: "official score",
+    yClamp: [0, 100],
+    title: `${benchmark}: compute–accuracy frontier`,
+    colors: frontier.series.map((_, index) => seriesColor(index)),
+    legend: true,
+  });
+  const rows = frontier.series
+    .flatMap((entry) => entry.points.map((point) => `<tr><td>${escapeHtml(settingLabel(entry.setting, point.value))}</td><td>${points(point.score)}</td><td>${tokens(point.cost)}</td><td>${tokens(point.probeTokens)}</td></tr>`))
+    .join("");
+  const table = `<table><thead><tr><th>Point</th><th>Score</th><th title="thinking + probe tokens per judgment">Cost</th><th>Probes</th></tr></thead><tbody>${rows}</tbody></table>`;
+  const sentence = frontier.sentence ? `<p class="trend frontier-sentence">${escapeHtml(frontier.sentence)}</p>` : "";
+  return `<div class="grid curve-row frontier"><div class="card"><h3>Compute–accuracy frontier${named ? `: ${escapeHtml(run.label)}` : ""}</h3>${svg}${sentence}</div><div class="card">${table}<p class="muted">Measured on these items with this judge; the gain of adaptive scaling on another judge must be measured on that judge.</p></div></div>`;
 }
 
 function sweepTable({ run, runIndex, bench }: BenchmarkEntry, named: boolean): string {

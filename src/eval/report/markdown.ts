@@ -25,9 +25,17 @@ export function renderMarkdown(reports: readonly RunReport[], options: { worstLi
     out.push(`## ${inline(benchmark)}`, "");
     out.push(...partsSection(entries), ...categorySection(entries), ...metricsSection(entries));
     for (const entry of entries) out.push(...sweepSection(entry, entries.length > 1));
+    for (const entry of entries) out.push(...frontierSection(entry));
     for (const entry of entries) out.push(...worstSection(entry, benchmark, worstLimit, entries.length > 1));
   }
   return `${out.join("\n").trimEnd()}\n`;
+}
+
+function frontierSection({ bench }: BenchmarkEntry): string[] {
+  const frontier = bench.frontier;
+  if (!frontier) return [];
+  const rows = frontier.series.flatMap((entry) => entry.points.map((point) => [`${entry.setting}=${point.value}${entry.adaptive ? " (adaptive)" : ""}`, points(point.score), tokens(point.cost), tokens(point.probeTokens)]));
+  return ["### Compute–accuracy frontier", "", markdownTable(["Point", "Score", "Mean tokens (thinking + probes)", "Mean probe tokens"], rows, ["left"]), "", ...(frontier.sentence ? [frontier.sentence, ""] : [])];
 }
 
 function runLine(run: RunReport): string {
