@@ -226,6 +226,24 @@ describe("adaptive scaling from the CLI", () => {
     assert.match(page, /waits \(fixed\)/);
   });
 
+  it("j1 data sft --require-productive-reflection keeps only traces whose waits turned a wrong verdict right", async () => {
+    const out = path.join(dir, "sft");
+    const { stderr } = await run(
+      J1,
+      ["data", "sft", "--input", FIXTURE, "--model", "tiny-controlled", "--waits", "2", "--samples", "1", "--temperature", "0", "--require-productive-reflection", "--no-balance", "--out-dir", out, "--store", path.join(dir, "sft.sqlite"), "--progress", "quiet"],
+      { env },
+    );
+    const rows = readFileSync(path.join(out, "sft-openrlhf.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as { id: string; output: string });
+    // Shown as given, the items that flip read A (wrong) before any wait and B (right) after 2; shown
+    // swapped they start right (no turn), and the sure items are right from the start.
+    assert.deepEqual(
+      rows.map((row) => row.id),
+      ["flip1-1:AB:0", "flip1-2:AB:0", "flip2-1:AB:0"],
+    );
+    for (const row of rows) assert.ok(row.output.endsWith("[[B]]"));
+    assert.match(stderr, /reflection turned it right\s+3/);
+  });
+
   it("refuses an adaptive rule or sweep without a number of waits, and --early-stop without samples (exit 2)", async () => {
     const cases = [
       ["judge", "--model", "tiny", "--stop-when", "confident:0.9", "--question", "q", "--a", "a", "--b", "b"],

@@ -9,6 +9,8 @@ import type { SftCandidate, SftExample } from "./sft-trace.js";
  *   label     the verdict matches the human label (the core of rejection sampling)
  *   complete  thinking ended by itself, not forced at the cap (unless keepForced)
  *   reflection  the thinking reflects (only with requireReflection; see reflection.ts)
+ *   productive  the reflection turned a wrong verdict right: wrong at the first probe, right at the end
+ *               (only with requireProductiveReflection; the run probes at every attempted end)
  *   length    within maxThinkingChars, maxTokens (the completion) and minThinkingTokens
  *   dedup     the first of identical (prompt, completion) pairs
  *   balance   as many examples whose answer is [[A]] as [[B]]
@@ -18,6 +20,8 @@ import type { SftCandidate, SftExample } from "./sft-trace.js";
  */
 export interface SftFilterOptions {
   requireReflection: boolean;
+  /** Keep only traces whose reflection turned a wrong verdict right (needs the trajectory: probes). */
+  requireProductiveReflection?: boolean;
   keepForced: boolean;
   /** Longest thinking kept, in characters. */
   maxThinkingChars?: number;
@@ -31,7 +35,7 @@ export interface SftFilterOptions {
   seed: number;
 }
 
-export type SftStage = "candidates" | "verdict" | "label" | "complete" | "reflection" | "length" | "dedup" | "balance";
+export type SftStage = "candidates" | "verdict" | "label" | "complete" | "reflection" | "productive" | "length" | "dedup" | "balance";
 
 export interface StageCount {
   stage: SftStage;
@@ -101,6 +105,7 @@ export function selectExamples(candidates: readonly SftCandidate[], options: Sft
   const matched = withVerdict.filter((candidate) => candidate.verdict === candidate.label);
   stages.push({ stage: "label", kept: matched.length });
 
+  const productive = new Set(matched.filter((candidate) => candidate.turnedRight === true).map((candidate) => candidate.id));
   const usable = matched.map((candidate) => candidate.example).filter((example): example is SftExample => example !== undefined);
   const reflective = usable.filter((example) => example.reflection.reflective).length;
   const forced = usable.filter((example) => example.forcedEnd).length;
@@ -110,6 +115,10 @@ export function selectExamples(candidates: readonly SftCandidate[], options: Sft
   if (options.requireReflection) {
     examples = examples.filter((example) => example.reflection.reflective);
     stages.push({ stage: "reflection", kept: examples.length });
+  }
+  if (options.requireProductiveReflection) {
+    examples = examples.filter((example) => productive.has(example.id));
+    stages.push({ stage: "productive", kept: examples.length });
   }
   examples = examples.filter((example) => withinLength(example, options));
   stages.push({ stage: "length", kept: examples.length });

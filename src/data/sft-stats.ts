@@ -98,6 +98,7 @@ const STAGE_NAMES: Record<StageCount["stage"], string> = {
   label: "verdict matches label",
   complete: "thinking ended by itself",
   reflection: "with reflection",
+  productive: "reflection turned it right",
   length: "within length limits",
   dedup: "after dedup",
   balance: "after A/B balance",

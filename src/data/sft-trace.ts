@@ -28,6 +28,11 @@ export interface SftCandidate {
   error?: string;
   forcedEnd: boolean;
   waitsUsed: number;
+  /**
+   * Its reflection turned a wrong verdict right: the verdict read at the first probe (before any wait)
+   * was not the label, and the final one is. Undefined when the run has no probes (--trajectory off).
+   */
+  turnedRight?: boolean;
   /** Present when the verdict matches the label and the trace can be turned into training text. */
   example?: SftExample;
   /** Why a label-matching trace could not become an example (no end of thinking found, ...). */
@@ -138,6 +143,12 @@ export async function toCandidate(run: JudgmentRun, context: CandidateContext): 
     forcedEnd: run.forcedEnd,
     waitsUsed: run.waitsUsed,
   };
+  const first = run.probes?.[0];
+  if (first !== undefined) {
+    // Probe verdicts are as the model saw the pair; a BA run's raw "A" is the pair's "B".
+    const firstVerdict = first.verdict === null || run.order === "AB" ? first.verdict : first.verdict === "A" ? "B" : first.verdict === "B" ? "A" : first.verdict;
+    candidate.turnedRight = firstVerdict !== pair.label && run.verdict === pair.label;
+  }
   if (run.verdict !== pair.label) return candidate;
   const raw = run.rawVerdict;
   const split = splitThinking(run.trace, template.thinkEnd);

@@ -33,6 +33,7 @@ interface DataSftFlags extends EngineFlagValues, ScalingFlagValues {
   datasetName: string;
   stats?: string;
   requireReflection: boolean;
+  requireProductiveReflection: boolean;
   reflectionMarkers?: string;
   countInjectedWaits: boolean;
   keepForced: boolean;
@@ -92,6 +93,7 @@ export function registerDataSft(program: Command): void {
     .option("--dataset-name <name>", "LLaMA-Factory dataset name in dataset_info.json", "j1_sft")
     .option("--stats <file>", "also write the stats report as JSON here")
     .option("--require-reflection", "keep only traces with reflection (see the rule below)", false)
+    .option("--require-productive-reflection", "keep only traces whose reflection turned a wrong verdict right: wrong when read before any wait, right at the end (reads the verdict at every attempted end; those probes are counted)", false)
     .option("--reflection-markers <list>", `comma-separated reflection markers (default: ${DEFAULT_REFLECTION_MARKERS.join(",")})`)
     .option("--count-injected-waits", "an injected wait the model continued with its own thinking counts as reflection", true)
     .option("--no-count-injected-waits", "only markers in generated thinking count as reflection")
@@ -167,13 +169,14 @@ async function settingsFromFlags(flags: DataSftFlags): Promise<SftSettings> {
     chatFormat: chatFormat(flags),
     chatTemplateFile: flags.chatTemplate === undefined ? undefined : path.resolve(flags.chatTemplate),
     reasoning: flags.reasoningFormat,
-    scaling: { ...DEFAULT_SCALING, ...scalingOptions(flags) },
+    scaling: { ...DEFAULT_SCALING, ...scalingOptions(flags), ...(flags.requireProductiveReflection ? { probeEveryEnd: true } : {}) },
     samples: flags.samples,
     temperature: flags.temperature ?? SFT_DEFAULTS.temperature,
     seed: flags.seed,
     reflection: { markers, countInjectedWaits: flags.countInjectedWaits },
     filters: {
       requireReflection: flags.requireReflection,
+      ...(flags.requireProductiveReflection ? { requireProductiveReflection: true } : {}),
       keepForced: flags.keepForced,
       maxThinkingChars: flags.maxThinkingChars,
       maxTokens: flags.maxTokens,
