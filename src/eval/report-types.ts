@@ -1,6 +1,7 @@
 import type { TraceSpan } from "../core/trace.js";
 import type { Verdict } from "../core/judgment.js";
 import type { BenchmarkScore } from "./types.js";
+import type { Trajectory } from "./trajectory.js";
 
 /**
  * What a report is made of: per run, per benchmark, the official score with its breakdown, and for a
@@ -55,6 +56,21 @@ export interface BenchmarkReport {
   trend?: ScalingTrend;
   /** With an adaptive sweep: every setting's points on the same axes, and what adaptive scaling saved. */
   frontier?: Frontier;
+  /** In runs that probed: how often thinking changed the verdict, and the items where it did. */
+  trajectories?: TrajectorySummary;
+}
+
+export interface TrajectorySummary {
+  /** Items with a trajectory (probes) at the main point. */
+  probed: number;
+  /** Items whose verdict changed between probes. */
+  moved: number;
+  /** Wrong at the first probe, right at the end (the reflection J1's SFT data is meant to teach). */
+  turnedRight: number;
+  /** Right at the first probe, wrong at the end. */
+  turnedWrong: number;
+  /** Up to 20 items that moved, those that turned right first. */
+  items: Trajectory[];
 }
 
 export interface FrontierSeries {

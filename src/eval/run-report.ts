@@ -3,10 +3,11 @@ import { warningText, type EngineWarning } from "../engines/engine-warnings.js";
 import { effectiveProtocol, type EvalSettings } from "./eval-settings.js";
 import { labelImbalanceWarning } from "./scoring/label-balance.js";
 import { benchmarkOf } from "./item-stream.js";
-import type { BenchmarkReport, RunReport, SweepPoint, WorstItem } from "./report-types.js";
+import type { BenchmarkReport, RunReport, SweepPoint, TrajectorySummary, WorstItem } from "./report-types.js";
 import { scalingTrend } from "./scaling-trend.js";
 import { frontierOf } from "./frontier.js";
-import { FINAL_POINT, parsePointName } from "./sweep.js";
+import { FINAL_POINT, parsePointName, sweepList } from "./sweep.js";
+import { trajectoryOf, type Trajectory } from "./trajectory.js";
 import { orderOutcomes, orderStatusOf } from "./scoring/order-status.js";
 import type { RunStore, StoredDecision } from "../store/types.js";
 import type { ScoredItem } from "./types.js";
@@ -38,6 +39,8 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
   let orderJudgments = 0;
   let engineErrorsInOtherItems = 0;
   const mainPoint = points.includes(FINAL_POINT) ? FINAL_POINT : largestPoint(points);
+  // Runs that read the verdict on the way (a trajectory, an adaptive rule or sweep) get trajectories.
+  const probing = Boolean(settings.scaling?.probeEveryEnd || settings.scaling?.stopWhen || sweepList(settings.sweep).some((sweep) => sweep.setting === "confidence" || sweep.setting === "stable"));
   const decisionsAt = new Map(points.map((point) => [point, store.decisions(run.id, point)]));
   const imbalance: string[] = [];
   for (const [name, benchItems] of byBenchmark) {
@@ -78,6 +81,10 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
       const frontier = frontierOf(all);
       if (frontier) report.frontier = frontier;
     }
+    if (probing) {
+      const trajectories = trajectorySummary(store, run.id, mainPoint, benchItems);
+      if (trajectories) report.trajectories = trajectories;
+    }
     benchmarks.push(report);
     worst.push(...worstOf(store, run.id, mainPoint, name, benchItems, main.decisions));
   }
@@ -106,6 +113,29 @@ function withOrderStatus(store: RunStore, runId: string, point: string, decision
   if (!failed) return decision;
   const judgment = store.judgment(runId, decision.itemId, point);
   return judgment === undefined ? decision : { ...decision, orderStatus: orderStatusOf(judgment) };
+}
+
+/** How many moved trajectories a report lists (turned ones first); the counts cover every item. */
+const TRAJECTORIES_LISTED = 20;
+
+/** Reads each item's judgment at the main point for its trajectory (only in runs that probed). */
+function trajectorySummary(store: RunStore, runId: string, point: string, items: readonly ScoredItem[]): TrajectorySummary | undefined {
+  const all: Trajectory[] = [];
+  for (const item of items) {
+    const judgment = store.judgment(runId, item.id, point);
+    const trajectory = judgment && trajectoryOf(item.id, item.label, judgment);
+    if (trajectory) all.push(trajectory);
+  }
+  if (all.length === 0) return undefined;
+  const moved = all.filter((trajectory) => trajectory.moved);
+  const rank = (trajectory: Trajectory) => (trajectory.turn === "right" ? 0 : trajectory.turn === "wrong" ? 1 : 2);
+  return {
+    probed: all.length,
+    moved: moved.length,
+    turnedRight: all.filter((trajectory) => trajectory.turn === "right").length,
+    turnedWrong: all.filter((trajectory) => trajectory.turn === "wrong").length,
+    items: [...moved].sort((x, y) => rank(x) - rank(y)).slice(0, TRAJECTORIES_LISTED),
+  };
 }
 
 function withExtra(lines: string[] | undefined, extra: string[]): string[] | undefined {

@@ -5,6 +5,7 @@ import { METRIC_HEADERS, metricCells, points, probability, settingLabel, tokens 
 import { sortedSweep, trendSentence, worstItems, type BenchmarkEntry } from "./summary.js";
 import { svgScalingCurve, type CurveSeries } from "./svg-curve.js";
 import { traceHtml } from "./trace-html.js";
+import { svgTrajectory } from "./svg-trajectory.js";
 
 /**
  * One benchmark's section of the HTML page: score chips, the scaling curve beside the sweep tables, the
@@ -28,6 +29,8 @@ export function benchmarkSection(benchmark: string, entries: readonly BenchmarkE
   for (const entry of entries) {
     const card = frontierCard(benchmark, entry, multi);
     if (card) out.push(card);
+    const trajectories = trajectoryCard(entry, multi);
+    if (trajectories) out.push(trajectories);
   }
 
   const parts = partsTable(entries);
@@ -112,6 +115,18 @@ export function frontierCard(benchmark: string, { run, bench }: BenchmarkEntry, 
   const table = `<table><thead><tr><th>Point</th><th>Score</th><th title="thinking + probe tokens per judgment">Cost</th><th>Probes</th></tr></thead><tbody>${rows}</tbody></table>`;
   const sentence = frontier.sentence ? `<p class="trend frontier-sentence">${escapeHtml(frontier.sentence)}</p>` : "";
   return `<div class="grid curve-row frontier"><div class="card"><h3>Compute–accuracy frontier${named ? `: ${escapeHtml(run.label)}` : ""}</h3>${svg}${sentence}</div><div class="card">${table}<p class="muted">Measured on these items with this judge; the gain of adaptive scaling on another judge must be measured on that judge.</p></div></div>`;
+}
+
+/** How often thinking changed the verdict, and a small line per item that moved (P(label) at each probe). */
+export function trajectoryCard({ run, bench }: BenchmarkEntry, named: boolean): string | undefined {
+  const summary = bench.trajectories;
+  if (!summary) return undefined;
+  const rows = summary.items
+    .map((trajectory) => `<tr><td class="mono">${escapeHtml(trajectory.itemId)}</td><td>${escapeHtml(trajectory.label)}</td><td>${svgTrajectory(trajectory)}</td><td>${escapeHtml(trajectory.turn === "right" ? "turned right" : trajectory.turn === "wrong" ? "turned wrong" : "moved")}</td></tr>`)
+    .join("");
+  const counts = `Of ${summary.probed} items read at every attempted end, the verdict moved on ${summary.moved}: ${summary.turnedRight} turned right, ${summary.turnedWrong} turned wrong.`;
+  const table = rows ? `<table class="trajectories"><thead><tr><th>Item</th><th>Label</th><th title="P(label) at each attempted end of thinking; green: the verdict read was the label">Trajectory</th><th></th></tr></thead><tbody>${rows}</tbody></table>` : "";
+  return `<div class="card"><h3>Verdict trajectories${named ? `: ${escapeHtml(run.label)}` : ""}</h3><p>${escapeHtml(counts)}</p>${table}</div>`;
 }
 
 function sweepTable({ run, runIndex, bench }: BenchmarkEntry, named: boolean): string {

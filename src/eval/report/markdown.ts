@@ -1,4 +1,5 @@
 import type { RunReport } from "../report-types.js";
+import { trajectoryText } from "./svg-trajectory.js";
 import { CACHE_DEPENDENT_LABEL } from "./reproducible.js";
 import { METRIC_HEADERS, metricCells, MISSING, points, probability, tokens } from "./format.js";
 import { benchmarkEntries, scoreTable, sortedSweep, trendSentence, worstItems, type BenchmarkEntry } from "./summary.js";
@@ -25,7 +26,7 @@ export function renderMarkdown(reports: readonly RunReport[], options: { worstLi
     out.push(`## ${inline(benchmark)}`, "");
     out.push(...partsSection(entries), ...categorySection(entries), ...metricsSection(entries));
     for (const entry of entries) out.push(...sweepSection(entry, entries.length > 1));
-    for (const entry of entries) out.push(...frontierSection(entry));
+    for (const entry of entries) out.push(...frontierSection(entry), ...trajectorySection(entry));
     for (const entry of entries) out.push(...worstSection(entry, benchmark, worstLimit, entries.length > 1));
   }
   return `${out.join("\n").trimEnd()}\n`;
@@ -36,6 +37,19 @@ function frontierSection({ bench }: BenchmarkEntry): string[] {
   if (!frontier) return [];
   const rows = frontier.series.flatMap((entry) => entry.points.map((point) => [`${entry.setting}=${point.value}${entry.adaptive ? " (adaptive)" : ""}`, points(point.score), tokens(point.cost), tokens(point.probeTokens)]));
   return ["### Compute–accuracy frontier", "", markdownTable(["Point", "Score", "Mean tokens (thinking + probes)", "Mean probe tokens"], rows, ["left"]), "", ...(frontier.sentence ? [frontier.sentence, ""] : [])];
+}
+
+function trajectorySection({ bench }: BenchmarkEntry): string[] {
+  const summary = bench.trajectories;
+  if (!summary) return [];
+  const rows = summary.items.map((trajectory) => [trajectory.itemId, trajectory.label, trajectoryText(trajectory), trajectory.turn ? `turned ${trajectory.turn}` : "moved"]);
+  return [
+    "### Verdict trajectories",
+    "",
+    `Of ${summary.probed} items read at every attempted end, the verdict moved on ${summary.moved}: ${summary.turnedRight} turned right, ${summary.turnedWrong} turned wrong.`,
+    "",
+    ...(rows.length ? [markdownTable(["Item", "Label", "Verdict, P(label) at each probe", ""], rows, ["left", "left", "left", "left"]), ""] : []),
+  ];
 }
 
 function runLine(run: RunReport): string {
