@@ -13,6 +13,8 @@ import { CONTROLLED_AFTER_WAIT, controlledPA, controlledTinySpec } from "../src/
 import { TINY_TRAJECTORY } from "../src/engines/tiny/tiny-model.js";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { Judge } from "../src/judge/judge.js";
+import { createJudgeApp } from "../src/server/judge-app.js";
+import { listen } from "../src/server/reward-server.js";
 import { tinyEngine, testCacheDir } from "./helpers/tiny-engine.js";
 
 const run = promisify(execFile);
@@ -164,6 +166,32 @@ describe("adaptive scaling on the controlled judge (real node-llama-cpp)", () =>
     assert.equal(sweep.named.get("confidence=0.9")?.verdict, "B");
     assert.equal(sweep.named.get("waits=2")?.usage.probeTokens, 0, "a fixed point pays for no probe");
     assert.equal(sweep.own.waitsUsed, 8);
+  });
+
+  it("j1 serve takes the same options: stopWhen, trajectory, earlyStop; probes stream as their own events; bad ones name the field", async () => {
+    const server = await listen(createJudgeApp({ engine, maxBodyBytes: 64 * 1024, queueLimit: 4, requestTimeoutMs: 60_000, format: { chatFormat: "chatml" } }), "127.0.0.1", 0);
+    try {
+      const post = (body: unknown) => fetch(`${server.url}/v1/judgments`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const reply = await post({ ...pair(1), waits: 8, stopWhen: "confident:0.9" });
+      assert.equal(reply.status, 200);
+      const judgment = (await reply.json()) as { waitsUsed: number; thinkingEnd: string; probes: unknown[] };
+      assert.equal(judgment.thinkingEnd, "confident");
+      assert.equal(judgment.waitsUsed, 4);
+      assert.equal(judgment.probes.length, 5);
+      const streamed = await (await post({ ...pair(1), waits: 2, trajectory: true, stream: true })).text();
+      assert.equal(streamed.match(/^event: probe$/gm)?.length, 2, "two rolled-back probes; the third is the answer");
+      for (const [body, field] of [
+        [{ ...pair(1), waits: 8, stopWhen: "confident:3" }, "stopWhen"],
+        [{ ...pair(1), stopWhen: "stable:2" }, "stopWhen"],
+        [{ ...pair(1), earlyStop: "decided" }, "earlyStop"],
+      ] as const) {
+        const refused = await post(body);
+        assert.equal(refused.status, 400);
+        assert.match(((await refused.json()) as { error: string }).error, new RegExp(field));
+      }
+    } finally {
+      await server.close();
+    }
   });
 
   it("early-stopped sampling draws samples in seed order and stops once the vote is settled", async () => {

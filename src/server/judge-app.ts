@@ -3,7 +3,9 @@ import { HTTPException } from "hono/http-exception";
 import { stream as streamText, streamSSE } from "hono/streaming";
 import type { ClientErrorStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { J1Error } from "../core/errors.js";
+import { J1Error, errorMessage } from "../core/errors.js";
+import { parseSampleStop, type SampleStop } from "../core/scaling/sample-stop.js";
+import { parseStopRule } from "../core/scaling/stop-rule.js";
 import type { Judgment } from "../core/judgment.js";
 import { DEFAULT_CHOICE_TEMPLATE, DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE, type JudgeTemplate } from "../core/template.js";
 import type { ScalingOptions } from "../core/budget.js";
@@ -63,6 +65,12 @@ const JudgmentRequest = z
     answerTokens: z.number().int().min(1).max(256).optional(),
     waitText: z.string().min(1).max(256).optional(),
     samples: z.number().int().min(1).max(64).optional(),
+    /** An adaptive rule within `waits` waits, as on the CLI: "confident:0.9", "stable:2". */
+    stopWhen: z.string().max(64).optional(),
+    /** Read the verdict at every attempted end (the trajectory; its probes are counted). */
+    trajectory: z.boolean().optional(),
+    /** With samples > 1: "decided" or "sequential:0.95". */
+    earlyStop: z.string().max(64).optional(),
     swap: z.boolean().optional(),
     tie: z.boolean().optional(),
     temperature: z.number().min(0).max(10).optional(),
@@ -86,6 +94,19 @@ const JudgmentRequest = z
       if (body.swap !== undefined) refuse("swap", "only for kind pair");
     }
     if (body.tie !== undefined && body.kind !== "pair") refuse("tie", "only for kind pair");
+    if (body.stopWhen !== undefined) {
+      try {
+        parseStopRule(body.stopWhen, "stopWhen");
+        if ((body.waits ?? 0) === 0) refuse("stopWhen", "an adaptive rule stops within a number of waits: set waits (the most it may use)");
+      } catch (error) {
+        refuse("stopWhen", errorMessage(error));
+      }
+    }
+    if (body.earlyStop !== undefined) {
+      const parsed = parseSampleStop(body.earlyStop);
+      if (typeof parsed === "string") refuse("earlyStop", parsed);
+      else if ((body.samples ?? 1) < 2) refuse("earlyStop", "stops drawing samples early: set samples > 1");
+    }
   });
 
 type JudgmentBody = z.infer<typeof JudgmentRequest>;
@@ -374,7 +395,7 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
   app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments, POST /v1/judgments/batch, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/report, GET /v1/runs/:id/items, GET /v1/runs/:id/items/:itemId`));
 
   app.onError((error, c) => {
-    if (error instanceof J1Error && (error.code === "bad-input" || error.code === "bad-template")) return refuse(c, 400, error.message);
+    if (error instanceof J1Error && (error.code === "bad-input" || error.code === "bad-template" || error.code === "unsupported")) return refuse(c, 400, error.message);
     if (error instanceof HTTPException && error.status < 500) return refuse(c, error.status as ClientErrorStatusCode, error.message || "request refused");
     if (error instanceof J1Error && error.code === "cancelled") return c.json({ error: "cancelled" }, 499 as never);
     options.logError?.(error);
@@ -409,6 +430,8 @@ function scalingOf(body: JudgmentBody): Partial<ScalingOptions> {
   };
   if (body.answerTokens !== undefined) scaling.answerTokens = body.answerTokens;
   if (body.waitText !== undefined) scaling.waitText = body.waitText;
+  if (body.stopWhen !== undefined) scaling.stopWhen = parseStopRule(body.stopWhen, "stopWhen");
+  if (body.trajectory) scaling.probeEveryEnd = true;
   return scaling;
 }
 
@@ -419,6 +442,7 @@ function judgeOne(judge: Judge, body: JudgmentBody, call: Pick<JudgeCallOptions,
     samples,
     temperature: body.temperature ?? (samples > 1 ? 0.7 : 0),
     seed: body.seed ?? 0,
+    earlyStop: body.earlyStop === undefined ? undefined : (parseSampleStop(body.earlyStop) as SampleStop),
     itemKey: "cli",
     ...call,
   };
