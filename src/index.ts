@@ -114,3 +114,11 @@ export { parseRewardLabel, type RewardLabel } from "./reward/reward-label.js";
 export { DEFAULT_REWARD_OPTIONS, DEFAULT_WEIGHTS, resolveRewardOptions, type JudgeRewardOptions, type RewardOptionsInput, type RewardWeights } from "./reward/reward-options.js";
 export { RewardScorer, type RewardBatch, type RewardCounters } from "./reward/reward-batch.js";
 export { createRewardApp, type RewardAppOptions } from "./server/reward-app.js";
+
+// Adaptive test-time scaling: the policy seam, the stopping rules, early-stopped sampling, the controlled judge.
+export * from "./core/scaling/policy.js";
+export { STOP_RULES, parseStopRule, type StopRule, type StopRuleKind } from "./core/scaling/stop-rule.js";
+export { voteSettled, parseSampleStop, type SampleStop } from "./core/scaling/sample-stop.js";
+export { controlledTinySpec, controlledPA } from "./engines/tiny/controlled-spec.js";
+export { frontierOf } from "./eval/frontier.js";
+export { trajectoryOf, type Trajectory } from "./eval/trajectory.js";

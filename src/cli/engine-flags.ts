@@ -42,7 +42,7 @@ export function addScalingFlags(command: Command): Command {
     .option("--min-thinking <n>", "suppress the end of thinking until this many thinking tokens", nonNegativeInt("--min-thinking"), 0)
     .option("--max-thinking <n>", "cap: force the end of thinking at this many thinking tokens", positiveInt("--max-thinking"))
     .option("--answer-tokens <n>", "tokens allowed for the verdict", positiveInt("--answer-tokens"), DEFAULT_SCALING.answerTokens)
-    .option("--stop-when <rule>", `adaptive thinking, within --waits waits: ${STOP_RULES.map((kind) => `${kind.rule}:V ${kind.describe.replace(/^stop thinking once /, "(")})`).join("; ")}`)
+    .option("--stop-when <rule>", `adaptive thinking within --waits waits (a probe reads the verdict at each attempted end): ${STOP_RULES.map((kind) => kind.describe).join("; ")}`)
     .option("--trajectory", "read the verdict at every attempted end of thinking (recorded; its probes are counted)", false)
     .option("--samples <n>", "K samples per order, majority vote", positiveInt("--samples"), 1)
     .option("--early-stop <rule>", "with --samples: stop drawing once the vote is settled: decided (the majority cannot change) or sequential:0.95 (Bayesian)")

@@ -23,7 +23,7 @@ export function confident(threshold: number, bounds: AdaptiveBounds, name = `con
 export const CONFIDENT_RULE: StopRuleKind = {
   rule: "confident",
   sweepSetting: "confidence",
-  describe: "stop thinking once P(top verdict) ≥ τ (τ from 0 to 1, e.g. confident:0.9)",
+  describe: "confident:τ stops once P(top verdict) ≥ τ (0 < τ ≤ 1)",
   needsProbabilities: true,
   check: (value) => (value > 0 && value <= 1 ? undefined : "τ must be a probability above 0 and at most 1"),
   policy: confident,

@@ -25,7 +25,7 @@ export function stable(probes: number, bounds: AdaptiveBounds, name = `stable=${
 export const STABLE_RULE: StopRuleKind = {
   rule: "stable",
   sweepSetting: "stable",
-  describe: "stop thinking once the verdict read at m attempted ends in a row is the same (e.g. stable:2)",
+  describe: "stable:m stops once the verdict read at m attempted ends in a row is the same",
   needsProbabilities: false,
   check: (value) => (Number.isInteger(value) && value >= 1 && value <= 64 ? undefined : "m must be a whole number from 1 to 64"),
   policy: stable,
