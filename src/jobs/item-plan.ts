@@ -5,6 +5,8 @@ import { DEFAULT_CHOICE_TEMPLATE, DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_T
 import type { Engine, SamplingOptions } from "../engines/engine.js";
 import { isFlipped, presentedPair, toItemLabels } from "../eval/positions.js";
 import type { SampleStop } from "../core/scaling/sample-stop.js";
+import { stopRuleKind } from "../core/scaling/stop-rule.js";
+import { requireCapabilities } from "../engines/engine-registry.js";
 import { adaptiveMaxWaits, FINAL_POINT, ONE_PASS_SETTINGS, pointName, sweepList, type Sweep } from "../eval/sweep.js";
 import { itemKind, type BenchmarkItem, type ItemKind, type JudgeableItem, type OrderProtocol } from "../eval/types.js";
 import { Judge, type JudgeCallOptions, type SweepJudgments } from "../judge/judge.js";
@@ -120,6 +122,10 @@ export interface ItemPlanOptions {
 export function buildItemPlan(plan: ItemPlanOptions): JobPlan<PlannedItem<JudgeableItem>> {
   const { engine, format, options } = plan;
   const points = pointScalings(options);
+  // An adaptive rule that reads P(verdict) on an engine that reports none is refused before any item.
+  for (const { point, scaling } of points) {
+    if (scaling.stopWhen && stopRuleKind(scaling.stopWhen.rule).needsProbabilities) requireCapabilities(engine, ["probabilities"], `the stopping rule at ${point} (${scaling.stopWhen.rule}:${scaling.stopWhen.value})`);
+  }
   const judges = new Map<string, Judge>();
   const judgeWith = (template: JudgeTemplate, scaling: ScalingOptions): Judge => {
     const id = JSON.stringify([template, scaling]);
