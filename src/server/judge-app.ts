@@ -17,6 +17,7 @@ import { VERSION } from "../version.js";
 import { limitBody, readJson, requireToken, validate, type Refuse } from "./http-guards.js";
 import type { RunStore } from "../store/types.js";
 import { addRunRoutes } from "./runs-routes.js";
+import { addViewerRoutes } from "./viewer-routes.js";
 
 /**
  * The judge service (`j1 serve`): one engine, loaded once, behind `POST /v1/judgments` and `GET /health`.
@@ -391,6 +392,7 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
   });
 
   addRunRoutes(app, options.store, auth, refuse);
+  addViewerRoutes(app);
 
   app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments, POST /v1/judgments/batch, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/report, GET /v1/runs/:id/items, GET /v1/runs/:id/items/:itemId`));
 

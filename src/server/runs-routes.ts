@@ -75,7 +75,7 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
       if (found && !found.has(item.id)) continue;
       rows.push({ ...item, ...decision, itemId: item.id, point: point.value });
     }
-    return c.json({ run: run.id, point: point.value, filter: filter ?? null, q: q ?? null, total: rows.length, offset: page.offset, limit: page.limit, items: rows.slice(page.offset, page.offset + page.limit) });
+    return c.json({ run: run.id, point: point.value, points: store.points(run.id), filter: filter ?? null, q: q ?? null, total: rows.length, offset: page.offset, limit: page.limit, items: rows.slice(page.offset, page.offset + page.limit) });
   });
 
   /**
