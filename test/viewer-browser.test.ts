@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
@@ -141,6 +141,9 @@ describe("j1 serve: the web viewer", () => {
       assert.match(response.type, /text\/javascript/, asset);
     }
     assert.match((await get(`${base}/viewer/style.css`, {})).type, /text\/css/);
+    // Every file of the viewer's folder is served (none left out of the allow list) and shipped in the package.
+    for (const file of readdirSync(path.resolve("src/server/viewer")).filter((name) => name !== "index.html")) assert.equal((await get(`${base}/viewer/${file}`, {})).status, 200, file);
+    assert.ok(JSON.parse(readFileSync("package.json", "utf8")).files.includes("src/server/viewer"));
     assert.equal((await get(`${base}/viewer/eval/../../run-store.js`, {})).status, 404);
     assert.equal((await get(`${base}/viewer/eval/report/nosuch.js`, {})).status, 404);
     assert.equal((await get(`${base}/viewer/vendor/zod.js`, {})).status, 404);
@@ -165,6 +168,7 @@ describe("j1 serve: the web viewer", () => {
     await page.click("form.token button");
     await page.locator(`tr[data-run="${sweptRun}"]`).waitFor();
     assert.equal(await page.locator("table.runs tbody tr").count(), 2);
+    assert.equal(await page.getByText("Loading the j1 viewer").count(), 0, "the placeholder is replaced, not kept beside the app");
     await page.locator("table.paper tbody tr").first().waitFor();
     assert.equal(await page.locator("table.paper tbody tr").count(), 2);
     assert.match(await page.locator("table.paper thead").innerText(), /pairs/);
