@@ -231,6 +231,7 @@ describe("j1 serve: the web viewer", () => {
     assert.ok(sequence.indexOf("wait") > 0 && sequence.indexOf("wait") < sequence.indexOf("judgment"), sequence.join(","));
     assert.ok((await page.locator("#live span.thinking").count()) > 0);
     assert.equal(await page.locator("#live mark.injected-wait").count(), 2);
+    assert.equal(await page.inputValue("input[name=waits]"), "2", "the form keeps what was typed");
     assert.match(await page.locator("#verdict").innerText(), /Verdict (A|B|none)/);
     await page.screenshot({ path: path.join(SHOTS, "judge.png"), fullPage: true });
     assert.deepEqual(problems, []);

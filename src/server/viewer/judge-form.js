@@ -53,7 +53,7 @@ export function JudgePage() {
       <label>Response A <textarea name="a" required>4</textarea></label>
       <label>Response B <textarea name="b" required>5</textarea></label>
       <div class="toolbar">
-        <label>Waits <input type="number" name="waits" min="0" max="64" value="1" /></label>
+        <label>Waits <input type="number" name="waits" min="0" max="64" defaultValue="1" /></label>
         <label>Max thinking <input type="number" name="maxThinking" min="0" placeholder="default" /></label>
         <label><input type="checkbox" name="swap" /> both orders</label>
         <button type="submit" id="judge" disabled=${busy}>Judge</button>
