@@ -191,6 +191,9 @@ export class Judge {
       const scaling = { ...this.scaling, ...point.scaling };
       const problems = validateScaling(scaling);
       if (problems.length > 0) throw new J1Error("bad-input", `sweep point ${point.name}: ${problems.join("; ")}`);
+      if (scaling.maxThinkingTokens !== this.scaling.maxThinkingTokens || scaling.waitText !== this.scaling.waitText) {
+        throw new J1Error("bad-input", `sweep point ${point.name}: points read in one pass share the judge's cap and wait text (judge each cap separately)`);
+      }
       named.set(point.name, policies.push(policyOf(scaling, point.name)) - 1);
     }
     for (const k of options.readAtWaits ?? []) {
