@@ -207,6 +207,14 @@ describe("j1 serve: the web viewer", () => {
     assert.equal(await swapped.locator(".raw-verdict").innerText(), `[[${ba.rawVerdict ?? "—"}]]`);
     assert.equal(await swapped.locator(".item-verdict").innerText(), ba.verdict ?? "—");
     if (ba.rawVerdict === "A" || ba.rawVerdict === "B") assert.notEqual(ba.rawVerdict, ba.verdict, "a swapped pass's written letter names the other response");
+    // The verdict trajectory: the verdicts read on the way (at 0 and 1 waits of the sweep), a dot each, in the item's labels.
+    assert.deepEqual(
+      ba.probes.map((probe: any) => probe.waits),
+      [0, 1],
+    );
+    assert.equal(await swapped.locator(".trajectory-row circle").count(), ba.probes.length);
+    const flipped = ba.probes.map((probe: any) => (probe.verdict === "A" ? "B" : probe.verdict === "B" ? "A" : "none"));
+    assert.equal((await swapped.locator(".trajectory-text").innerText()).split(" → ").map((part) => part.split(" ")[0]).join(","), flipped.join(","));
     await page.screenshot({ path: path.join(SHOTS, "trace.png"), fullPage: true });
 
     // The comparison, reached from the run page's selector.

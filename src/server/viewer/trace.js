@@ -4,6 +4,7 @@
 import { h } from "preact";
 import htm from "htm";
 import { traceHtml } from "/viewer/eval/report/trace-html.js";
+import { svgTrajectory, trajectoryText } from "/viewer/eval/report/svg-trajectory.js";
 import { Problem, useJson } from "/viewer/pages.js";
 
 const html = htm.bind(h);
@@ -20,6 +21,24 @@ export function orderNote(run, kind) {
     };
   }
   return { swapped: false, text: `Shown in the item's order ("Response A" is the item's A). It wrote [[${written}]], which is ${mapped} in the item's order too.` };
+}
+
+/**
+ * A pass's verdict trajectory (the verdict read at each probe) in the item's labels, as the report draws
+ * it: probes are written in the order the model saw, so a swapped pair's letters flip back.
+ */
+export function passTrajectory(run, item, kind) {
+  if (!run.probes || run.probes.length === 0) return undefined;
+  const flip = (letter) => (letter === "A" ? "B" : letter === "B" ? "A" : letter);
+  const swapped = kind === "pairwise" && run.order === "BA";
+  const label = item.label ?? "";
+  const shownLabel = swapped ? flip(label) : label;
+  return {
+    itemId: item.id,
+    label,
+    points: run.probes.map((probe) => ({ waits: probe.waits, verdict: probe.verdict === null ? null : swapped ? flip(probe.verdict) : probe.verdict, pLabel: probe.probabilities?.[shownLabel] })),
+    moved: false,
+  };
 }
 
 export function ItemPage({ runId, itemId, query }) {
@@ -48,6 +67,12 @@ export function ItemPage({ runId, itemId, query }) {
         <h3>Pass ${index + 1}: order ${run.order}, sample ${run.sample}${run.forcedEnd ? " · end of thinking forced" : ""} · ${run.waitsUsed} wait${run.waitsUsed === 1 ? "" : "s"}</h3>
         <p class=${note.swapped ? "order-note swapped" : "order-note"}>${note.text}</p>
         <p>Verdict as the model saw it: <b class="raw-verdict">[[${run.rawVerdict ?? "—"}]]</b> · in the item's order: <b class="item-verdict">${run.verdict ?? "—"}</b>${run.confidence === undefined ? "" : ` · confidence ${run.confidence.toFixed(3)}`}</p>
+        ${(() => {
+          const trajectory = passTrajectory(run, item, judgment.kind);
+          if (!trajectory) return null;
+          return html`<div class="trajectory-row"><span class="muted">Verdict at each attempted end (P(label ${trajectory.label})), ${run.probes.length} probe${run.probes.length === 1 ? "" : "s"}${run.thinkingEnd ? `, thinking ended: ${run.thinkingEnd}` : ""}:</span>
+            <span dangerouslySetInnerHTML=${{ __html: svgTrajectory(trajectory) }} /> <span class="mono trajectory-text">${trajectoryText(trajectory)}</span></div>`;
+        })()}
         <div dangerouslySetInnerHTML=${{ __html: traceHtml(run.trace) }} />
       </section>`;
     })}`;
