@@ -394,7 +394,7 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
   addRunRoutes(app, options.store, auth, refuse);
   addViewerRoutes(app);
 
-  app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments, POST /v1/judgments/batch, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/report, GET /v1/runs/:id/items, GET /v1/runs/:id/items/:itemId`));
+  app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments, POST /v1/judgments/batch, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/report, GET /v1/runs/:id/items, GET /v1/runs/:id/items/:itemId, GET /v1/runs/:id/compare/:other, GET /v1/runs/:id/export, GET / (the viewer)`));
 
   app.onError((error, c) => {
     if (error instanceof J1Error && (error.code === "bad-input" || error.code === "bad-template" || error.code === "unsupported")) return refuse(c, 400, error.message);
