@@ -4,7 +4,7 @@ import { buildItemPlan, passesFor, templateFor, type JudgingOptions, type Planne
 import { storedSettings } from "../jobs/run-settings.js";
 import { runJudgingJob, type JobProgress, type JobResult } from "../jobs/judging-job.js";
 import type { Engine } from "../engines/engine.js";
-import type { RunStore } from "../store/types.js";
+import type { RunRecord, RunStore } from "../store/types.js";
 import { dataFiles, effectiveProtocol, type EvalSettings } from "./eval-settings.js";
 import { runItems, scoredItem } from "./item-stream.js";
 import { getBenchmark } from "./benchmarks/registry.js";
@@ -26,6 +26,8 @@ export interface EvalRunOptions {
   onNote?: (note: string) => void;
   /** Judge again the items whose saved judgment recorded an engine error (a resumed run after an outage). */
   retryEngineErrors?: boolean;
+  /** Called once the run is recorded (its id known), before any judging. */
+  onRun?: (run: RunRecord) => void;
 }
 
 export type EvalRunResult = JobResult;
@@ -116,6 +118,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     signal: options.signal,
     progress: options.progress,
     correct: (planned, final) => (planned.item.kind === "rating" ? undefined : final.verdict === planned.item.label),
+    onRun: options.onRun,
   });
   // What the engine could not do as asked and what the format fell back to, kept with the run for reports.
   if (!result.interrupted) store.setRunStatus(result.runId, "done", { warnings: engine.warnings ?? [], notes: format.notes });

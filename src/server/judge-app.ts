@@ -17,6 +17,7 @@ import { VERSION } from "../version.js";
 import { limitBody, readJson, requireToken, validate, type Refuse } from "./http-guards.js";
 import type { RunStore } from "../store/types.js";
 import { addRunRoutes } from "./runs-routes.js";
+import { addEvalRunRoutes, type EvalRunsOptions } from "./eval-runs-routes.js";
 import { addViewerRoutes } from "./viewer-routes.js";
 
 /**
@@ -43,6 +44,8 @@ export interface JudgeAppOptions {
   logError?: (error: unknown) => void;
   /** A run store for the read-only GET /v1/runs routes; without one they answer 404 "no run store". */
   store?: RunStore;
+  /** With a store: eval runs started through POST /v1/runs (server/eval-runs-routes.ts). */
+  evalRuns?: Pick<EvalRunsOptions, "format" | "dataRoot" | "maxRuns">;
 }
 
 export type JudgmentKind = "pair" | "rating" | "choice";
@@ -173,7 +176,9 @@ class Timeout extends Error {}
 /** The app, and what a shutdown needs: abort every judgment still running and wait until all have settled. */
 export interface JudgeService {
   app: Hono;
-  /** Aborts every judgment in flight (queued ones too); their streams end, their sessions close. */
+  /** Cancels the background eval runs (their judgments so far stay in the store, resumable). */
+  cancelRuns(reason?: string): void;
+  /** Aborts every judgment in flight (queued ones too, and the background runs); their streams end, their sessions close. */
   abortAll(reason?: string): void;
   /** Resolves when no judgment is in flight (each one's engine session closed). */
   settled(): Promise<void>;
@@ -391,10 +396,11 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
     );
   });
 
+  const background = options.store && options.evalRuns ? addEvalRunRoutes(app, { ...options.evalRuns, engine, store: options.store, logError: options.logError }, auth, limit, refuse) : undefined;
   addRunRoutes(app, options.store, auth, refuse);
   addViewerRoutes(app);
 
-  app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments, POST /v1/judgments/batch, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/report, GET /v1/runs/:id/items, GET /v1/runs/:id/items/:itemId, GET /v1/runs/:id/compare/:other, GET /v1/runs/:id/export, GET / (the viewer)`));
+  app.notFound((c) => refuse(c, 404, `no route ${c.req.method} ${c.req.path}; routes: GET /health, POST /v1/judgments, POST /v1/judgments/batch, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/report, GET /v1/runs/:id/items, GET /v1/runs/:id/items/:itemId, GET /v1/runs/:id/compare/:other, GET /v1/runs/:id/export, POST /v1/runs, GET /v1/runs/:id/events, DELETE /v1/runs/:id, GET / (the viewer)`));
 
   app.onError((error, c) => {
     if (error instanceof J1Error && (error.code === "bad-input" || error.code === "bad-template" || error.code === "unsupported")) return refuse(c, 400, error.message);
@@ -406,10 +412,15 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
 
   return {
     app,
+    cancelRuns(reason = "the service is stopping") {
+      background?.cancelAll(reason);
+    },
     abortAll(reason = "the service is stopping") {
+      background?.cancelAll(reason);
       for (const controller of inFlight.keys()) controller.abort(new J1Error("cancelled", reason));
     },
     async settled() {
+      await background?.settled();
       while (inFlight.size > 0) await Promise.allSettled([...inFlight.values()]);
     },
   };

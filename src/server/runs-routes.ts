@@ -39,7 +39,8 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     if (!store) return refuse(c, 404, noStore);
     const run = findRun(c.req.param("id"));
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
-    const report = Array.isArray(run.settings.benchmarks) ? buildRunReport(store, run.id) : undefined;
+    // A run still going (or stopped) has items without a decision: it is scored once it is done.
+    const report = Array.isArray(run.settings.benchmarks) && run.status === "done" ? buildRunReport(store, run.id) : undefined;
     return c.json(JSON.parse(JSON.stringify({ run, report })));
   });
 
@@ -48,6 +49,7 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     const run = findRun(c.req.param("id"));
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
     const saved = store.getReport(run.id);
+    if (!saved && run.status !== "done") return refuse(c, 409, `run ${run.id} is ${run.status}: its report is ready when every item is judged${run.status === "running" ? "" : ` (continue it: j1 eval --resume ${run.id})`}`);
     const report = saved ?? buildRunReport(store, run.id);
     return c.json((JSON.parse(renderJson([report as never])) as unknown[])[0]);
   });

@@ -11,7 +11,8 @@ import { addListenFlags } from "../listen-flags.js";
 import { addEngineFlags, engineConfig, formatOptions, integerFlag, positiveInt, type EngineFlagValues } from "../engine-flags.js";
 import { parseSize } from "./reward.js";
 import { existsSync } from "node:fs";
-import { defaultStorePath, openExistingStore } from "../../store/run-store.js";
+import { defaultStorePath, openExistingStore, openRunStore } from "../../store/run-store.js";
+import path from "node:path";
 
 interface ServeFlags extends EngineFlagValues {
   host: string;
@@ -21,6 +22,8 @@ interface ServeFlags extends EngineFlagValues {
   queue: number;
   requestTimeout: number;
   store: string;
+  dataRoot: string;
+  maxRuns: number;
 }
 
 /** How long requests in flight may run on after SIGINT/SIGTERM before their connections are cut. */
@@ -35,7 +38,9 @@ export function registerServe(program: Command): void {
   )
     .option("--queue <n>", "judgments that may wait for the engine beyond those running; more get 429", integerFlag("--queue", 0), 16)
     .option("--request-timeout <ms>", "time limit of one judgment request, queue wait included (504 past it)", positiveInt("--request-timeout"), 300_000)
-    .option("--store <file>", "run store (SQLite) for the read-only GET /v1/runs routes (absent: they answer 404)", defaultStorePath());
+    .option("--store <file>", "run store (SQLite) for the /v1/runs routes and the viewer; created when missing, eval runs started with POST /v1/runs write to it", defaultStorePath())
+    .option("--data-root <dir>", "folder that POST /v1/runs may read data files from (paths resolve inside it)", ".")
+    .option("--max-runs <n>", "eval runs that may run in the background at once (more get 429)", positiveInt("--max-runs"), 1);
   addEngineFlags(command);
   command.addHelpText(
     "after",
@@ -43,6 +48,8 @@ export function registerServe(program: Command): void {
 Examples:
   j1 serve --model tiny --port 8080
   curl -s localhost:8080/v1/judgments -H 'content-type: application/json' -d '{"question":"2+2?","a":"4","b":"5","waits":2}'
+  curl -s localhost:8080/v1/runs -H 'content-type: application/json' -d '{"bench":"pairs","data":{"pairs":"pairs.jsonl"},"waits":1}'
+  curl -sN localhost:8080/v1/runs/RUN_ID/events
   J1_SERVE_TOKEN=secret j1 serve --host 0.0.0.0 --model ./Qwen3-8B-Q4_K_M.gguf`,
   );
   command.action(async (flags: ServeFlags) => {
@@ -61,7 +68,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const custom = flags.template ? await readTemplateFile(flags.template) : undefined;
   const config = engineConfig(flags);
   if (config.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
-  const store = existsSync(flags.store) ? openExistingStore(flags.store) : undefined;
+  if (!existsSync(flags.dataRoot)) throw badInput(`no folder "${flags.dataRoot}"`, { field: "--data-root" });
+  const store = existsSync(flags.store) ? openExistingStore(flags.store) : openRunStore(flags.store);
   const engine = await createEngine(config).catch((error: unknown) => {
     store?.close();
     throw error;
@@ -75,6 +83,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       queueLimit: flags.queue,
       requestTimeoutMs: flags.requestTimeout,
       store,
+      evalRuns: { format, dataRoot: path.resolve(flags.dataRoot), maxRuns: flags.maxRuns },
       makeJudge: async (kind, scaling) => {
         const template = custom !== undefined && KIND_OF_TEMPLATE[custom.kind] === kind ? custom : undefined;
         const judge = await Judge.create({ engine, ...format, template: template ?? templateFor(kind), scaling });
@@ -92,6 +101,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
     console.log(`j1 judge service on ${server.url}  (POST /v1/judgments, GET /health)`);
     if (!loopback && !token) console.error("j1: warning: listening beyond this machine without --token; anyone who can reach the port can run the model");
     const signal = await nextStopSignal();
+    // Background eval runs stop first: what they judged is in the store, and j1 eval --resume continues them.
+    service.cancelRuns(`${signal}: the service is stopping`);
     console.error(`j1: ${signal}: finishing judgments in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s), then stopping`);
     await server.close(SHUTDOWN_GRACE_MS);
     // Connections still open after the grace were cut; their judgments end here, before the engine goes.
