@@ -97,7 +97,8 @@ export function engineConfig(values: EngineFlagValues, defaults: { parallel?: nu
     // An empty value (an unset shell variable, say) would otherwise mean the current folder or no server.
     if (value !== undefined && value.trim() === "") throw badInput("must not be empty", { field: flag });
   }
-  const engine: EngineKind = values.baseUrl ? "openai" : values.engine;
+  // --base-url alone means the openai engine; --engine ai-sdk (or another) with it keeps the engine asked for.
+  const engine: EngineKind = values.baseUrl && values.engine === "llamacpp" ? "openai" : values.engine;
   return {
     engine,
     model: engine === "llamacpp" ? values.model ?? DEFAULT_MODEL : values.model,

@@ -24,6 +24,8 @@ export interface EngineConfig {
   allowTextPrompt?: boolean;
   /** openai: the end-of-thinking text to check at start (the judge template's `thinkEnd`). */
   thinkEnd?: string;
+  /** ai-sdk: a Vercel AI SDK `LanguageModel` to judge with (the library's way; the CLI builds one from --base-url). */
+  languageModel?: unknown;
   cacheDir?: string;
   onDownloadProgress?: (status: { downloadedSize: number; totalSize: number }) => void;
 }

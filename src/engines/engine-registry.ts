@@ -3,6 +3,7 @@ import type { EngineConfig } from "./create-engine.js";
 import type { Engine, EngineCapabilities } from "./engine.js";
 import { llamaCppFactory } from "./llamacpp/factory.js";
 import { openAIFactory } from "./openai/factory.js";
+import { aiSdkFactory } from "./ai-sdk/factory.js";
 
 /**
  * The engines j1 can judge with. Adding one is a file with its factory (which imports the engine itself
@@ -15,7 +16,7 @@ export interface EngineFactory {
   create(config: EngineConfig): Promise<Engine>;
 }
 
-export const ENGINES: readonly EngineFactory[] = [llamaCppFactory, openAIFactory];
+export const ENGINES: readonly EngineFactory[] = [llamaCppFactory, openAIFactory, aiSdkFactory];
 
 export function engineFactory(kind: string): EngineFactory {
   const factory = ENGINES.find((entry) => entry.kind === kind);
@@ -23,7 +24,7 @@ export function engineFactory(kind: string): EngineFactory {
   return factory;
 }
 
-type Need = Exclude<keyof EngineCapabilities, "parallelSessions">;
+type Need = "grammar" | "probabilities" | "tokenLevelInjection";
 
 const WHAT: Record<Need, string> = {
   grammar: "constrain the verdict to the valid choices (a verdict is read from free text instead)",

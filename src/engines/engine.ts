@@ -36,6 +36,14 @@ export interface EngineCapabilities {
   tokenLevelInjection: boolean;
   /** How many sessions can run at once (sequences of one context, or concurrent HTTP requests). */
   parallelSessions: number;
+  /**
+   * token (absent: the default): thinking runs token by token under j1's control (waits, the minimum,
+   * probes). none: a chat API that thinks and answers in one call; j1 cannot suppress the end of thinking,
+   * so waits, a minimum of thinking tokens, adaptive rules and trajectories are refused.
+   */
+  thinkingControl?: "token" | "none";
+  /** The engine takes chat messages (core/chat-messages.ts) rather than one rendered text. */
+  takesMessages?: boolean;
 }
 
 export interface ModelChatTemplate {

@@ -1,8 +1,9 @@
+import { promptDisplayText } from "../core/chat-messages.js";
 import { DEFAULT_SCALING, policyOf, validateScaling, type ScalingOptions } from "../core/budget.js";
 import type { ScalingPolicy } from "../core/scaling/policy.js";
 import { voteSettled, type SampleStop } from "../core/scaling/sample-stop.js";
 import { stopRuleKind } from "../core/scaling/stop-rule.js";
-import { segmentsText, type ChatFormatName } from "../core/chat-format.js";
+import { type ChatFormatName } from "../core/chat-format.js";
 import { J1Error, errorMessage } from "../core/errors.js";
 import { flipVerdict, type Judgment, type JudgmentRun, type Order, type PairVerdict, type Verdict } from "../core/judgment.js";
 import { deriveSeed } from "../core/seed.js";
@@ -112,6 +113,7 @@ export class Judge {
     this.scaling = { ...DEFAULT_SCALING, ...options.scaling };
     const problems = validateScaling(this.scaling);
     if (problems.length > 0) throw new J1Error("bad-input", `invalid scaling options: ${problems.join("; ")}`);
+    requireThinkingControl(this.engine, this.scaling);
   }
 
   /** The prompt the model sees for a pair in an order. */
@@ -191,6 +193,7 @@ export class Judge {
       const scaling = { ...this.scaling, ...point.scaling };
       const problems = validateScaling(scaling);
       if (problems.length > 0) throw new J1Error("bad-input", `sweep point ${point.name}: ${problems.join("; ")}`);
+      requireThinkingControl(this.engine, scaling);
       if (scaling.maxThinkingTokens !== this.scaling.maxThinkingTokens || scaling.waitText !== this.scaling.waitText) {
         throw new J1Error("bad-input", `sweep point ${point.name}: points read in one pass share the judge's cap and wait text (judge each cap separately)`);
       }
@@ -305,7 +308,7 @@ export class Judge {
         temperature,
         sampling,
         seed,
-        promptText: segmentsText(prompt),
+        promptText: promptDisplayText(prompt),
         signal: options.signal,
         onEvent: options.onEvent ? (event) => options.onEvent?.({ ...event, order, sample }) : undefined,
       });
@@ -333,6 +336,27 @@ export class Judge {
       await session?.close();
     }
   }
+}
+
+/**
+ * Refuses scaling that needs j1 to run thinking token by token (waits, a minimum, adaptive rules,
+ * trajectories) on an engine that thinks and answers in one call (a chat API), naming what was asked.
+ */
+export function requireThinkingControl(engine: Engine, scaling: ScalingOptions): void {
+  if (engine.capabilities.thinkingControl !== "none") return;
+  const asked = [
+    scaling.waits > 0 ? `--waits ${scaling.waits}` : undefined,
+    scaling.minThinkingTokens > 0 ? `--min-thinking ${scaling.minThinkingTokens}` : undefined,
+    scaling.stopWhen ? `--stop-when ${scaling.stopWhen.rule}:${scaling.stopWhen.value}` : undefined,
+    scaling.probeEveryEnd ? "--trajectory" : undefined,
+  ].filter((entry): entry is string => entry !== undefined);
+  if (asked.length === 0) return;
+  const kind = engine.describe().engine;
+  throw new J1Error(
+    "bad-input",
+    `engine ${kind} thinks and answers in one call: it cannot suppress the end of thinking or read the verdict on the way, so ${asked.join(", ")} cannot run on it; use --engine llamacpp, or --engine openai on a completions server, for test-time scaling (--max-thinking maps to the provider's thinking budget where it has one)`,
+    { context: { engine: kind, field: asked[0].split(" ")[0] } },
+  );
 }
 
 /** A run's verdict in the caller's labelling: a pair's BA verdict mapped back, a choice's letter as is. */

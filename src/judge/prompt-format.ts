@@ -1,9 +1,10 @@
+import { encodeMessages } from "../core/chat-messages.js";
 import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { CHAT_FORMATS, isChatFormatName, renderChat, type ChatFormatName } from "../core/chat-format.js";
 import { J1Error, errorMessage } from "../core/errors.js";
 import { renderJinjaChat, type JinjaChatTemplate } from "../core/jinja-chat.js";
-import { detectReasoningFormat, reasoningFormatByName, REASONING_FORMATS, type ReasoningFormat } from "../core/reasoning-format.js";
+import { detectReasoningFormat, reasoningFormatByName, REASONING_FORMATS, THINK_FORMAT, type ReasoningFormat } from "../core/reasoning-format.js";
 import type { ChatPrompt, JudgeTemplate, PromptSegment } from "../core/template.js";
 import { describeSampling, recommendedSampling } from "../core/recommended-sampling.js";
 import type { Engine, SamplingOptions } from "../engines/engine.js";
@@ -35,6 +36,15 @@ export interface PromptFormat {
   notes: string[];
 }
 
+/**
+ * For an engine that takes chat messages: the system and user turns as messages (the provider applies the
+ * model's own template), thinking in <think>…</think> (or the provider's own reasoning field).
+ */
+export function messagesPromptFormat(): PromptFormat {
+  const reasoning = THINK_FORMAT;
+  return { name: "messages (the provider's own chat template)", id: "messages", reasoning, render: (prompt) => encodeMessages(prompt), notes: [] };
+}
+
 export function namedPromptFormat(name: ChatFormatName): PromptFormat {
   return { name, id: name, render: (prompt) => renderChat(prompt, name), notes: [] };
 }
@@ -48,6 +58,7 @@ export interface ResolveFormatOptions {
 
 export async function resolvePromptFormat(choice: ChatFormatChoice, engine: Engine, options: ResolveFormatOptions = {}): Promise<PromptFormat> {
   if (choice !== "auto") return namedPromptFormat(choice);
+  if (engine.capabilities.takesMessages) return messagesPromptFormat();
   const chat = options.chatTemplateFile ? await readChatTemplateFile(options.chatTemplateFile) : await engine.chatTemplate?.();
   if (!chat) {
     const format = namedPromptFormat("chatml");

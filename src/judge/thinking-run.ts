@@ -126,7 +126,10 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
   };
 
   const buildRun = (answer: AnswerResult, reason: ThinkingEndReason, forcedEnd: boolean): RawRun => {
+    // An engine that evaluates the prompt with its first call (a chat API) knows its size only now.
+    usage.promptTokens = session.promptTokens;
     const spans = trace.snapshot();
+    if (spans[0]?.source === "prompt") spans[0].tokens = session.promptTokens;
     const region = answerRegion(spans, template.thinkEnd);
     const parsed = region ? parseVerdict(region.text, options.choices, { open: template.answerPrefix, close: template.answerSuffix }) : ({ ok: false, reason: "thinking never ended" } as const);
     const rawVerdict = parsed.ok ? parsed.verdict : null;
