@@ -8,10 +8,11 @@ import { startFaultServer } from "./helpers/fault-server.js";
 import { tinyEngine } from "./helpers/tiny-engine.js";
 
 test("the engine registry: every engine by its kind; an unknown one names the known ones (exit 2)", async () => {
-  assert.deepEqual(ENGINES.map((entry) => entry.kind), ["llamacpp", "openai"]);
+  assert.deepEqual(ENGINES.map((entry) => entry.kind), ["llamacpp", "openai", "ai-sdk"]);
   assert.equal(engineFactory("openai").kind, "openai");
-  assert.throws(() => engineFactory("vllm-native"), (error: unknown) => error instanceof J1Error && error.code === "bad-input" && /known: llamacpp, openai/.test(error.message));
+  assert.throws(() => engineFactory("vllm-native"), (error: unknown) => error instanceof J1Error && error.code === "bad-input" && /known: llamacpp, openai, ai-sdk/.test(error.message));
   await assert.rejects(createEngine({ engine: "openai" }), /needs --base-url/);
+  await assert.rejects(createEngine({ engine: "ai-sdk", model: "m" }), /--engine ai-sdk needs --base-url/);
 });
 
 test("capabilities are read: the tiny engine can do everything; a server without grammar says so, and a need for it is refused", async () => {

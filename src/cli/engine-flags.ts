@@ -1,7 +1,7 @@
 import { parseSampleStop, type SampleStop } from "../core/scaling/sample-stop.js";
 import { parseStopRule, STOP_RULES } from "../core/scaling/stop-rule.js";
 import { Option, type Command } from "commander";
-import { DEFAULT_SCALING, type ScalingOptions } from "../core/budget.js";
+import { DEFAULT_SCALING, scalingFromRequest, type ScalingOptions } from "../core/budget.js";
 import { CHAT_FORMATS } from "../core/chat-format.js";
 import { J1Error, badInput } from "../core/errors.js";
 import type { EngineConfig, EngineKind } from "../engines/create-engine.js";
@@ -138,19 +138,9 @@ export function formatOptions(values: EngineFlagValues): { chatFormat: ChatForma
 }
 
 export function scalingOptions(values: ScalingFlagValues): Partial<ScalingOptions> {
-  const scaling: Partial<ScalingOptions> = {
-    waits: values.waits,
-    waitText: values.waitText,
-    minThinkingTokens: values.minThinking,
-    maxThinkingTokens: values.maxThinking ?? Math.max(DEFAULT_THINKING_CAP, values.minThinking),
-    answerTokens: values.answerTokens,
-  };
-  if (values.stopWhen !== undefined) {
-    scaling.stopWhen = parseStopRule(values.stopWhen);
-    if (values.waits === 0) throw badInput("an adaptive rule stops within a number of waits: give --waits N (the most it may use)", { field: "--stop-when" });
-  }
-  if (values.trajectory) scaling.probeEveryEnd = true;
-  return scaling;
+  const stopWhen = values.stopWhen === undefined ? undefined : parseStopRule(values.stopWhen);
+  if (stopWhen && values.waits === 0) throw badInput("an adaptive rule stops within a number of waits: give --waits N (the most it may use)", { field: "--stop-when" });
+  return scalingFromRequest({ ...values, stopWhen });
 }
 
 /** --early-stop as the judge takes it; refused without --samples > 1 (there is nothing to stop). */
@@ -168,11 +158,7 @@ export function samplingOptions(values: ScalingFlagValues): SamplingOptions | un
   return Object.values(sampling).some((value) => value !== undefined) ? sampling : undefined;
 }
 
-/**
- * The thinking cap when none is given: a looping model must not think until the context is full. 4096
- * thinking tokens is past what J1-style judges use on these benchmarks; `--max-thinking` raises it.
- */
-export const DEFAULT_THINKING_CAP = 4096;
+export { DEFAULT_THINKING_CAP } from "../core/budget.js";
 
 /** The vote, order and sampling options every judging command takes from the same flags. */
 export function voteOptions(values: ScalingFlagValues): { samples: number; earlyStop?: SampleStop; swap: boolean; allowTie: boolean; temperature: number; sampling?: SamplingOptions; seed: number } {

@@ -38,6 +38,37 @@ export const DEFAULT_SCALING: ScalingOptions = {
 };
 
 /**
+ * The thinking cap when none is given: a looping model must not think until the context is full. 4096
+ * thinking tokens is past what J1-style judges use on these benchmarks; `--max-thinking` raises it.
+ */
+export const DEFAULT_THINKING_CAP = 4096;
+
+/** Scaling as every face takes it from its user (CLI flags, a `j1 serve` request, a promptfoo config). */
+export interface ScalingRequest {
+  waits?: number;
+  minThinking?: number;
+  maxThinking?: number;
+  waitText?: string;
+  answerTokens?: number;
+  stopWhen?: StopRule;
+  trajectory?: boolean;
+}
+
+/** One reading of a scaling request for every face: unset fields keep j1's defaults, the cap at least the minimum. */
+export function scalingFromRequest(request: ScalingRequest): Partial<ScalingOptions> {
+  const scaling: Partial<ScalingOptions> = {
+    waits: request.waits ?? 0,
+    minThinkingTokens: request.minThinking ?? 0,
+    maxThinkingTokens: request.maxThinking ?? Math.max(DEFAULT_THINKING_CAP, request.minThinking ?? 0),
+  };
+  if (request.waitText !== undefined) scaling.waitText = request.waitText;
+  if (request.answerTokens !== undefined) scaling.answerTokens = request.answerTokens;
+  if (request.stopWhen !== undefined) scaling.stopWhen = request.stopWhen;
+  if (request.trajectory) scaling.probeEveryEnd = true;
+  return scaling;
+}
+
+/**
  * The policy a scaling object means: fixed waits (s1) unless `stopWhen` names an adaptive rule, which
  * then stops within `waits` waits; `probeEveryEnd` makes any policy read the verdict at every attempted
  * end, for the trajectory (those probes are paid for, and counted).

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ScalingOptions } from "../core/budget.js";
+import { scalingFromRequest, type ScalingOptions } from "../core/budget.js";
 import { badInput } from "../core/errors.js";
 import type { EngineConfig } from "../engines/create-engine.js";
 import { DEFAULT_MODEL } from "../engines/llamacpp/model-source.js";
@@ -50,9 +50,6 @@ const IntegrationOptionsSchema = z.strictObject(
 
 export type IntegrationOptions = z.infer<typeof IntegrationOptionsSchema>;
 
-/** The thinking cap when none is given (the CLI's default): a looping model must not fill its context. */
-export const DEFAULT_MAX_THINKING = 4096;
-
 /** Pass at or above this normalised score (0–1) unless `threshold` says otherwise. */
 export const DEFAULT_THRESHOLD = 0.5;
 
@@ -101,12 +98,5 @@ export function engineConfigOf(options: IntegrationOptions): EngineConfig {
 }
 
 export function scalingOf(options: IntegrationOptions): Partial<ScalingOptions> {
-  const scaling: Partial<ScalingOptions> = {
-    waits: options.waits ?? 0,
-    minThinkingTokens: options.minThinking ?? 0,
-    maxThinkingTokens: options.maxThinking ?? Math.max(DEFAULT_MAX_THINKING, options.minThinking ?? 0),
-  };
-  if (options.waitText !== undefined) scaling.waitText = options.waitText;
-  if (options.answerTokens !== undefined) scaling.answerTokens = options.answerTokens;
-  return scaling;
+  return scalingFromRequest(options);
 }

@@ -8,7 +8,7 @@ import { parseSampleStop, type SampleStop } from "../core/scaling/sample-stop.js
 import { parseStopRule } from "../core/scaling/stop-rule.js";
 import type { Judgment } from "../core/judgment.js";
 import { DEFAULT_CHOICE_TEMPLATE, DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE, type JudgeTemplate } from "../core/template.js";
-import type { ScalingOptions } from "../core/budget.js";
+import { scalingFromRequest, type ScalingOptions } from "../core/budget.js";
 import type { Engine } from "../engines/engine.js";
 import { Judge, type JudgeCallOptions } from "../judge/judge.js";
 import type { ChatFormatChoice } from "../judge/prompt-format.js";
@@ -50,8 +50,6 @@ export interface JudgeAppOptions {
 
 export type JudgmentKind = "pair" | "rating" | "choice";
 
-/** The thinking cap when the request sets none (the CLI's default). */
-const DEFAULT_MAX_THINKING = 4096;
 
 const text = z.string();
 const JudgmentRequest = z
@@ -436,16 +434,7 @@ export function templateFor(kind: JudgmentKind): JudgeTemplate {
 }
 
 function scalingOf(body: JudgmentBody): Partial<ScalingOptions> {
-  const scaling: Partial<ScalingOptions> = {
-    waits: body.waits ?? 0,
-    minThinkingTokens: body.minThinking ?? 0,
-    maxThinkingTokens: body.maxThinking ?? Math.max(DEFAULT_MAX_THINKING, body.minThinking ?? 0),
-  };
-  if (body.answerTokens !== undefined) scaling.answerTokens = body.answerTokens;
-  if (body.waitText !== undefined) scaling.waitText = body.waitText;
-  if (body.stopWhen !== undefined) scaling.stopWhen = parseStopRule(body.stopWhen, "stopWhen");
-  if (body.trajectory) scaling.probeEveryEnd = true;
-  return scaling;
+  return scalingFromRequest({ ...body, stopWhen: body.stopWhen === undefined ? undefined : parseStopRule(body.stopWhen, "stopWhen") });
 }
 
 /** The judgment `j1 judge --json` would print for the same inputs and options. */

@@ -1,4 +1,4 @@
-import { capReached, plainEnd, type PolicyDecision, type ThinkingMoment, type VerdictProbe } from "./policy.js";
+import { capReached, plainEnd, type PolicyDecision, type ScalingPolicy, type ThinkingMoment, type VerdictProbe } from "./policy.js";
 
 /** What every adaptive policy shares: the wait budget, the minimum, the cap and the wait text. */
 export interface AdaptiveBounds {
@@ -23,4 +23,15 @@ export function adaptiveDecision(bounds: AdaptiveBounds, moment: ThinkingMoment,
   const stop = stopHere(moment.probes);
   if (stop) return stop;
   return waitsLeft ? { action: "wait", text: bounds.waitText } : plainEnd(moment);
+}
+
+/** An adaptive policy from its stopping test: probes at every attempted end and pays for them. */
+export function adaptivePolicy(name: string, bounds: AdaptiveBounds, stopHere: (probes: readonly VerdictProbe[]) => PolicyDecision | undefined): ScalingPolicy {
+  return {
+    name,
+    maxThinkingTokens: bounds.maxThinkingTokens,
+    waitText: bounds.waitText,
+    usesProbes: true,
+    decide: (moment) => adaptiveDecision(bounds, moment, stopHere),
+  };
 }

@@ -1,4 +1,4 @@
-import { adaptiveDecision, type AdaptiveBounds } from "./adaptive.js";
+import { adaptivePolicy, type AdaptiveBounds } from "./adaptive.js";
 import { probeTop, type ScalingPolicy } from "./policy.js";
 import type { StopRuleKind } from "./stop-rule.js";
 
@@ -7,17 +7,10 @@ import type { StopRuleKind } from "./stop-rule.js";
  * else wait (at most `maxWaits`). Needs an engine that reports probabilities.
  */
 export function confident(threshold: number, bounds: AdaptiveBounds, name = `confidence=${threshold}`): ScalingPolicy {
-  return {
-    name,
-    maxThinkingTokens: bounds.maxThinkingTokens,
-    waitText: bounds.waitText,
-    usesProbes: true,
-    decide: (moment) =>
-      adaptiveDecision(bounds, moment, (probes) => {
-        const top = probeTop(probes[probes.length - 1]);
-        return top.verdict !== null && top.p !== undefined && top.p >= threshold ? { action: "end", reason: "confident" } : undefined;
-      }),
-  };
+  return adaptivePolicy(name, bounds, (probes) => {
+    const top = probeTop(probes[probes.length - 1]);
+    return top.verdict !== null && top.p !== undefined && top.p >= threshold ? { action: "end", reason: "confident" } : undefined;
+  });
 }
 
 export const CONFIDENT_RULE: StopRuleKind = {

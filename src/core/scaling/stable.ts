@@ -1,4 +1,4 @@
-import { adaptiveDecision, type AdaptiveBounds } from "./adaptive.js";
+import { adaptivePolicy, type AdaptiveBounds } from "./adaptive.js";
 import { type ScalingPolicy } from "./policy.js";
 import type { StopRuleKind } from "./stop-rule.js";
 
@@ -8,18 +8,11 @@ import type { StopRuleKind } from "./stop-rule.js";
  * probabilities.
  */
 export function stable(probes: number, bounds: AdaptiveBounds, name = `stable=${probes}`): ScalingPolicy {
-  return {
-    name,
-    maxThinkingTokens: bounds.maxThinkingTokens,
-    waitText: bounds.waitText,
-    usesProbes: true,
-    decide: (moment) =>
-      adaptiveDecision(bounds, moment, (seen) => {
-        if (seen.length < probes) return undefined;
-        const last = seen.slice(-probes).map((probe) => probe.verdict);
-        return last[0] !== null && last.every((verdict) => verdict === last[0]) ? { action: "end", reason: "stable" } : undefined;
-      }),
-  };
+  return adaptivePolicy(name, bounds, (seen) => {
+    if (seen.length < probes) return undefined;
+    const last = seen.slice(-probes).map((probe) => probe.verdict);
+    return last[0] !== null && last.every((verdict) => verdict === last[0]) ? { action: "end", reason: "stable" } : undefined;
+  });
 }
 
 export const STABLE_RULE: StopRuleKind = {
