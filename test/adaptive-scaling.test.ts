@@ -9,6 +9,7 @@ import { DEFAULT_SCALING, policyOf } from "../src/core/budget.js";
 import type { ThinkingMoment, VerdictProbe } from "../src/core/scaling/policy.js";
 import { leaderShareAboveHalf, parseSampleStop, voteSettled } from "../src/core/scaling/sample-stop.js";
 import { parseStopRule } from "../src/core/scaling/stop-rule.js";
+import { parseIntegrationOptions, scalingOf } from "../src/integrations/judge-options.js";
 import { CONTROLLED_AFTER_WAIT, controlledPA, controlledTinySpec } from "../src/engines/tiny/controlled-spec.js";
 import { TINY_TRAJECTORY } from "../src/engines/tiny/tiny-model.js";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
@@ -65,6 +66,13 @@ describe("scaling policies (pure)", () => {
     for (const bad of ["confident:2", "confident:0", "stable:0", "stable:1.5", "sure:0.9", "confident", "confident:1e-1"]) {
       assert.throws(() => parseStopRule(bad), (error: Error & { context?: { field?: string } }) => error.context?.field === "--stop-when", bad);
     }
+  });
+  it("the integrations (promptfoo, evalite) take the same rules: stopWhen and trajectory, checked by field", () => {
+    const options = parseIntegrationOptions({ waits: 4, stopWhen: "stable:2", trajectory: true }, "config");
+    assert.deepEqual(scalingOf(options).stopWhen, { rule: "stable", value: 2 });
+    assert.equal(scalingOf(options).probeEveryEnd, true);
+    assert.throws(() => parseIntegrationOptions({ waits: 4, stopWhen: "confident:2" }, "config"), (error: Error & { context?: { field?: string } }) => error.context?.field === "config.stopWhen");
+    assert.throws(() => scalingOf(parseIntegrationOptions({ stopWhen: "confident:0.9" }, "config")), /set waits/);
   });
   it("early-stopped sampling: decided stops when the majority cannot change; sequential by the Beta–binomial rule", () => {
     assert.equal(voteSettled(["A", "A"], 5, { rule: "decided" }), false);

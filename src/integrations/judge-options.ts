@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { scalingFromRequest, type ScalingOptions } from "../core/budget.js";
-import { badInput } from "../core/errors.js";
+import { badInput, errorMessage } from "../core/errors.js";
+import { parseStopRule } from "../core/scaling/stop-rule.js";
 import type { EngineConfig } from "../engines/create-engine.js";
 import { DEFAULT_MODEL } from "../engines/llamacpp/model-source.js";
 import { CHAT_FORMAT_CHOICES, type ChatFormatChoice } from "../judge/prompt-format.js";
@@ -32,6 +33,16 @@ export const INTEGRATION_OPTION_FIELDS = {
   minThinking: z.number().int().min(0),
   maxThinking: z.number().int().min(1),
   answerTokens: z.number().int().min(1).max(256),
+  /** An adaptive rule within `waits` waits, as --stop-when: "confident:0.9", "stable:2". */
+  stopWhen: z.string().superRefine((text, ctx) => {
+    try {
+      parseStopRule(text, "stopWhen");
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: errorMessage(error) });
+    }
+  }),
+  /** Read the verdict at every attempted end (its probes are counted). */
+  trajectory: z.boolean(),
   samples: z.number().int().min(1).max(64),
   swap: z.boolean(),
   tie: z.boolean(),
@@ -98,5 +109,7 @@ export function engineConfigOf(options: IntegrationOptions): EngineConfig {
 }
 
 export function scalingOf(options: IntegrationOptions): Partial<ScalingOptions> {
-  return scalingFromRequest(options);
+  const stopWhen = options.stopWhen === undefined ? undefined : parseStopRule(options.stopWhen, "stopWhen");
+  if (stopWhen && (options.waits ?? 0) === 0) throw badInput("an adaptive rule stops within a number of waits: set waits (the most it may use)", { field: "stopWhen" });
+  return scalingFromRequest({ ...options, stopWhen });
 }
