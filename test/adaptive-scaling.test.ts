@@ -10,6 +10,7 @@ import type { ThinkingMoment, VerdictProbe } from "../src/core/scaling/policy.js
 import { leaderShareAboveHalf, parseSampleStop, voteSettled } from "../src/core/scaling/sample-stop.js";
 import { parseStopRule } from "../src/core/scaling/stop-rule.js";
 import { parseIntegrationOptions, scalingOf } from "../src/integrations/judge-options.js";
+import { frontierOf } from "../src/eval/frontier.js";
 import { CONTROLLED_AFTER_WAIT, controlledPA, controlledTinySpec } from "../src/engines/tiny/controlled-spec.js";
 import { TINY_TRAJECTORY } from "../src/engines/tiny/tiny-model.js";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
@@ -73,6 +74,23 @@ describe("scaling policies (pure)", () => {
     assert.equal(scalingOf(options).probeEveryEnd, true);
     assert.throws(() => parseIntegrationOptions({ waits: 4, stopWhen: "confident:2" }, "config"), (error: Error & { context?: { field?: string } }) => error.context?.field === "config.stopWhen");
     assert.throws(() => scalingOf(parseIntegrationOptions({ stopWhen: "confident:0.9" }, "config")), /set waits/);
+  });
+  it("the frontier states the saving at the best fixed score, or that adaptive scaling does not pay, or does not reach it", () => {
+    const point = (setting: string, value: number, score: number, thinking: number, probes = 0) => ({
+      setting,
+      value,
+      score: { score, parts: {} } as never,
+      meanThinkingTokens: thinking,
+      meanEvaluatedTokens: 0,
+      ...(setting === "confidence" ? { meanProbeTokens: probes } : {}),
+    });
+    const fixed = [point("waits", 0, 60, 10), point("waits", 2, 80, 40), point("waits", 4, 80, 70)];
+    const saving = frontierOf([...fixed, point("confidence", 0.9, 80, 18, 2)]);
+    assert.deepEqual(saving?.saving && { reference: saving.saving.reference, adaptive: saving.saving.adaptive, ratio: saving.saving.ratio }, { reference: "waits=2", adaptive: "confidence=0.9", ratio: 0.5 });
+    assert.match(saving?.sentence ?? "", /20\.0 saved per judgment/);
+    assert.match(frontierOf([...fixed, point("confidence", 0.9, 80, 45, 5)])?.sentence ?? "", /10\.0 more per judgment: adaptive scaling does not pay here/);
+    assert.match(frontierOf([...fixed, point("confidence", 0.9, 70, 15, 1)])?.sentence ?? "", /no adaptive point reaches the best fixed score 80\.00/);
+    assert.equal(frontierOf(fixed), undefined, "no adaptive sweep, no frontier");
   });
   it("early-stopped sampling: decided stops when the majority cannot change; sequential by the Beta–binomial rule", () => {
     assert.equal(voteSettled(["A", "A"], 5, { rule: "decided" }), false);

@@ -50,6 +50,9 @@ export function frontierOf(points: readonly SweepPoint[]): Frontier | undefined 
     adaptiveCost: reaching.cost,
     ratio,
   };
-  frontier.sentence = `${reaching.setting}=${reaching.value} scores ${reaching.score.toFixed(2)} with ${reaching.cost.toFixed(1)} tokens per judgment (probes included), against the best fixed ${reference.setting}=${reference.value}: ${reference.score.toFixed(2)} with ${reference.cost.toFixed(1)}; ${Number.isNaN(ratio) ? "" : `${(ratio * 100).toFixed(0)}% of the tokens, `}${(reference.cost - reaching.cost).toFixed(1)} saved per judgment`;
+  const difference = reference.cost - reaching.cost;
+  const share = Number.isNaN(ratio) ? "" : `${(ratio * 100).toFixed(0)}% of the tokens, `;
+  const outcome = difference >= 0 ? `${difference.toFixed(1)} saved per judgment` : `${(-difference).toFixed(1)} more per judgment: adaptive scaling does not pay here`;
+  frontier.sentence = `${reaching.setting}=${reaching.value} scores ${reaching.score.toFixed(2)} with ${reaching.cost.toFixed(1)} tokens per judgment (probes included), against the best fixed ${reference.setting}=${reference.value}: ${reference.score.toFixed(2)} with ${reference.cost.toFixed(1)}; ${share}${outcome}`;
   return frontier;
 }
