@@ -9,6 +9,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { createJudgeApp } from "../src/server/judge-app.js";
 import type { RunState } from "../src/server/eval-runs-routes.js";
@@ -17,6 +19,8 @@ import { openRunStore } from "../src/store/run-store.js";
 import type { RunStore } from "../src/store/types.js";
 import { tinyEngine } from "./helpers/tiny-engine.js";
 
+const run = promisify(execFile);
+const J1 = path.resolve("bin/j1");
 const root = mkdtempSync(path.join(os.tmpdir(), "j1-serve-runs-"));
 const TOKEN = "runs-token";
 
@@ -140,6 +144,28 @@ describe("eval runs through j1 serve (tiny model, real HTTP, real SQLite)", () =
     assert.equal(store.doneItemPoints(runId).size, state.done, "every judged item is in the store");
     const events = await readEvents(`${server.url}/v1/runs/${runId}/events`);
     assert.equal(events[events.length - 1].event, "cancelled");
+  });
+
+  it("sends no CORS headers unless an origin is named, and then only to that origin", async () => {
+    const preflight = (url: string, origin: string) => fetch(`${url}/v1/judgments`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" } });
+    const closed = await preflight(server.url, "http://page.example");
+    assert.equal(closed.headers.get("access-control-allow-origin"), null);
+    const open = await listen(createJudgeApp({ engine, maxBodyBytes: 1024, queueLimit: 1, requestTimeoutMs: 10_000, corsOrigins: ["http://page.example"] }), "127.0.0.1", 0);
+    try {
+      const allowed = await preflight(open.url, "http://page.example");
+      assert.equal(allowed.headers.get("access-control-allow-origin"), "http://page.example");
+      assert.match(allowed.headers.get("access-control-allow-headers") ?? "", /authorization/);
+      const other = await preflight(open.url, "http://elsewhere.example");
+      assert.notEqual(other.headers.get("access-control-allow-origin"), "http://elsewhere.example");
+    } finally {
+      await open.close();
+    }
+    const refused = await run(J1, ["serve", "--model", "tiny", "--cors", "http://page.example/app"]).then(
+      () => ({ code: 0, stderr: "" }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--cors.*did you mean http:\/\/page\.example/);
   });
 
   it("refuses bad bodies naming the field, and data outside the service's folder", async () => {

@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { stream as streamText, streamSSE } from "hono/streaming";
 import type { ClientErrorStatusCode } from "hono/utils/http-status";
@@ -44,6 +45,8 @@ export interface JudgeAppOptions {
   logError?: (error: unknown) => void;
   /** A run store for the read-only GET /v1/runs routes; without one they answer 404 "no run store". */
   store?: RunStore;
+  /** Origins allowed to call the service from a browser (`--cors`); none: no CORS headers. */
+  corsOrigins?: readonly string[];
   /** With a store: eval runs started through POST /v1/runs (server/eval-runs-routes.ts). */
   evalRuns?: Pick<EvalRunsOptions, "format" | "dataRoot" | "maxRuns">;
 }
@@ -209,6 +212,10 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
 
   const app = new Hono();
   const refuse: Refuse = (c, status, message, headers) => c.json({ error: message }, status, headers);
+  // CORS is off (no headers at all) unless origins are named: a page elsewhere cannot call the judge.
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    app.use("*", cors({ origin: [...options.corsOrigins], allowHeaders: ["authorization", "content-type"], allowMethods: ["GET", "POST", "DELETE", "OPTIONS"], maxAge: 600 }));
+  }
 
   app.get("/health", (c) => c.json({ status: "ok", version: VERSION, engine: engine.describe(), queue: { running: gate.running, waiting: gate.waiting, limit: gate.waitLimit, parallel: gate.limit } }));
 

@@ -24,6 +24,7 @@ interface ServeFlags extends EngineFlagValues {
   store: string;
   dataRoot: string;
   maxRuns: number;
+  cors: string[];
 }
 
 /** How long requests in flight may run on after SIGINT/SIGTERM before their connections are cut. */
@@ -40,6 +41,7 @@ export function registerServe(program: Command): void {
     .option("--request-timeout <ms>", "time limit of one judgment request, queue wait included (504 past it)", positiveInt("--request-timeout"), 300_000)
     .option("--store <file>", "run store (SQLite) for the /v1/runs routes and the viewer; created when missing, eval runs started with POST /v1/runs write to it", defaultStorePath())
     .option("--data-root <dir>", "folder that POST /v1/runs may read data files from (paths resolve inside it)", ".")
+    .option("--cors <origin>", "let a web page at this origin call the service (repeatable; default: no CORS headers)", (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option("--max-runs <n>", "eval runs that may run in the background at once (more get 429)", positiveInt("--max-runs"), 1);
   addEngineFlags(command);
   command.addHelpText(
@@ -57,6 +59,18 @@ Examples:
   });
 }
 
+/** An origin as browsers send it (scheme, host, port; no path): anything else would never match. */
+function corsOrigin(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw badInput(`"${text}" is not an origin: write it as a browser sends it, e.g. http://localhost:5173`, { field: "--cors" });
+  }
+  if (url.origin !== text.replace(/\/$/, "") || url.origin === "null") throw badInput(`"${text}" is not an origin (scheme://host[:port], no path): did you mean ${url.origin}?`, { field: "--cors" });
+  return url.origin;
+}
+
 const KIND_OF_TEMPLATE: Record<JudgeTemplate["kind"], JudgmentKind> = { pairwise: "pair", pointwise: "rating", choice: "choice" };
 
 async function runServe(flags: ServeFlags): Promise<void> {
@@ -64,6 +78,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
   if (flags.token !== undefined && flags.token.trim() === "") throw badInput("must not be empty (leave --token out to serve without one)", { field: "--token" });
   const token = flags.token ?? process.env.J1_SERVE_TOKEN;
   const maxBodyBytes = parseSize(flags.maxBody, "--max-body");
+  const corsOrigins = flags.cors.map(corsOrigin);
   const format = formatOptions(flags);
   const custom = flags.template ? await readTemplateFile(flags.template) : undefined;
   const config = engineConfig(flags);
@@ -84,6 +99,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       requestTimeoutMs: flags.requestTimeout,
       store,
       evalRuns: { format, dataRoot: path.resolve(flags.dataRoot), maxRuns: flags.maxRuns },
+      corsOrigins,
       makeJudge: async (kind, scaling) => {
         const template = custom !== undefined && KIND_OF_TEMPLATE[custom.kind] === kind ? custom : undefined;
         const judge = await Judge.create({ engine, ...format, template: template ?? templateFor(kind), scaling });
