@@ -5,15 +5,14 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
-import { DEFAULT_SCALING } from "../src/core/budget.js";
 import { renderJson } from "../src/eval/report/index.js";
 import { buildRunReport } from "../src/eval/run-report.js";
 import { runEval } from "../src/eval/runner.js";
-import type { EvalSettings } from "../src/eval/eval-settings.js";
+import { samplePairsRun } from "./helpers/sample-runs.js";
 import { createJudgeApp } from "../src/server/judge-app.js";
 import { listen, type RunningServer } from "../src/server/reward-server.js";
 import { openRunStore } from "../src/store/run-store.js";
@@ -39,26 +38,7 @@ describe("j1 serve: run routes and batches", () => {
   before(async () => {
     engine = await tinyEngine();
     const work = mkdtempSync(path.join(os.tmpdir(), "j1-serve-runs-"));
-    const data = path.join(work, "pairs.jsonl");
-    const pairs = [
-      { id: "p1", question: "2+2?", a: "4", b: "5", label: "A" },
-      { id: "p2", question: "Capital of France?", a: "Lyon", b: "Paris", label: "B" },
-      { id: "p3", question: "Colour of the sky?", a: "blue", b: "green", label: "A" },
-    ];
-    writeFileSync(data, `${pairs.map((pair) => JSON.stringify(pair)).join("\n")}\n`);
-    const settings: EvalSettings = {
-      benchmarks: ["pairs"],
-      data: { pairs: [data] },
-      skipBad: false,
-      engine: { engine: "llamacpp", model: "tiny", threads: 1, contextSize: 2048, parallel: 1 },
-      chatFormat: "chatml",
-      scaling: { ...DEFAULT_SCALING, waits: 1 },
-      samples: 1,
-      swap: false,
-      allowTie: false,
-      temperature: 0,
-      seed: 7,
-    } as EvalSettings;
+    const settings = samplePairsRun(work, { waits: 1 });
     store = openRunStore(path.join(work, "runs.sqlite"));
     runId = (await runEval({ settings, store, engine, label: "serve runs test" })).runId;
     const options = { engine, token: TOKEN, maxBodyBytes: 64 * 1024, queueLimit: 1, requestTimeoutMs: 60_000, format: { chatFormat: "auto" as const } };

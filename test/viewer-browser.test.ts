@@ -8,13 +8,13 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
-import { DEFAULT_SCALING } from "../src/core/budget.js";
 import { runEval } from "../src/eval/runner.js";
+import { samplePairsRun } from "./helpers/sample-runs.js";
 import type { EvalSettings } from "../src/eval/eval-settings.js";
 import { createJudgeApp } from "../src/server/judge-app.js";
 import { listen, type RunningServer } from "../src/server/reward-server.js";
@@ -48,26 +48,7 @@ describe("j1 serve: the web viewer", () => {
   before(async () => {
     engine = await tinyEngine();
     const work = mkdtempSync(path.join(os.tmpdir(), "j1-viewer-"));
-    const data = path.join(work, "pairs.jsonl");
-    const pairs = [
-      { id: "p1", question: "2+2?", a: "4", b: "5", label: "A" },
-      { id: "p2", question: "Capital of France?", a: "Lyon", b: "Paris", label: "B" },
-      { id: "p3", question: "Colour of the sky?", a: "blue", b: "green", label: "A" },
-    ];
-    writeFileSync(data, `${pairs.map((pair) => JSON.stringify(pair)).join("\n")}\n`);
-    const settings = {
-      benchmarks: ["pairs"],
-      data: { pairs: [data] },
-      skipBad: false,
-      engine: { engine: "llamacpp", model: "tiny", threads: 1, contextSize: 2048, parallel: 1 },
-      chatFormat: "chatml",
-      scaling: { ...DEFAULT_SCALING, waits: 0 },
-      samples: 1,
-      swap: false,
-      allowTie: false,
-      temperature: 0,
-      seed: 7,
-    } as EvalSettings;
+    const settings = samplePairsRun(work, { waits: 0 });
     store = openRunStore(path.join(work, "runs.sqlite"));
     plainRun = (await runEval({ settings, store, engine, label: "plain waits=0" })).runId;
     const swept = { ...settings, swap: true, sweep: { setting: "waits", values: [0, 1, 2] } } as EvalSettings;
