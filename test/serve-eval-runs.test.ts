@@ -166,6 +166,12 @@ describe("eval runs through j1 serve (tiny model, real HTTP, real SQLite)", () =
     );
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--cors.*did you mean http:\/\/page\.example/);
+    const noFolder = await run(J1, ["serve", "--model", "tiny", "--data-root", path.join(root, "no-such-folder")]).then(
+      () => ({ code: 0, stderr: "" }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(noFolder.code, 2);
+    assert.match(noFolder.stderr, /--data-root.*no folder/);
   });
 
   it("refuses bad bodies naming the field, and data outside the service's folder", async () => {

@@ -19,7 +19,7 @@ import { downloadProgress } from "./progress.js";
 export function addEngineFlags(command: Command): Command {
   return command
     .addOption(new Option("--engine <name>", ENGINES.map((entry) => `${entry.kind}: ${entry.description}`).join("; ")).choices(ENGINES.map((entry) => entry.kind)).default("llamacpp"))
-    .option("-m, --model <model>", `GGUF path, hf: URI, or "tiny" (offline test model); with --engine openai, the served model name`)
+    .option("-m, --model <model>", `GGUF path, hf: URI, "tiny" (offline test model) or "tiny-controlled" (its verdicts move with the item and the waits: the control for adaptive scaling); with --engine openai or ai-sdk, the served model name`)
     .option("--base-url <url>", "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (implies --engine openai)")
     .option("--api-key <key>", "API key for --base-url (default: $J1_API_KEY or $OPENAI_API_KEY)")
     .addOption(new Option("--api <kind>", "server API: completions (raw continuation) or chat (fallback)").choices(["completions", "chat"]).default("completions"))

@@ -10,7 +10,7 @@ import { listen, nextStopSignal } from "../../server/reward-server.js";
 import { addListenFlags } from "../listen-flags.js";
 import { addEngineFlags, engineConfig, formatOptions, integerFlag, positiveInt, type EngineFlagValues } from "../engine-flags.js";
 import { parseSize } from "./reward.js";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { defaultStorePath, openExistingStore, openRunStore } from "../../store/run-store.js";
 import path from "node:path";
 
@@ -79,11 +79,11 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const token = flags.token ?? process.env.J1_SERVE_TOKEN;
   const maxBodyBytes = parseSize(flags.maxBody, "--max-body");
   const corsOrigins = flags.cors.map(corsOrigin);
+  if (!existsSync(flags.dataRoot) || !statSync(flags.dataRoot).isDirectory()) throw badInput(`no folder "${flags.dataRoot}"`, { field: "--data-root" });
   const format = formatOptions(flags);
   const custom = flags.template ? await readTemplateFile(flags.template) : undefined;
   const config = engineConfig(flags);
   if (config.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
-  if (!existsSync(flags.dataRoot)) throw badInput(`no folder "${flags.dataRoot}"`, { field: "--data-root" });
   const store = existsSync(flags.store) ? openExistingStore(flags.store) : openRunStore(flags.store);
   const engine = await createEngine(config).catch((error: unknown) => {
     store?.close();
