@@ -423,6 +423,43 @@ function shortPrompt(tag: string): PromptSegment[] {
 
 const poolNote = () => (process.env.UV_THREADPOOL_SIZE ? `UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE}` : "default libuv pool (4 threads)");
 
+/**
+ * Counts what node-llama-cpp puts in each batch of an engine's context (its private native context, read
+ * here for the figure only): sequences and tokens per decodeBatch call.
+ */
+function batchFill(engine: LlamaCppEngine): { take: () => { batches: number; sequences: number; tokens: number } } {
+  const native = (engine as unknown as { context: { _ctx: Record<string, (...a: unknown[]) => unknown> } }).context._ctx;
+  let batches = 0;
+  let sequences = 0;
+  let tokens = 0;
+  const seen = new Set<number>();
+  const add = native.addToBatch.bind(native);
+  const decode = native.decodeBatch.bind(native);
+  // The native methods are read-only on the prototype: shadow them on the instance.
+  Object.defineProperty(native, "addToBatch", {
+    value: (...a: unknown[]) => {
+      seen.add(a[0] as number);
+      tokens += (a[2] as Uint32Array).length;
+      return add(...a);
+    },
+  });
+  Object.defineProperty(native, "decodeBatch", {
+    value: (...a: unknown[]) => {
+      batches++;
+      sequences += seen.size;
+      seen.clear();
+      return decode(...a);
+    },
+  });
+  return {
+    take: () => {
+      const out = { batches, sequences, tokens };
+      batches = sequences = tokens = 0;
+      return out;
+    },
+  };
+}
+
 async function sectionBatched(): Promise<void> {
   const modelPath = await shapedModelPath("qwen3", { width: 512, layers: 4 });
   const contextSize = 512;
@@ -433,6 +470,8 @@ async function sectionBatched(): Promise<void> {
   try {
     for (const samples of [1, 4, 16]) {
       const wide = await createLlamaCppEngine({ model: modelPath, threads, contextSize, sequences: samples });
+      const fill = batchFill(wide);
+      const fills: number[] = [];
       const batchedRates: number[] = [];
       const sequentialRates: number[] = [];
       const stepTimes: number[] = [];
@@ -444,9 +483,12 @@ async function sectionBatched(): Promise<void> {
           // Batched: K sessions at once; prompts fed (and one token generated) before the clock starts.
           const sessions = await Promise.all(Array.from({ length: samples }, (_, k) => wide.open(shortPrompt(`batched ${samples}/${round}/${k}`))));
           await Promise.all(sessions.map((session, k) => session.generate({ stopAt: "</think>", maxTokens: 1, temperature: 0, seed: k })));
+          fill.take();
           let started = performance.now();
           const results = await Promise.all(sessions.map((session, k) => think(session, batchTokens, k)));
           const batchedMs = performance.now() - started;
+          const filled = fill.take();
+          if (round >= 0) fills.push(filled.sequences / filled.batches);
           await Promise.all(sessions.map((session) => session.close()));
           // One by one on one sequence: the same work, each prompt fed before its clock starts.
           let sequentialMs = 0;
@@ -486,6 +528,7 @@ async function sectionBatched(): Promise<void> {
         f(step, 1),
         f(step / samples, 2),
         f(step / singleStepMs, 2),
+        f(median(fills), 1),
         `${wrongBatched}/${runs}`,
         `${wrongSequential}/${runs}`,
       ]);
@@ -495,7 +538,7 @@ async function sectionBatched(): Promise<void> {
   }
   console.log(`## 3. Batched samples (Qwen3-shaped wide build: 512 wide x 4 layers, vocabulary 151,936; ${poolNote()})\n`);
   console.log(`threads ${threads}; ${batchTokens} generated tokens per sequence (the wait text replaces each end of thinking: one token per sequence per step), ${rounds} rounds after one untimed, medians; prompts fed before timing. "step" = one decode of K tokens (one per sequence) plus sampling K distributions. "wrong" = sequences whose greedy tokens left the table's trajectory (wrong logits).\n`);
-  console.log(table(["K", "batched tok/s", "one-by-one tok/s", "speedup", "ms per batch step", "ms per token in batch", "step time vs K=1", "wrong batched", "wrong one-by-one"], rows));
+  console.log(table(["K", "batched tok/s", "one-by-one tok/s", "speedup", "ms per batch step", "ms per token in batch", "step time vs K=1", "sequences per batch", "wrong batched", "wrong one-by-one"], rows));
   if (wrongExamples.length > 0) console.log(`\nwrong sequences, e.g.: ${wrongExamples.join("; ")}; expected ${JSON.stringify(expectedThinking(batchTokens))}`);
   console.log(`\ngoal: speedup >= 2.5x at K = 16\n`);
 }
