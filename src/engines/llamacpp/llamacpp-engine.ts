@@ -55,7 +55,9 @@ export class LlamaCppEngine implements Engine {
     private readonly description: EngineDescription,
   ) {
     this.pool = new SequencePool(sequences);
-    this.capabilities = { grammar: true, probabilities: true, tokenLevelInjection: true, parallelSessions: sequences.length };
+    // node-llama-cpp 3.21.1 cannot copy a sequence's cache to another (no llama_memory_seq_cp): a prompt is
+    // shared by samples that follow each other on the sequence holding it (open() prefers that sequence).
+    this.capabilities = { grammar: true, probabilities: true, tokenLevelInjection: true, parallelSessions: sequences.length, promptSharing: "sequential" };
     if (sequences.length > 1 && !samplersSerialised()) {
       this.warnings.push({ type: "other", message: `${sequences.length} sequences batched with UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "unset (4 threads)"}: ${SAMPLING_RACE_ADVICE}` });
     }
