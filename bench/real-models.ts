@@ -224,12 +224,22 @@ interface AnswerFigures {
   reads: Record<string, number>;
 }
 
-/** Times the session's private answer parts (top-k read, branch probes, grammar generation). */
+/**
+ * Times the session's private answer parts (distribution reads, off-path probes; a probe's read counts in
+ * both) and counts the probability entries node-llama-cpp hands to JavaScript ("entries read").
+ */
 function instrumentAnswerParts(): { parts: Map<string, number[]>; restore: () => void; start: () => void; take: () => Record<string, number> } {
   const proto = LlamaCppSession.prototype as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  const names = { readDistribution: "read verdict position", probe: "branch probes", generateUnder: "grammar generation" } as const;
+  const names = { readDistribution: "distribution reads", probe: "off-path probes" } as const;
   const originals = new Map<string, (...a: unknown[]) => Promise<unknown>>();
   const current = new Map<string, number>();
+  const feedAndRead = proto.feedAndRead;
+  originals.set("feedAndRead", feedAndRead);
+  proto.feedAndRead = async function (this: unknown, ...a: unknown[]) {
+    const read = (await feedAndRead.apply(this, a)) as Map<number, number>;
+    current.set("entries read", (current.get("entries read") ?? 0) + read.size);
+    return read;
+  };
   for (const [method, label] of Object.entries(names)) {
     const original = proto[method];
     originals.set(method, original);
@@ -251,7 +261,7 @@ function instrumentAnswerParts(): { parts: Map<string, number[]>; restore: () =>
     start: () => current.clear(),
     take: () => {
       const out: Record<string, number> = {};
-      for (const label of Object.values(names)) out[label] = current.get(label) ?? 0;
+      for (const label of [...Object.values(names), "entries read"]) out[label] = current.get(label) ?? 0;
       return out;
     },
   };
@@ -365,10 +375,10 @@ async function sectionAnswer(): Promise<void> {
     await engine.dispose();
   }
   console.log(`## 2. The answer step vs a plain evaluate loop (Qwen3-shaped, 64 wide x 2 layers, vocabulary 151,936)\n`);
-  console.log(`threads ${threads}; ${answerReps} reps each (after 2 untimed), medians. Both feed the same pending tokens after the same prefix and produce as many tokens as the answer did; j1 reads the untempered distribution at the verdict position (top-64 first), probes branches over the whole vocabulary, and generates the rest under a grammar.\n`);
+  console.log(`threads ${threads}; ${answerReps} reps each (after 2 untimed), medians. Both feed the same pending tokens after the same prefix and produce as many tokens as the answer did; j1 walks the choices' tokens: a top-64 read of the untempered distribution at the verdict position and after each verdict token a choice continues, the next token drawn from it among those a choice allows (no grammar); prefixes off the chosen path are probed (top-64) and erased. "probability entries read" = entries handed to JavaScript (machine-independent; the whole vocabulary is 151,936).\n`);
   console.log(
     table(
-      ["choices", "pending fed", "answer tokens", "verdict", "j1 evaluated", "plain evaluated", "j1 answer() ms", "plain ms", "j1/plain", "read verdict position ms", "branch probes ms", "grammar generation ms"],
+      ["choices", "pending fed", "answer tokens", "verdict", "j1 evaluated", "plain evaluated", "probability entries read", "j1 answer() ms", "plain ms", "j1/plain", "distribution reads ms", "of which off-path probes ms"],
       figures.map((x) => [
         x.label,
         x.pending,
@@ -376,12 +386,12 @@ async function sectionAnswer(): Promise<void> {
         JSON.stringify(x.verdict),
         x.j1Evaluated,
         x.plainEvaluated,
+        x.parts["entries read"] ?? 0,
         f(x.j1Ms),
         f(x.plainMs),
         `${f(x.j1Ms / x.plainMs)}x`,
-        f(x.parts["read verdict position"] ?? 0),
-        f(x.parts["branch probes"] ?? 0),
-        f(x.parts["grammar generation"] ?? 0),
+        f(x.parts["distribution reads"] ?? 0),
+        f(x.parts["off-path probes"] ?? 0),
       ]),
     ),
   );
