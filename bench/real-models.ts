@@ -2,7 +2,7 @@
  * Benchmark: j1 on model-shaped GGUFs (the real Qwen3 tokenizer, 151,936-token vocabulary, constructed
  * weights), each figure against its baseline measured in the same process.
  *
- *   node dist/bench/real-models.js [--sections 1,2,3,4] [--threads N] [--reps N] [--answer-reps N]
+ *   node dist/bench/real-models.js [--sections 1,2,3,4,5] [--samples K] [--threads N] [--reps N] [--answer-reps N]
  *                                  [--batch-tokens N] [--rounds N] [--http-waits N] [--no-serialized]
  *
  * 1. Thinking: ms per thinking token in j1 (Judge over createLlamaCppEngine, waits 0/2/8, greedy)
@@ -28,6 +28,8 @@
  * 4. Over HTTP: the real llama-server on the Qwen3-shaped model, Judge over createEngine({engine:
  *    "openai"}), waits 0..8 on one pair: trace tokens, evaluated, cached and the prefix-cache hit rate;
  *    then three judgments whose prompt the server has not seen (the cold case).
+ * 5. Samples that share their prompt: K samples of one pair with 1 and K sequences (and llama-server slots):
+ *    evaluated tokens against one prompt plus the samples' continuations.
  *
  * Token counts do not depend on the machine; times do (and on what else runs on it).
  */
@@ -37,7 +39,7 @@ import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import { verdictChoices, DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE, type JudgeTemplate, type PromptSegment } from "../src/core/template.js";
 import { traceTokens } from "../src/core/usage.js";
 import { createEngine } from "../src/engines/create-engine.js";
-import type { AnswerRequest, EngineSession } from "../src/engines/engine.js";
+import type { AnswerRequest, Engine, EngineSession } from "../src/engines/engine.js";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { LlamaCppSession } from "../src/engines/llamacpp/llamacpp-session.js";
 import { defaultShapedSpec, type ShapedModelSpec } from "../src/engines/shaped/families.js";
@@ -56,7 +58,7 @@ const batchTokens = flag("--batch-tokens", 24);
 const rounds = flag("--rounds", 3);
 const httpWaits = flag("--http-waits", 8);
 const sectionsIndex = args.indexOf("--sections");
-const sections = new Set((sectionsIndex >= 0 ? args[sectionsIndex + 1] : "1,2,3,4").split(",").map(Number));
+const sections = new Set((sectionsIndex >= 0 ? args[sectionsIndex + 1] : "1,2,3,4,5").split(",").map(Number));
 
 // ---- helpers ---------------------------------------------------------------------------------------
 
@@ -630,6 +632,58 @@ async function sectionHttp(): Promise<void> {
   }
 }
 
+// ---- 5. samples that share their prompt -------------------------------------------------------------
+
+/**
+ * K samples of one pair (greedy, waits 2) with one sequence against K sequences, in process, and over
+ * llama-server with 1 slot against K slots when it is built: evaluated tokens (the goal: prompt once plus
+ * K continuations), the prompt's share, and wall time. Each judgment gets a prompt the engine has not seen.
+ */
+async function sectionSharedPrompt(): Promise<void> {
+  const samples = flag("--samples", 16);
+  const modelPath = await shapedModelPath("qwen3");
+  const rows: Array<Array<string | number>> = [];
+  const judgeOnce = async (engine: Engine, label: string, tag: string) => {
+    const template: JudgeTemplate = { ...DEFAULT_PAIRWISE_TEMPLATE, system: `Shared ${tag}. ${DEFAULT_PAIRWISE_TEMPLATE.system}` };
+    const judge = await Judge.create({ engine, template, scaling: { waits: 2 } });
+    const started = performance.now();
+    const judgment = await judge.judgePair({ question: "Which answer is better?", a: "first answer", b: "second answer" }, { samples, temperature: 0 });
+    const ms = performance.now() - started;
+    if (judgment.status !== "ok") throw new Error(`${label}: ${judgment.error}`);
+    const prompt = judgment.runs[0].usage.promptTokens;
+    const continuations = judgment.runs.reduce((sum, run) => sum + traceTokens(run.usage) - run.usage.promptTokens, 0);
+    rows.push([label, samples, prompt, continuations, judgment.usage.evaluatedTokens, f(judgment.usage.evaluatedTokens / (prompt + continuations), 2), f(judgment.usage.evaluatedTokens / prompt, 2), f(ms, 0)]);
+  };
+  for (const sequences of [1, samples]) {
+    const engine = await createLlamaCppEngine({ model: modelPath, threads, contextSize: 1024, sequences });
+    try {
+      await judgeOnce(engine, `in process, ${sequences} sequence${sequences > 1 ? "s" : ""}`, `local ${sequences}`);
+    } finally {
+      await engine.dispose();
+    }
+  }
+  const binary = findLlamaServer();
+  if (binary) {
+    for (const slots of [1, samples]) {
+      const server = await startLlamaServer({ modelPath, binary, contextSize: 1024 * slots, parallel: slots, threads });
+      try {
+        const engine = await createEngine({ engine: "openai", baseUrl: `${server.baseUrl}/v1`, timeoutMs: 60_000, parallel: slots });
+        try {
+          await judgeOnce(engine, `llama-server, ${slots} slot${slots > 1 ? "s" : ""}`, `http ${slots}`);
+        } finally {
+          await engine.dispose();
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  console.log(`## 5. Samples that share their prompt (Qwen3-shaped, 64 wide x 2 layers; ${samples} greedy samples of one pair, waits 2)\n`);
+  console.log(`threads ${threads}. "ideal" = one prompt + every sample's continuation (thinking, waits, answer). Before issue 19: 3,184 evaluated with 16 sequences against 499 with one, in process; 3,046 against 472 over llama-server with 16 slots.${binary ? "" : " llama-server not built (scripts/build-llama-server.sh): HTTP rows skipped."}\n`);
+  console.log(table(["engine", "samples", "prompt", "continuations", "evaluated", "evaluated / ideal", "evaluated / prompt", "ms"], rows));
+  console.log("\ngoal: evaluated / ideal ~ 1 whatever the parallelism (and below 2 prompts for `j1 judge --samples 8 --parallel 8`)\n");
+}
+
 // ---- main ----------------------------------------------------------------------------------------------
 
 async function main() {
@@ -641,6 +695,7 @@ async function main() {
     [3, "batched", sectionBatched],
     [3.5, "batched, sampling serialized", sectionBatchedSerialized],
     [4, "http", sectionHttp],
+    [5, "shared prompt", sectionSharedPrompt],
   ];
   for (const [number, name, run] of all) {
     // 3b (the serialized re-run) goes with 3, unless this is that re-run or the pool is one thread already.
