@@ -7,6 +7,7 @@ import { J1Error, badInput } from "../core/errors.js";
 import type { EngineConfig, EngineKind } from "../engines/create-engine.js";
 import type { SamplingOptions } from "../engines/engine.js";
 import { DEFAULT_MODEL } from "../engines/llamacpp/model-source.js";
+import { samplersSerialised } from "../engines/llamacpp/sampling-threads.js";
 import { ENGINES } from "../engines/engine-registry.js";
 import { CHAT_FORMAT_CHOICES, isChatFormatChoice, type ChatFormatChoice } from "../judge/prompt-format.js";
 import { downloadProgress } from "./progress.js";
@@ -107,23 +108,15 @@ export function engineConfig(values: EngineFlagValues, defaults: { parallel?: nu
     api: values.api,
     threads: values.threads,
     contextSize: values.contextSize,
+    // In process, more than one sequence by default only when node-llama-cpp's samplers run one at a time
+    // (engines/llamacpp/sampling-threads.ts): the j1 command arranges it; a Node started with a larger pool
+    // gets one sequence unless --parallel asks for more (honoured, with the engine's warning).
     parallel: values.parallel ?? (engine === "llamacpp" && !samplersSerialised() ? 1 : defaults.parallel),
     timeoutMs: values.timeout,
     maxRetries: values.retries,
     allowTextPrompt: values.allowTextPrompt,
     onDownloadProgress: downloadProgress("downloading model"),
   };
-}
-
-/**
- * node-llama-cpp samples the sequences of one batch on parallel libuv threads, and llama.cpp's lazy in-place
- * reorder of a batch's logits is not thread-safe: on a large vocabulary (Qwen3's 151,936) batched greedy
- * tokens were measured wrong (44 of 48 sequences at 16 in parallel; 0 with one pool thread). The pool size
- * is fixed before any JavaScript runs, so in-process runs default to one sequence unless Node was started
- * with UV_THREADPOOL_SIZE=1; an explicit --parallel is honoured, with the engine's warning.
- */
-export function samplersSerialised(): boolean {
-  return process.env.UV_THREADPOOL_SIZE === "1";
 }
 
 export function chatFormat(values: EngineFlagValues): ChatFormatChoice {

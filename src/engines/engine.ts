@@ -44,6 +44,14 @@ export interface EngineCapabilities {
   thinkingControl?: "token" | "none";
   /** The engine takes chat messages (core/chat-messages.ts) rather than one rendered text. */
   takesMessages?: boolean;
+  /**
+   * sequential: sessions on the same prompt reuse its evaluation only when they run one after another
+   * (the prompt lives in one sequence's or one server slot's cache, and cannot be copied to another while
+   * it is in use), so the judge runs the samples of one prompt one after another: K samples cost the prompt
+   * once plus K continuations, at the speed of one by one. Absent: sessions may run in any order (a
+   * server whose prefix cache is shared by concurrent requests, or an API that does not say).
+   */
+  promptSharing?: "sequential";
 }
 
 export interface ModelChatTemplate {

@@ -37,7 +37,12 @@ export function loadOptionsFor(settings: EvalSettings, benchmark: string, onSkip
 }
 
 /** Pass one: every item is read and checked before any judging, so bad data stops a run before it starts. */
-export async function collectItems(settings: EvalSettings, onSkip?: (error: Error) => void): Promise<{ items: ScoredItem[]; skipped: number; perBenchmark: Map<string, number>; judgments: Map<string, number> }> {
+export async function collectItems(
+  settings: EvalSettings,
+  onSkip?: (error: Error) => void,
+  /** Each item as it streams by; with `keep: false` the items are not kept (a dry run counts, flat in memory). */
+  stream?: { keep: boolean; onItem: (benchmark: string, item: ScoredItem) => void },
+): Promise<{ items: ScoredItem[]; skipped: number; perBenchmark: Map<string, number>; judgments: Map<string, number> }> {
   const items: ScoredItem[] = [];
   let skipped = 0;
   const perBenchmark = new Map<string, number>();
@@ -50,7 +55,9 @@ export async function collectItems(settings: EvalSettings, onSkip?: (error: Erro
       const planned = plannedItem(settings, benchmark, item);
       templateFor(planned, settings.template);
       judgments.set(name, (judgments.get(name) ?? 0) + passesFor(planned, settings));
-      items.push(scoredItem(item));
+      const scored = scoredItem(item);
+      stream?.onItem(name, scored);
+      if (stream?.keep !== false) items.push(scored);
       count.items++;
     }
     perBenchmark.set(name, count.items);

@@ -225,14 +225,25 @@ export class Judge {
     };
     const results: Drawn[] = [];
     const early = samples > 1 ? options.earlyStop : undefined;
-    if (early === undefined) {
+    // Samples of one order share its prompt; where the engine shares a prompt only between sessions that
+    // follow each other, they run one after another (orders, and other items, still run side by side).
+    const sequential = this.engine.capabilities.promptSharing === "sequential";
+    if (early === undefined && sequential) {
+      const chains = orders.map(async (order) => {
+        const mine: Drawn[] = [];
+        for (let sample = 0; sample < samples; sample++) mine.push(await draw(order, sample));
+        return mine;
+      });
+      for (const mine of await Promise.all(chains)) results.push(...mine);
+    } else if (early === undefined) {
       const tasks: Array<Promise<Drawn>> = [];
       for (const order of orders) for (let sample = 0; sample < samples; sample++) tasks.push(draw(order, sample));
       results.push(...(await Promise.all(tasks)));
     } else {
-      // Each order draws in waves of the engine's parallel sessions, and stops once every point's vote is
-      // settled: samples are drawn in seed order, so the first k are those a full run would draw.
-      const wave = Math.max(1, this.engine.capabilities.parallelSessions);
+      // Each order draws in waves of the engine's parallel sessions (one at a time where samples share the
+      // prompt sequentially), and stops once every point's vote is settled: samples are drawn in seed
+      // order, so the first k are those a full run would draw.
+      const wave = sequential ? 1 : Math.max(1, this.engine.capabilities.parallelSessions);
       await Promise.all(
         orders.map(async (order) => {
           const mine: Drawn[] = [];

@@ -1,3 +1,4 @@
+import type { ScoredItem } from "../../eval/types.js";
 import path from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_SCALING } from "../../core/budget.js";
@@ -286,20 +287,42 @@ function refuseEmpty(settings: EvalSettings, perBenchmark: ReadonlyMap<string, n
   throw badInput(`no items to judge in ${files.join("; ")}: pass --allow-empty to run anyway`, { field: "--data" });
 }
 
+/** One shared entry per distinct label and kind: the imbalance check needs only those, not the items. */
+const labelEntries = new Map<string, { label: string; kind?: ScoredItem["kind"] }>();
+function labelEntry(item: ScoredItem): { label: string; kind?: ScoredItem["kind"] } {
+  const key = `${item.kind ?? ""}\u0000${item.label}`;
+  let entry = labelEntries.get(key);
+  if (!entry) labelEntries.set(key, (entry = item.kind === undefined ? { label: item.label } : { label: item.label, kind: item.kind }));
+  return entry;
+}
+
 async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean): Promise<void> {
   const skipped: string[] = [];
-  const collected = await collectItems(settings, (error) => skipped.push(error.message));
+  // Counted as the items stream by, none kept: memory stays flat however large the file (300k rows).
+  const categoriesOf = new Map<string, Record<string, number>>();
+  const labelsOf = new Map<string, Array<{ label: string; kind?: ScoredItem["kind"] }>>();
+  const collected = await collectItems(settings, (error) => skipped.push(error.message), {
+    keep: false,
+    onItem: (name, item) => {
+      let categories = categoriesOf.get(name);
+      if (!categories) categoriesOf.set(name, (categories = {}));
+      categories[item.category] = (categories[item.category] ?? 0) + 1;
+      let labels = labelsOf.get(name);
+      if (!labels) labelsOf.set(name, (labels = []));
+      labels.push(labelEntry(item));
+    },
+  });
   refuseEmpty(settings, collected.perBenchmark, allowEmpty);
   const benchmarks = settings.benchmarks.map((name) => {
     const benchmark = getBenchmark(name);
-    const categories: Record<string, number> = {};
-    for (const item of collected.items) if (item.id.startsWith(`${name}:`)) categories[item.category] = (categories[item.category] ?? 0) + 1;
+    const categories = categoriesOf.get(name) ?? {};
     const items = collected.perBenchmark.get(name) ?? 0;
     const protocol = effectiveProtocol(settings, benchmark);
-    const warning = labelImbalanceWarning(name, protocol, collected.items.filter((item) => item.id.startsWith(`${name}:`)));
+    const warning = labelImbalanceWarning(name, protocol, labelsOf.get(name) ?? []);
     return { benchmark: name, protocol, items, categories, judgments: collected.judgments.get(name) ?? 0, ...(warning === undefined ? {} : { warning }) };
   });
-  const summary = { dryRun: true, items: collected.items.length, skipped: collected.skipped, judgments: benchmarks.reduce((sum, bench) => sum + bench.judgments, 0), benchmarks, skippedRows: skipped.slice(0, 20) };
+  const total = [...collected.perBenchmark.values()].reduce((sum, count) => sum + count, 0);
+  const summary = { dryRun: true, items: total, skipped: collected.skipped, judgments: benchmarks.reduce((sum, bench) => sum + bench.judgments, 0), benchmarks, skippedRows: skipped.slice(0, 20) };
   if (json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;

@@ -97,6 +97,9 @@ export class OpenAIEngine implements Engine {
       probabilities: true,
       tokenLevelInjection: false,
       parallelSessions: parts.concurrency,
+      // llama-server keeps a prompt in the slot that evaluated it (and picks the idle slot with the longest
+      // common prefix), so concurrent samples of one prompt would each evaluate it in another slot.
+      ...(flavor === "llama-server" ? { promptSharing: "sequential" as const } : {}),
     };
   }
 
