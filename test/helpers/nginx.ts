@@ -36,7 +36,7 @@ export interface RunningNginx {
   stop(): Promise<void>;
 }
 
-export async function startNginx(options: { upstreams: string[]; header: string; binary?: string }): Promise<RunningNginx> {
+export async function startNginx(options: { upstreams: string[]; header: string; binary?: string; balance?: "hash" | "round-robin" }): Promise<RunningNginx> {
   const binary = options.binary ?? findNginx();
   if (!binary) throw new Error("nginx not found: apt-get install nginx");
   const dir = mkdtempSync(path.join(os.tmpdir(), "j1-nginx-"));
@@ -58,7 +58,7 @@ http {
   log_format affinity '${variable}\\t$upstream_addr\\t$request_uri';
   access_log ${log} affinity;
   upstream llama {
-    hash ${variable} consistent;
+${options.balance === "round-robin" ? "    # round robin: nginx's default" : `    hash ${variable} consistent;`}
 ${options.upstreams.map((upstream) => `    server ${upstream};`).join("\n")}
   }
   server {
