@@ -71,3 +71,22 @@ test("a 500 is the request's failure, not the server's: the session stays and th
   assert.equal(engine.servers()[0].up, true);
   assert.ok(engine.servers()[0].errors >= 1);
 });
+
+test("--base-url repeated and --base-url-file make one fleet; a bad line is named by file and line", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const { engineConfig } = await import("../src/cli/engine-flags.js");
+  const dir = mkdtempSync(path.join(os.tmpdir(), "j1-fleet-file-"));
+  const file = path.join(dir, "servers.txt");
+  writeFileSync(file, "# the fleet\nhttp://10.0.0.2:8080/v1\n\nhttp://10.0.0.3:8080/v1  # third\n");
+  const flags = { engine: "llamacpp", baseUrl: ["http://10.0.0.1:8080/v1"], baseUrlFile: file, api: "completions", chatFormat: "auto" } as const;
+  const config = engineConfig({ ...flags, baseUrl: [...flags.baseUrl] });
+  assert.equal(config.engine, "openai");
+  assert.equal(config.baseUrl, "http://10.0.0.1:8080/v1");
+  assert.deepEqual(config.baseUrls, ["http://10.0.0.1:8080/v1", "http://10.0.0.2:8080/v1", "http://10.0.0.3:8080/v1"]);
+  assert.equal(config.parallel, undefined, "each server's own slots, not a client-wide default");
+  writeFileSync(file, "http://10.0.0.2:8080/v1\nftp://nope\n");
+  assert.throws(() => engineConfig({ ...flags, baseUrl: [] }), (error: Error) => error.message.includes(`${file}:2`) && /not an http\(s\) base URL/.test(error.message));
+  await assert.rejects(createOpenAIEngine({ baseUrl: "http://127.0.0.1:1/v1", baseUrls: ["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1/"] }), /given twice/);
+});
