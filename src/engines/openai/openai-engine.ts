@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { J1Error, errorMessage } from "../../core/errors.js";
 import { segmentsText } from "../../core/chat-format.js";
 import { promptPieces, tokenizePieces } from "../../core/prompt-pieces.js";
@@ -118,6 +119,8 @@ export class OpenAIEngine implements Engine {
     const urls = fleetUrls(options);
     const warnings = new WarningLog();
     const lifetime = new AbortController();
+    // Every request in flight, over every server, listens to it: far more than Node's default warning at 10.
+    setMaxListeners(0, lifetime.signal);
     const fleetOfMany = urls.length > 1;
     const clientFor = (concurrency: number) =>
       new HttpClient({
