@@ -5,9 +5,10 @@
  *
  * 1. Throughput: one eval run (runEval, what `j1 eval` runs) of the same pairs over 1, 2 and 3 servers
  *    (judgments/s, ratio to one server; the baseline is measured in the same run).
- * 2. Prompt-cache hit rate over waits (cached / (cached + evaluated) prompt tokens, from the servers' own
- *    figures): 1 server; 3 servers direct; 3 behind nginx hashing on x-j1-affinity; and, to show what the
- *    key buys, 3 behind nginx round robin.
+ * 2. Prompt-cache hit rate (cached / (cached + evaluated) tokens, from the servers' own figures; every
+ *    judgment's first request evaluates its own prompt, the waits re-send it): 1 server; 3 servers direct;
+ *    3 behind nginx hashing on x-j1-affinity; and, to show what the key buys, 3 behind nginx round robin.
+ *    Each configuration judges its own items, after a warm-up over every server.
  * 3. Failover: `j1 eval` over 3 servers, one killed with SIGKILL at a random moment, `--kills` times
  *    (restarted between runs): items lost, judgments duplicated, engine errors, failovers recorded.
  * 4. Shards: the same run in 3 shards (separate stores) merged, against the unsharded run's report.
@@ -38,13 +39,22 @@ const KILLS = numberFlag(args, "--kills", 5);
 const asJson = args.includes("--json");
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const work = mkdtempSync(path.join(os.tmpdir(), "j1-bench-fleet-"));
-const data = path.join(work, "pairs.jsonl");
-writeFileSync(data, Array.from({ length: PAIRS }, (_, index) => JSON.stringify({ id: `p${index}`, question: `What is ${index} + ${index}?`, a: String(2 * index), b: String(2 * index + 1), label: index % 3 ? "A" : "B" })).join("\n") + "\n");
+/**
+ * The pairs, asked about `topic`: each measured configuration judges its own items (same shape, other
+ * text), so no configuration finds another's judgments in the servers' caches; only the shared judge
+ * prompt is warm, as in any long run (a warm-up over every server comes first).
+ */
+function pairsFile(topic: string): string {
+  const file = path.join(work, `pairs-${topic.replace(/\W+/g, "-")}.jsonl`);
+  writeFileSync(file, Array.from({ length: PAIRS }, (_, index) => JSON.stringify({ id: `p${index}`, question: `(${topic}) What is ${index} + ${index}?`, a: String(2 * index), b: String(2 * index + 1), label: index % 3 ? "A" : "B" })).join("\n") + "\n");
+  return file;
+}
+const data = pairsFile("kills");
 
-function settings(urls: string[]): EvalSettings {
+function settings(urls: string[], file: string): EvalSettings {
   return {
     benchmarks: ["pairs"],
-    data: { pairs: [data] },
+    data: { pairs: [file] },
     order: "shuffle",
     skipBad: false,
     engine: { engine: "openai", baseUrl: urls[0], baseUrls: urls.length > 1 ? urls : undefined },
@@ -64,7 +74,7 @@ async function evalOver(urls: string[], label: string): Promise<{ label: string;
   const store = openRunStore(path.join(work, `${label.replace(/\W+/g, "-")}-${Date.now()}.sqlite`));
   try {
     const started = performance.now();
-    const result = await runEval({ settings: settings(urls), store, engine, label });
+    const result = await runEval({ settings: settings(urls, pairsFile(label)), store, engine, label });
     const seconds = (performance.now() - started) / 1000;
     const servers = engine.servers();
     const cached = servers.reduce((sum, server) => sum + server.cachedTokens, 0);
@@ -126,7 +136,7 @@ async function main(): Promise<void> {
   const output: Record<string, unknown> = { pairs: PAIRS, waits: WAITS, cores: os.cpus().length };
   try {
     // 1 and 2: throughput and cache hits. Warm-up first (the model pages in), then each fleet size.
-    await evalOver([urls[0]], "warm-up");
+    await evalOver(urls, "warm-up");
     const throughput = [];
     for (const size of [1, 2, 3, 1]) throughput.push(await evalOver(urls.slice(0, size), `${size} server${size > 1 ? "s" : ""}`));
     const baseline = (throughput[0].perSecond + throughput[3].perSecond) / 2;

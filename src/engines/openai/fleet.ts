@@ -4,6 +4,7 @@ import type { Failover, ServerFigures, SessionRoute } from "../server-route.js";
 import type { RequestShape } from "./completion-request.js";
 import type { HttpClient } from "./http-client.js";
 import type { ServerTokenizer } from "./server-tokenizer.js";
+import type { Semaphore } from "./semaphore.js";
 
 /** The header that carries a judgment's affinity key to a router (nginx `hash $http_x_j1_affinity consistent`). */
 export const AFFINITY_HEADER = "x-j1-affinity";
@@ -18,6 +19,12 @@ export interface FleetMember {
   readonly shape: RequestShape;
   readonly tokenizer: ServerTokenizer;
   readonly figures: ServerFigures;
+  /**
+   * Sessions seated on the server at once, as many as its slots: a judgment keeps a llama-server slot
+   * (and its cache) from its first request to its last only if no more sessions than slots take turns on
+   * the server; rendezvous hashing alone would send some servers more than that.
+   */
+  readonly seats: Semaphore;
 }
 
 /**
@@ -121,6 +128,8 @@ export function serverUnreachable(error: unknown): boolean {
 export class FleetRoute {
   private current: FleetMember;
   private readonly moves: Failover[] = [];
+  /** Frees the session's seat on its server (fleets of several only). */
+  private seat: (() => void) | undefined;
   readonly headers: Record<string, string>;
 
   constructor(
@@ -142,9 +151,31 @@ export class FleetRoute {
     return { server: this.current.baseUrl, failovers: [...this.moves] };
   }
 
-  /** Runs one request on the session's server, moving to the next server for as long as servers fail. */
-  async call<T>(work: (member: FleetMember) => Promise<T>): Promise<T> {
+  /** Waits for a seat on the session's server (a fleet of several), moving on if the server goes down meanwhile. */
+  async admit(signal?: AbortSignal): Promise<void> {
+    if (this.fleet.size < 2 || this.seat) return;
     for (;;) {
+      const member = this.current;
+      const release = await member.seats.acquire(signal);
+      if (member === this.current && member.figures.up) {
+        this.seat = release;
+        return;
+      }
+      release();
+      if (member === this.current) this.move(member, member.figures.lastError ?? "marked down");
+    }
+  }
+
+  /** Gives the seat back (the session closed). Idempotent. */
+  leave(): void {
+    this.seat?.();
+    this.seat = undefined;
+  }
+
+  /** Runs one request on the session's server, moving to the next server for as long as servers fail. */
+  async call<T>(work: (member: FleetMember) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (;;) {
+      await this.admit(signal);
       const member = this.current;
       // A server marked down by another session is left before it is asked (a hung one would cost a timeout).
       if (!member.figures.up && this.fleet.size > 1) {
@@ -165,6 +196,8 @@ export class FleetRoute {
   }
 
   private move(from: FleetMember, reason: string): void {
+    // The seat on the server left behind is freed first, so two sessions moving opposite ways never wait on each other.
+    this.leave();
     const to = this.fleet.pick(this.key);
     from.figures.failovers++;
     to.figures.sessions++;

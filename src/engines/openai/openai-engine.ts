@@ -13,6 +13,7 @@ import { chatTemplateProblem, checkThinkEndVisible, readLlamaServerProps } from 
 import { detectServer, serverRoot, tokenPromptSupport, type ServerFlavor } from "./server-flavor.js";
 import { routeIsMissing, ServerTokenizer } from "./server-tokenizer.js";
 import { TokenCounter } from "./token-counter.js";
+import { Semaphore } from "./semaphore.js";
 import { FleetRoute, freshFigures, ServerFleet, serverUnreachable, type FleetMember } from "./fleet.js";
 import type { ServerFigures } from "../server-route.js";
 
@@ -237,7 +238,7 @@ export class OpenAIEngine implements Engine {
     const members: FleetMember[] = urls.map((url, index) => {
       const concurrency = options.concurrency ?? slots[index] ?? slots[primary] ?? DEFAULT_CONCURRENCY;
       clients[index].setConcurrency(concurrency);
-      return { baseUrl: url, client: clients[index], shape: shapes[index], tokenizer: tokenizers[index], figures: freshFigures(url, concurrency, reachable[index]) };
+      return { baseUrl: url, client: clients[index], shape: shapes[index], tokenizer: tokenizers[index], figures: freshFigures(url, concurrency, reachable[index]), seats: new Semaphore(concurrency) };
     });
     const fleet = new ServerFleet(members, options.healthIntervalMs);
     const concurrency = members.reduce((sum, member) => sum + member.figures.slots, 0);
@@ -285,10 +286,19 @@ export class OpenAIEngine implements Engine {
    * The prompt's ids by the piece rule, tokenized by the server (pieces in parallel, joined in order),
    * with BOS in front when the model wants it and the rendered template did not already write it.
    */
-  async tokenizePrompt(prompt: readonly PromptSegment[], signal?: AbortSignal, route: FleetRoute = new FleetRoute(this.parts.fleet, "tokenize")): Promise<number[]> {
+  async tokenizePrompt(prompt: readonly PromptSegment[], signal?: AbortSignal, sessionRoute?: FleetRoute): Promise<number[]> {
     if (!this.parts.known) throw new J1Error("engine", "this server has no tokenizer j1 can use");
+    const route = sessionRoute ?? new FleetRoute(this.parts.fleet, "tokenize");
+    try {
+      return await this.tokenizeOn(route, prompt, signal);
+    } finally {
+      if (!sessionRoute) route.leave();
+    }
+  }
+
+  private async tokenizeOn(route: FleetRoute, prompt: readonly PromptSegment[], signal: AbortSignal | undefined): Promise<number[]> {
     const pieces = promptPieces(prompt);
-    const tokenized = await route.call((member) => Promise.all(pieces.map((piece) => member.tokenizer.tokenize(piece.text, piece.parseSpecial, { signal, headers: route.headers }))));
+    const tokenized = await route.call((member) => Promise.all(pieces.map((piece) => member.tokenizer.tokenize(piece.text, piece.parseSpecial, { signal, headers: route.headers }))), signal);
     let index = 0;
     const ids = await tokenizePieces(pieces, { tokenize: () => tokenized[index++] });
     const { bos } = this.parts;
@@ -304,14 +314,21 @@ export class OpenAIEngine implements Engine {
     const route = new FleetRoute(fleet, options.affinityKey ?? promptText);
     let promptIds: number[] | undefined;
     let promptTokens: number;
-    if (tokenPrompts) {
-      promptIds = await this.tokenizePrompt(prompt, options.signal, route);
-      promptTokens = promptIds.length;
-      if (contextSize !== undefined && promptTokens > contextSize - 64) {
-        throw new J1Error("engine", `the prompt has ${promptTokens} tokens but the server holds ${contextSize} per sequence; start it with a larger context (llama-server -c, divided by -np) or shorten the input`, { context: { promptTokens, contextSize } });
+    try {
+      // A seat on its server (a fleet of several) for the session's whole life: it is given back on close.
+      await route.admit(options.signal);
+      if (tokenPrompts) {
+        promptIds = await this.tokenizePrompt(prompt, options.signal, route);
+        promptTokens = promptIds.length;
+        if (contextSize !== undefined && promptTokens > contextSize - 64) {
+          throw new J1Error("engine", `the prompt has ${promptTokens} tokens but the server holds ${contextSize} per sequence; start it with a larger context (llama-server -c, divided by -np) or shorten the input`, { context: { promptTokens, contextSize } });
+        }
+      } else {
+        promptTokens = await counter.count(promptText, { withSpecial: shape.flavor === "llama-server", signal: options.signal });
       }
-    } else {
-      promptTokens = await counter.count(promptText, { withSpecial: shape.flavor === "llama-server", signal: options.signal });
+    } catch (error) {
+      route.leave();
+      throw error;
     }
     const session: OpenAISession = new OpenAISession({
       route,
@@ -324,7 +341,10 @@ export class OpenAIEngine implements Engine {
       promptTokens,
       contextSize,
       topLogprobs: verdictTopK,
-      onClose: () => this.sessions.delete(session),
+      onClose: () => {
+        route.leave();
+        this.sessions.delete(session);
+      },
     });
     this.sessions.add(session);
     return session;

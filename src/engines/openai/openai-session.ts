@@ -223,7 +223,7 @@ export class OpenAISession implements EngineSession {
       member.figures.evaluatedTokens += outcome.evaluatedTokens ?? 0;
       member.figures.cachedTokens += outcome.cachedTokens ?? 0;
       return { url, outcome };
-    });
+    }, signal);
     const { shape } = this.parts;
     // llama-server's chat answer repeats the partial assistant message it continued; vLLM's does not.
     if (shape.api === "chat" && shape.flavor === "llama-server" && input.kind === "text" && outcome.text.startsWith(input.continuation)) {
@@ -276,7 +276,7 @@ export class OpenAISession implements EngineSession {
   /** Through the session's server's tokenizer (the fleet serves one model: any server's ids are the same). */
   private tokenizeText(text: string, parseSpecial: boolean, signal: AbortSignal | undefined): Promise<number[]> {
     const { route } = this.parts;
-    return route.call((member) => member.tokenizer.tokenize(text, parseSpecial, { signal, headers: route.headers }));
+    return route.call((member) => member.tokenizer.tokenize(text, parseSpecial, { signal, headers: route.headers }), signal);
   }
 
   private async choicePaths(request: AnswerRequest): Promise<ChoicePath[]> {
