@@ -2,6 +2,8 @@ import type { PromptSegment } from "../core/template.js";
 import type { EngineWarning } from "./engine-warnings.js";
 
 export type { EngineWarning } from "./engine-warnings.js";
+export type { Failover, ServerFigures, SessionRoute } from "./server-route.js";
+import type { ServerFigures, SessionRoute } from "./server-route.js";
 
 /**
  * The engine seam. A session holds one growing text (prompt, then whatever is generated or appended);
@@ -24,6 +26,8 @@ export interface Engine {
   chatTemplate?(): Promise<ModelChatTemplate | undefined>;
   /** What the engine could not do as asked (one entry per setting), for stderr, --json, the store and reports. */
   readonly warnings?: readonly EngineWarning[];
+  /** Figures per server, for engines that spread sessions over several (a fleet of OpenAI-compatible servers). */
+  servers?(): ServerFigures[];
   dispose(): Promise<void>;
 }
 
@@ -78,6 +82,12 @@ export interface EngineDescription {
 
 export interface OpenOptions {
   signal?: AbortSignal;
+  /**
+   * What keeps the sessions of one judgment together (the judge passes its item key): engines with
+   * several servers send every session with the same key to the same server, whose prefix cache then
+   * holds the judgment, and pass it on to routers as an affinity key.
+   */
+  affinityKey?: string;
 }
 
 export interface GenerateRequest {
@@ -151,6 +161,8 @@ export interface EngineSession {
   /** Drops everything after the mark: the next step continues from there, with nothing re-evaluated. */
   rollback(mark: SessionMark): Promise<void>;
   usage(): SessionUsage;
+  /** The server the session ran on and its failovers, for engines with several servers; undefined otherwise. */
+  route?(): SessionRoute | undefined;
   /** Frees the session (returns a sequence to its pool); idempotent. */
   close(): Promise<void>;
 }

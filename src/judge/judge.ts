@@ -310,7 +310,8 @@ export class Judge {
     };
     let session;
     try {
-      session = await this.engine.open(prompt, { signal: options.signal });
+      // Every session of one item's judgment carries its key, so an engine with several servers keeps them on one.
+      session = await this.engine.open(prompt, { signal: options.signal, affinityKey: options.itemKey });
       const result = await runThinking(session, {
         template: this.template,
         policies,
@@ -323,7 +324,10 @@ export class Judge {
         signal: options.signal,
         onEvent: options.onEvent ? (event) => options.onEvent?.({ ...event, order, sample }) : undefined,
       });
-      return { order, sample, seed, runs: result.runs.map(toRun), evaluated: result.evaluatedTokens };
+      const route = session.route?.();
+      const runs = result.runs.map(toRun);
+      if (route) for (const run of runs) Object.assign(run, { server: route.server }, route.failovers.length > 0 ? { failovers: route.failovers } : {});
+      return { order, sample, seed, runs, evaluated: result.evaluatedTokens };
     } catch (error) {
       if (error instanceof J1Error && error.code === "cancelled") throw error;
       if (options.signal?.aborted) throw error;
@@ -342,6 +346,8 @@ export class Judge {
         usage: { ...emptyUsage(), evaluatedTokens: session?.usage().evaluatedTokens ?? 0 },
         wallMs: performance.now() - started,
       };
+      const route = session?.route?.();
+      if (route) Object.assign(failed, { server: route.server }, route.failovers.length > 0 ? { failovers: route.failovers } : {});
       return { order, sample, seed, runs: policies.map(() => failed), evaluated: failed.usage.evaluatedTokens };
     } finally {
       await session?.close();

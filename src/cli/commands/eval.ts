@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_SCALING } from "../../core/budget.js";
 import { badInput } from "../../core/errors.js";
+import type { ServerFigures } from "../../engines/engine.js";
 import { createEngine } from "../../engines/create-engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { readTemplateFile } from "../../judge/template-file.js";
@@ -16,6 +17,7 @@ import { renderTerminal } from "../../eval/report/index.js";
 import { buildRunReport } from "../../eval/run-report.js";
 import { collectItems, runEval } from "../../eval/runner.js";
 import { checkSweeps, parseSweep } from "../../eval/sweep.js";
+import { parseShard, type Shard } from "../../eval/shard.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, scalingOptions, voteOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { downloadProgress, parseProgressMode, Progress, type ProgressMode } from "../progress.js";
@@ -29,6 +31,7 @@ interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   variant: string[];
   map?: string;
   limit?: number;
+  shard?: Shard;
   skipBad: boolean;
   dryRun: boolean;
   sweep: string[];
@@ -55,6 +58,7 @@ export function registerEval(program: Command): void {
     .option("--variant <name>", "a benchmark's protocol variant besides the official one: NAME, or BENCH=NAME with several benchmarks (rewardbench2: ratings, rotations)", collectRaw, [])
     .option("--map <mapping>", "pairs: field mapping, e.g. question=input,a=output_1,b=output_2,label=label")
     .option("--limit <n>", "items per benchmark (groups are completed)", integerFlag("--limit", 1))
+    .option("--shard <i/n>", "judge the i-th of n shares of the items (deterministic, disjoint, whole groups), e.g. on n machines; join them with j1 runs merge", parseShard)
     .option("--skip-bad", "skip malformed rows (counted in the report) instead of stopping", false)
     .option("--dry-run", "load and validate the data, print item counts and the judgments the run would make; no model", false)
     .option(
@@ -150,9 +154,10 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
     variants: parseVariants(flags.variant, benchmarks),
     order: benchmarks.some((name) => ORDER_BENCHMARKS.includes(name)) ? (flags.order ?? "shuffle") : undefined,
     limit: flags.limit,
+    shard: flags.shard,
     skipBad: flags.skipBad,
     map: parseFieldMap(flags.map),
-    engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
+    engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, baseUrls: config.baseUrls, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
     // No --template: each benchmark's official prompt where it has one, else j1's default for the item's kind.
     template: flags.template ? await readTemplateFile(flags.template) : undefined,
     chatFormat: chatFormat(flags),
@@ -179,6 +184,7 @@ function defaultLabel(settings: EvalSettings): string {
   if (settings.scaling.maxThinkingTokens) parts.push(`cap ${settings.scaling.maxThinkingTokens}`);
   if (settings.samples > 1) parts.push(`K=${settings.samples}`);
   if (settings.swap) parts.push("swap");
+  if (settings.shard) parts.push(`shard ${settings.shard.index}/${settings.shard.count}`);
   return parts.join(", ");
 }
 
@@ -215,7 +221,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     const checked = await collectItems(settings, (error) => skippedErrors.push(error.message));
     refuseEmpty(settings, checked.perBenchmark, flags.allowEmpty);
     if (settings.engine.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
-    const engine = await createEngine({ ...settings.engine, onDownloadProgress: downloadProgress("downloading model"), apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, parallel: settings.engine.parallel ?? Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2) });
+    const engine = await createEngine({ ...settings.engine, onDownloadProgress: downloadProgress("downloading model"), apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, parallel: settings.engine.parallel ?? (settings.engine.engine === "openai" ? undefined : Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2)) });
     const interrupt = stopOnInterrupt();
     const progress = new Progress("eval", undefined, flags.progress);
     try {
@@ -253,6 +259,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
           }
         }
       }
+      for (const server of result.servers ?? []) console.error(`j1: ${serverLine(server)}`);
       if (skippedErrors.length) console.error(`j1: skipped ${skippedErrors.length} malformed rows (--skip-bad); first: ${skippedErrors[0]}`);
       const status = result.interrupted ? "interrupted" : "done";
       console.error(`j1: run ${result.runId} ${status}: ${result.items} items (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before) in ${store?.file}`);
@@ -270,6 +277,13 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
   } finally {
     store?.close();
   }
+}
+
+/** One server of a fleet, for the end of a run. */
+export function serverLine(server: ServerFigures): string {
+  const cached = server.cachedTokens + server.evaluatedTokens > 0 ? ` (${((100 * server.cachedTokens) / (server.cachedTokens + server.evaluatedTokens)).toFixed(1)}% from cache)` : "";
+  const trouble = server.errors + server.failovers > 0 ? `, ${server.errors} errors, ${server.failovers} sessions moved away` : "";
+  return `server ${server.baseUrl} ${server.up ? "up" : "down"}: ${server.sessions} sessions, ${server.requests} requests, ${server.evaluatedTokens} tokens evaluated, ${server.cachedTokens} cached${cached}${trouble}`;
 }
 
 /** The exit code of a finished run in which some judgment failed (engine or parse error), without --allow-errors. */

@@ -7,6 +7,8 @@ import { readTokenIds, routeIsMissing, type ServerTokenizer } from "./server-tok
 /** What llama-server's GET /props tells: the context per slot and the model's chat template. */
 export interface LlamaServerProps {
   contextSize?: number;
+  /** Requests it serves at once (`-np`, reported as `total_slots`). */
+  slots?: number;
   chatTemplate?: ModelChatTemplate;
 }
 
@@ -16,6 +18,7 @@ export async function readLlamaServerProps(client: HttpClient, root: string): Pr
   const props: LlamaServerProps = {};
   // n_ctx of the default settings is one slot's share (-c divided by -np).
   if (typeof settings?.n_ctx === "number") props.contextSize = settings.n_ctx;
+  if (typeof body?.total_slots === "number" && Number.isInteger(body.total_slots) && body.total_slots >= 1) props.slots = body.total_slots;
   if (typeof body?.chat_template === "string" && body.chat_template.length > 0) {
     props.chatTemplate = {
       template: body.chat_template,

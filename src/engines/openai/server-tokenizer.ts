@@ -36,7 +36,7 @@ export class ServerTokenizer {
     this.url = `${root}/tokenize`;
   }
 
-  async tokenize(text: string, parseSpecial: boolean, options: { signal?: AbortSignal; addSpecial?: boolean } = {}): Promise<number[]> {
+  async tokenize(text: string, parseSpecial: boolean, options: { signal?: AbortSignal; addSpecial?: boolean; headers?: Record<string, string> } = {}): Promise<number[]> {
     const addSpecial = options.addSpecial ?? false;
     if (text.length === 0 && !addSpecial) return [];
     const key = `${parseSpecial ? 1 : 0}${addSpecial ? 1 : 0}${text}`;
@@ -45,6 +45,7 @@ export class ServerTokenizer {
     const tokens = await this.client.postJson(this.url, this.body(text, parseSpecial, addSpecial, false), {
       signal: options.signal,
       retries: this.retries,
+      headers: options.headers,
       read: (json, url) => readTokenIds(json, url),
     });
     if (text.length <= 64) this.cache.set(key, tokens);
