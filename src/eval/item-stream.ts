@@ -17,8 +17,14 @@ export async function* runItems(benchmark: Benchmark, options: LoadOptions, limi
   }
 }
 
+/**
+ * What the store keeps of an item for scoring. The kind is kept (a pair's is left out, as the store reads
+ * none as a pair): without it a rated answer is scored as a pair and a rotation as a lone four-way choice.
+ */
 export function scoredItem(item: BenchmarkItem): ScoredItem {
-  return { id: item.id, category: item.category, label: item.label, group: item.group, meta: item.meta };
+  const scored: ScoredItem = { id: item.id, category: item.category, label: item.label, group: item.group, meta: item.meta };
+  if (item.kind !== undefined && item.kind !== "pair") scored.kind = item.kind;
+  return scored;
 }
 
 /** The benchmark a namespaced item id belongs to. */
