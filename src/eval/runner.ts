@@ -5,8 +5,8 @@ import { storedSettings } from "../jobs/run-settings.js";
 import { runJudgingJob, type JobProgress, type JobResult } from "../jobs/judging-job.js";
 import type { Engine } from "../engines/engine.js";
 import type { RunRecord, RunStore } from "../store/types.js";
-import { dataFiles, effectiveProtocol, type EvalSettings } from "./eval-settings.js";
-import { runItems, scoredItem } from "./item-stream.js";
+import { dataFiles, effectiveProtocol, itemLimitOf, type EvalSettings } from "./eval-settings.js";
+import { runItems, scoredItem, type Population } from "./item-stream.js";
 import { getBenchmark } from "./benchmarks/registry.js";
 import type { Benchmark, BenchmarkItem, LoadOptions, ScoredItem } from "./types.js";
 
@@ -37,15 +37,20 @@ export function loadOptionsFor(settings: EvalSettings, benchmark: string, onSkip
 }
 
 /** Pass one: every item is read and checked before any judging, so bad data stops a run before it starts. */
-export async function collectItems(settings: EvalSettings, onSkip?: (error: Error) => void): Promise<{ items: ScoredItem[]; skipped: number; perBenchmark: Map<string, number>; judgments: Map<string, number> }> {
+export async function collectItems(
+  settings: EvalSettings,
+  onSkip?: (error: Error) => void,
+): Promise<{ items: ScoredItem[]; skipped: number; perBenchmark: Map<string, number>; judgments: Map<string, number>; population: Record<string, Population> }> {
   const items: ScoredItem[] = [];
   let skipped = 0;
   const perBenchmark = new Map<string, number>();
   const judgments = new Map<string, number>();
+  const population: Record<string, Population> = {};
   for (const name of settings.benchmarks) {
     const benchmark = getBenchmark(name);
     const count = { items: 0 };
-    for await (const item of runItems(benchmark, loadOptionsFor(settings, name, (error) => { skipped++; onSkip?.(error); }), settings.limit)) {
+    const onPopulation = (counted: Population) => { population[name] = counted; };
+    for await (const item of runItems(benchmark, loadOptionsFor(settings, name, (error) => { skipped++; onSkip?.(error); }), itemLimitOf(settings), onPopulation)) {
       // The template check the real run makes, so --dry-run refuses what the run would refuse.
       const planned = plannedItem(settings, benchmark, item);
       templateFor(planned, settings.template);
@@ -55,7 +60,7 @@ export async function collectItems(settings: EvalSettings, onSkip?: (error: Erro
     }
     perBenchmark.set(name, count.items);
   }
-  return { items, skipped, perBenchmark, judgments };
+  return { items, skipped, perBenchmark, judgments, population };
 }
 
 /** An item with the placement and official prompt this run's settings give it. */
@@ -89,13 +94,15 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
   const { settings, store, engine } = options;
   let skipped = 0;
   let pass = 0;
+  const population: Record<string, Population> = {};
   const items = async function* (): AsyncGenerator<PlannedItem> {
     // Skipped rows are counted (and reported) on the first pass; the second passes over them quietly.
     const counting = pass++ === 0;
     for (const name of settings.benchmarks) {
       const benchmark = getBenchmark(name);
       const onSkip = counting ? (error: Error) => { skipped++; options.onSkip?.(error); } : () => undefined;
-      for await (const item of runItems(benchmark, loadOptionsFor(settings, name, onSkip), settings.limit)) yield plannedItem(settings, benchmark, item);
+      const onPopulation = (counted: Population) => { population[name] = counted; };
+      for await (const item of runItems(benchmark, loadOptionsFor(settings, name, onSkip), itemLimitOf(settings), onPopulation)) yield plannedItem(settings, benchmark, item);
     }
   };
   const resolved = await resolvePromptFormat(settings.chatFormat, engine, { chatTemplateFile: settings.chatTemplateFile, reasoning: settings.reasoning });
@@ -105,6 +112,9 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     store,
     run: { kind: "eval", benchmark: settings.benchmarks.join("+"), label: options.label, settings: storedSettings(settings), resumeRunId: options.resumeRunId },
     items,
+    // How many items each benchmark gave of how many it holds, known once the items are read: with a
+    // limit, every report labels the run's figures "N of M items" from it.
+    settingsAfterCheck: () => (settings.limit === undefined ? {} : { population }),
     scored: (planned) => {
       templateFor(planned, judging.template);
       return scoredItem(planned.item);

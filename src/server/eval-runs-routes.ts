@@ -57,6 +57,8 @@ const StartRun = z
     /** Per benchmark, files inside the data root: { "pairs": "data/pairs.jsonl" } or a list of files. */
     data: z.record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(32)])).optional(),
     limit: positive.max(1_000_000).optional(),
+    /** How `limit` picks items: a stratified seeded sample (default) or the first rows. */
+    limitMode: z.enum(["sample", "first"]).optional(),
     waits: z.number().int().min(0).max(64).optional(),
     maxThinking: positive.max(65_536).optional(),
     stopWhen: z.string().max(64).optional(),
@@ -240,6 +242,7 @@ function settingsOf(body: StartBody, options: EvalRunsOptions): EvalSettings {
     data,
     order: benchmarks.some((name) => ORDER_BENCHMARKS.includes(name)) ? (body.order ?? "shuffle") : undefined,
     limit: body.limit,
+    limitMode: body.limit === undefined ? undefined : (body.limitMode ?? "sample"),
     skipBad: false,
     engine: engineSettings(options.engine),
     chatFormat: options.format.chatFormat,

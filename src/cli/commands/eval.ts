@@ -9,6 +9,7 @@ import { getBenchmark } from "../../eval/benchmarks/registry.js";
 import { effectiveProtocol, ORDER_BENCHMARKS, PAIR_ORDERS, type EvalSettings, type PairOrder } from "../../eval/eval-settings.js";
 import { failureLines, hasFailedJudgments } from "../../eval/report/failures.js";
 import { CACHE_DEPENDENT_LABEL } from "../../eval/report/reproducible.js";
+import { populationText } from "../../eval/item-stream.js";
 import { labelImbalanceWarning } from "../../eval/scoring/label-balance.js";
 import { expandBenchmarks } from "../../eval/paper.js";
 import { renderTerminal } from "../../eval/report/index.js";
@@ -28,6 +29,7 @@ interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   variant: string[];
   map?: string;
   limit?: number;
+  limitFirst?: boolean;
   skipBad: boolean;
   dryRun: boolean;
   sweep: string[];
@@ -53,7 +55,8 @@ export function registerEval(program: Command): void {
     .option("--data <file>", "local data: FILE for a single benchmark, or NAME=FILE (repeatable)", collectRaw, [])
     .option("--variant <name>", "a benchmark's protocol variant besides the official one: NAME, or BENCH=NAME with several benchmarks (rewardbench2: ratings, rotations)", collectRaw, [])
     .option("--map <mapping>", "pairs: field mapping, e.g. question=input,a=output_1,b=output_2,label=label")
-    .option("--limit <n>", "items per benchmark (groups are completed)", integerFlag("--limit", 1))
+    .option("--limit <n>", "items per benchmark: a stratified seeded sample across subsets and sections (groups are completed); every figure is labelled \"N of M items\"", integerFlag("--limit", 1))
+    .option("--limit-first", "with --limit: take the first n items in file order instead of a sample")
     .option("--skip-bad", "skip malformed rows (counted in the report) instead of stopping", false)
     .option("--dry-run", "load and validate the data, print item counts and the judgments the run would make; no model", false)
     .option(
@@ -137,6 +140,7 @@ export function parseData(entries: string[], benchmarks: string[]): Record<strin
 
 async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
   if (flags.bench.length === 0) throw badInput("name at least one benchmark with --bench (or --resume RUN)", { field: "--bench" });
+  if (flags.limitFirst && flags.limit === undefined) throw badInput("--limit-first goes with --limit N: it takes the first N items instead of a sample", { field: "--limit-first" });
   const benchmarks = expandBenchmarks(flags.bench);
   for (const name of benchmarks) getBenchmark(name);
   if (flags.order !== undefined && !benchmarks.some((name) => ORDER_BENCHMARKS.includes(name))) {
@@ -149,6 +153,7 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
     variants: parseVariants(flags.variant, benchmarks),
     order: benchmarks.some((name) => ORDER_BENCHMARKS.includes(name)) ? (flags.order ?? "shuffle") : undefined,
     limit: flags.limit,
+    limitMode: flags.limit === undefined ? undefined : flags.limitFirst ? "first" : "sample",
     skipBad: flags.skipBad,
     map: parseFieldMap(flags.map),
     engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
@@ -178,6 +183,7 @@ function defaultLabel(settings: EvalSettings): string {
   if (settings.scaling.maxThinkingTokens) parts.push(`cap ${settings.scaling.maxThinkingTokens}`);
   if (settings.samples > 1) parts.push(`K=${settings.samples}`);
   if (settings.swap) parts.push("swap");
+  if (settings.limit !== undefined) parts.push(settings.limitMode === "first" ? `first ${settings.limit}` : `sample of ${settings.limit}`);
   return parts.join(", ");
 }
 
@@ -297,7 +303,9 @@ async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean
     const items = collected.perBenchmark.get(name) ?? 0;
     const protocol = effectiveProtocol(settings, benchmark);
     const warning = labelImbalanceWarning(name, protocol, collected.items.filter((item) => item.id.startsWith(`${name}:`)));
-    return { benchmark: name, protocol, items, categories, judgments: collected.judgments.get(name) ?? 0, ...(warning === undefined ? {} : { warning }) };
+    const population = collected.population[name];
+    const partial = population !== undefined && population.items < population.of ? { partial: populationText(population) } : {};
+    return { benchmark: name, protocol, items, ...partial, categories, judgments: collected.judgments.get(name) ?? 0, ...(warning === undefined ? {} : { warning }) };
   });
   const summary = { dryRun: true, items: collected.items.length, skipped: collected.skipped, judgments: benchmarks.reduce((sum, bench) => sum + bench.judgments, 0), benchmarks, skippedRows: skipped.slice(0, 20) };
   if (json) {
@@ -305,7 +313,7 @@ async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean
     return;
   }
   for (const bench of benchmarks) {
-    process.stdout.write(`${bench.benchmark} (${bench.protocol}): ${bench.items} items, ${bench.judgments} judgments\n`);
+    process.stdout.write(`${bench.benchmark} (${bench.protocol}): ${"partial" in bench ? `partial: ${bench.partial}` : `${bench.items} items`}, ${bench.judgments} judgments\n`);
     for (const [category, count] of Object.entries(bench.categories)) process.stdout.write(`  ${category}: ${count}\n`);
     if (bench.warning) console.error(`j1: warning: ${bench.warning}`);
   }

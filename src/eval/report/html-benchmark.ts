@@ -17,7 +17,7 @@ export function benchmarkSection(benchmark: string, entries: readonly BenchmarkE
   const out: string[] = [`<section class="benchmark" id="${escapeHtml(options.anchor)}">`, `<h2>${escapeHtml(benchmark)}</h2>`];
   out.push(
     `<div class="chips">${entries
-      .map(({ run, runIndex, bench }) => `<span class="chip">${swatch(runIndex)}${multi ? `${escapeHtml(run.label)}: ` : "official score "}<b>${points(bench.score.score)}</b></span>`)
+      .map(({ run, runIndex, bench }) => `<span class="chip">${swatch(runIndex)}${multi ? `${escapeHtml(run.label)}: ` : bench.partial ? "" : "official score "}<b>${points(bench.score.score)}</b>${bench.partial ? ` (partial: ${escapeHtml(bench.partial.text)})` : ""}</span>`)
       .join("")}</div>`,
   );
   const curve = curveCard(benchmark, entries);

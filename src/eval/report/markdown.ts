@@ -23,7 +23,8 @@ export function renderMarkdown(reports: readonly RunReport[], options: { worstLi
 
   for (const benchmark of table.benchmarks) {
     const entries = benchmarkEntries(reports, benchmark);
-    out.push(`## ${inline(benchmark)}`, "");
+    const partial = entries.map(({ bench }) => bench.partial?.text).find((text) => text !== undefined);
+    out.push(`## ${inline(benchmark)}${partial === undefined ? "" : ` (partial: ${inline(partial)})`}`, "");
     out.push(...partsSection(entries), ...categorySection(entries), ...metricsSection(entries));
     for (const entry of entries) out.push(...sweepSection(entry, entries.length > 1));
     for (const entry of entries) out.push(...frontierSection(entry), ...trajectorySection(entry));
