@@ -1,5 +1,15 @@
 import { deriveSeed } from "../core/seed.js";
-import type { Benchmark, BenchmarkItem, LoadOptions, ScoredItem } from "./types.js";
+import { itemKind, type Benchmark, type BenchmarkItem, type LoadOptions, type PairItem, type ScoredItem } from "./types.js";
+
+/** The meta flag of a pair whose two responses are the same text. */
+export const IDENTICAL_RESPONSES = "identicalResponses";
+
+/** The data warning for pairs with identical responses, or undefined when there are none. */
+export function identicalPairsWarning(benchmark: string, items: readonly Pick<ScoredItem, "meta">[]): string | undefined {
+  const count = items.filter((item) => item.meta?.[IDENTICAL_RESPONSES] === true).length;
+  if (count === 0) return undefined;
+  return `data: ${benchmark} has ${count} pair${count === 1 ? "" : "s"} whose two responses are identical; kept and scored as the official code scores them (no verdict can be right for a reason there)`;
+}
 
 /**
  * How `--limit N` picks a benchmark's items. "sample" (the default): a stratified, seeded sample of about N
@@ -39,7 +49,13 @@ interface Unit {
  */
 export async function* runItems(benchmark: Benchmark, options: LoadOptions, limit?: ItemLimit | number, onPopulation?: (population: Population) => void): AsyncGenerator<BenchmarkItem> {
   const name = benchmark.name;
-  const namespaced = (item: BenchmarkItem): BenchmarkItem => ({ ...item, id: `${name}:${item.id}`, group: item.group === undefined ? undefined : `${name}:${item.group}` });
+  const namespaced = (item: BenchmarkItem): BenchmarkItem => {
+    const named = { ...item, id: `${name}:${item.id}`, group: item.group === undefined ? undefined : `${name}:${item.group}` };
+    // Kept, as the official code keeps it (a real JudgeBench pair has response_A == response_B), and
+    // marked so the report can say how many such pairs the figure includes.
+    if (itemKind(item) === "pair" && (item as PairItem).a === (item as PairItem).b) named.meta = { ...item.meta, [IDENTICAL_RESPONSES]: true };
+    return named;
+  };
   const itemLimit: ItemLimit | undefined = typeof limit === "number" ? { count: limit, mode: "first" } : limit;
   if (itemLimit === undefined) {
     let count = 0;

@@ -2,7 +2,7 @@ import { getBenchmark } from "./benchmarks/registry.js";
 import { warningText, type EngineWarning } from "../engines/engine-warnings.js";
 import { effectiveProtocol, type EvalSettings } from "./eval-settings.js";
 import { labelImbalanceWarning } from "./scoring/label-balance.js";
-import { benchmarkOf, populationText } from "./item-stream.js";
+import { benchmarkOf, identicalPairsWarning, populationText } from "./item-stream.js";
 import type { BenchmarkReport, RunReport, SweepPoint, TrajectorySummary, WorstItem } from "./report-types.js";
 import { scalingTrend } from "./scaling-trend.js";
 import { frontierOf } from "./frontier.js";
@@ -47,6 +47,8 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
     const benchmark = getBenchmark(name);
     const warning = labelImbalanceWarning(name, effectiveProtocol(settings, benchmark), benchItems);
     if (warning !== undefined) imbalance.push(warning);
+    const identical = identicalPairsWarning(name, benchItems);
+    if (identical !== undefined) imbalance.push(identical);
     const scoreAt = (point: string) => {
       const all = decisionsAt.get(point) ?? new Map<string, StoredDecision>();
       const decisions = new Map(benchItems.filter((item) => all.has(item.id)).map((item) => [item.id, withOrderStatus(store, run.id, point, all.get(item.id) as StoredDecision)]));

@@ -9,7 +9,7 @@ import { getBenchmark } from "../../eval/benchmarks/registry.js";
 import { effectiveProtocol, ORDER_BENCHMARKS, PAIR_ORDERS, type EvalSettings, type PairOrder } from "../../eval/eval-settings.js";
 import { failureLines, hasFailedJudgments } from "../../eval/report/failures.js";
 import { CACHE_DEPENDENT_LABEL } from "../../eval/report/reproducible.js";
-import { populationText } from "../../eval/item-stream.js";
+import { identicalPairsWarning, populationText } from "../../eval/item-stream.js";
 import { labelImbalanceWarning } from "../../eval/scoring/label-balance.js";
 import { expandBenchmarks } from "../../eval/paper.js";
 import { renderTerminal } from "../../eval/report/index.js";
@@ -302,7 +302,8 @@ async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean
     for (const item of collected.items) if (item.id.startsWith(`${name}:`)) categories[item.category] = (categories[item.category] ?? 0) + 1;
     const items = collected.perBenchmark.get(name) ?? 0;
     const protocol = effectiveProtocol(settings, benchmark);
-    const warning = labelImbalanceWarning(name, protocol, collected.items.filter((item) => item.id.startsWith(`${name}:`)));
+    const own = collected.items.filter((item) => item.id.startsWith(`${name}:`));
+    const warning = [labelImbalanceWarning(name, protocol, own), identicalPairsWarning(name, own)].filter((text) => text !== undefined).join("; ") || undefined;
     const population = collected.population[name];
     const partial = population !== undefined && population.items < population.of ? { partial: populationText(population) } : {};
     return { benchmark: name, protocol, items, ...partial, categories, judgments: collected.judgments.get(name) ?? 0, ...(warning === undefined ? {} : { warning }) };

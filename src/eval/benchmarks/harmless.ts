@@ -12,8 +12,8 @@ async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
   const files = resolveDataPaths(NAME, options.data, "hh-rlhf-harmless-base/test.jsonl.gz", "an HH-RLHF file (JSONL, optionally .gz, with chosen and rejected transcripts)");
   const ids = new ItemIds();
   for (const [index, file] of files.entries()) yield* itemsFromRows(readRows(file), (fields) => {
-    const chosen = fields.string("chosen");
-    const rejected = fields.string("rejected");
+    const chosen = fields.response("chosen");
+    const rejected = fields.response("rejected");
     const split = splitTranscripts(chosen, rejected);
     if ("problem" in split) throw fields.fault(split.field, split.problem);
     // HH-RLHF rows have no id; the row number is stable for a given file.

@@ -22,6 +22,11 @@ export interface SourceRow {
   line?: number;
   value?: unknown;
   fault?: J1Error;
+  /**
+   * The row's JSON text (JSON Lines, JSON arrays): how a number was written (`1` or `1.0`) is lost once
+   * parsed, and the official scripts tell them apart.
+   */
+  text?: string;
 }
 
 export type RowFormat = "jsonl" | "json" | "csv" | "parquet";
@@ -94,7 +99,7 @@ export async function* readJsonLines(file: string): AsyncGenerator<SourceRow> {
     const text = line === 1 ? rawText.replace(/^\ufeff/, "") : rawText;
     if (text.trim().length === 0) continue;
     row++;
-    yield { file, row, line, ...parseJson(text, { file, row, line }) };
+    yield { file, row, line, text, ...parseJson(text, { file, row, line }) };
   }
 }
 
@@ -136,7 +141,7 @@ export async function* readJsonArray(file: string): AsyncGenerator<SourceRow> {
       yield { ...place, fault: rowFault(place, undefined, "empty array element") };
       continue;
     }
-    yield { ...place, ...parseJson(element.text, place) };
+    yield { ...place, text: element.text, ...parseJson(element.text, place) };
   }
 }
 
