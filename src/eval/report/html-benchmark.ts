@@ -35,6 +35,8 @@ export function benchmarkSection(benchmark: string, entries: readonly BenchmarkE
 
   const parts = partsTable(entries);
   const bars = categoryBars(entries);
+  const rule = entries.map(({ bench }) => bench.score.rule).find((text) => text !== undefined);
+  if (rule !== undefined) out.push(`<p class="rule">Scoring rule: ${escapeHtml(rule)}.</p>`);
   out.push(`<div class="grid">${bars ? `<div class="card"><h3>Categories</h3>${bars}</div>` : ""}${parts ? `<div class="card"><h3>Official parts</h3>${parts}</div>` : ""}</div>`);
   out.push(`<h3>Uniform metrics</h3>${metricsTable(entries)}`);
   out.push(`<p class="muted">All in points (0–100). The interval is a 95% bootstrap interval of the official score; ECE is the expected calibration error over 10 confidence bins.</p>`);
