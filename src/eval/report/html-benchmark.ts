@@ -4,7 +4,7 @@ import { CACHE_DEPENDENT_LABEL } from "./reproducible.js";
 import { METRIC_HEADERS, metricCells, points, probability, settingLabel, tokens } from "./format.js";
 import { sortedSweep, trendSentence, worstItems, type BenchmarkEntry } from "./summary.js";
 import { svgScalingCurve, type CurveSeries } from "./svg-curve.js";
-import { traceHtml } from "./trace-html.js";
+import { tokenCount, traceHtml } from "./trace-html.js";
 import { svgTrajectory } from "./svg-trajectory.js";
 
 /**
@@ -199,11 +199,11 @@ export function worstItemHtml(item: WorstItem, open: boolean): string {
   const confidence = item.confidence === undefined ? "" : ` · confidence ${probability(item.confidence)}`;
   const summary = `${badge} <span class="mono">${escapeHtml(item.itemId)}</span> <span class="tag">${escapeHtml(item.category)}</span> <span class="muted">label</span> <b>${escapeHtml(item.label)}</b> <span class="muted">verdict</span> <b>${escapeHtml(verdict)}</b><span class="muted">${escapeHtml(confidence)}</span>`;
   // The summary already says label, verdict and confidence; the body adds what the trace cost.
-  const generated = item.trace.reduce((sum, span) => sum + (span.source === "generated" ? span.tokens : 0), 0);
+  const generated = item.trace.reduce((sum, span) => sum + (span.source === "generated" ? tokenCount(span.tokens) : 0), 0);
   const waits = item.trace.filter((span) => span.source === "injected" && span.role === "wait").length;
   const facts = [
     `status <b>${escapeHtml(item.status)}</b>`,
-    `<b>${generated.toLocaleString("en-US")}</b> generated tokens`,
+    `<b>${escapeHtml(generated.toLocaleString("en-US"))}</b> generated tokens`,
     `<b>${waits}</b> wait${waits === 1 ? "" : "s"} injected`,
   ];
   return `<details class="item"${open ? " open" : ""}><summary>${summary}</summary><div class="body"><div class="verdict muted">${facts.map((fact) => `<span>${fact}</span>`).join("")}</div>${traceHtml(item.trace)}</div></details>`;
