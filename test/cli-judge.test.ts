@@ -175,3 +175,18 @@ describe("j1 judge (CLI, real engine, tiny model)", () => {
     }
   });
 });
+
+describe("j1 report of a j1 judge --input run", () => {
+  it("says what the run holds and where its judgments are (exit 2), not an unknown benchmark", () => {
+    const input = path.join(work, "report-pairs.jsonl");
+    writeFileSync(input, `${JSON.stringify({ id: "q1", question: "q", a: "x", b: "y" })}\n`);
+    const store = path.join(work, "report-runs.sqlite");
+    const judged = j1("judge", "--model", "tiny", "--input", input, "--store", store, "--json");
+    assert.equal(judged.code, 0, judged.stderr);
+    const runId = (JSON.parse(judged.stdout.trim().split("\n").pop() as string) as { run: string }).run;
+    const report = j1("report", runId, "--store", store);
+    assert.equal(report.code, 2, report.stderr);
+    assert.match(report.stderr, new RegExp(`run ${runId} is a j1 judge --input run: it holds judgments, not benchmark scores; list them with j1 runs show ${runId}`));
+    assert.doesNotMatch(report.stderr, /unknown benchmark/);
+  });
+});

@@ -1,3 +1,4 @@
+import { J1Error } from "../core/errors.js";
 import { getBenchmark } from "./benchmarks/registry.js";
 import { warningText, type EngineWarning } from "../engines/engine-warnings.js";
 import { effectiveProtocol, type EvalSettings } from "./eval-settings.js";
@@ -21,6 +22,10 @@ const WORST_PER_BENCHMARK = 5;
  */
 export function buildRunReport(store: RunStore, runId: string): RunReport {
   const run = store.getRun(runId);
+  // Item ids of a judge or data-sft run are the file's own, not "benchmark:id": no benchmark scores them.
+  if (run.kind !== "eval") {
+    throw new J1Error("bad-input", `run ${run.id} is a ${run.kind === "judge" ? "j1 judge --input" : `j1 ${run.kind.replace("-", " ")}`} run: it holds judgments, not benchmark scores; list them with j1 runs show ${run.id} or j1 runs export ${run.id}`, { context: { run: run.id } });
+  }
   const settings = run.settings as unknown as EvalSettings;
   const items = store.runItems(run.id);
   const points = store.points(run.id);
