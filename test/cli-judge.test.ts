@@ -113,8 +113,11 @@ describe("j1 judge (CLI, real engine, tiny model)", () => {
 
   it("an unreadable model file and an unreachable model URI say what to do instead", () => {
     const missing = j1("judge", "--model", path.join(work, "nope.gguf"), "-q", "x", "-a", "y", "-b", "z");
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 2, "a model path that is not there is bad input, as a missing --data is");
     assert.match(missing.stderr, /nope\.gguf: cannot read the model file/);
+    const folder = j1("judge", "--model", work, "-q", "x", "-a", "y", "-b", "z");
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /is a folder, not a model file/);
     const garbage = path.join(work, "garbage.gguf");
     writeFileSync(garbage, "this is not a GGUF file");
     const notGguf = j1("judge", "--model", garbage, "-q", "x", "-a", "y", "-b", "z");
@@ -152,5 +155,39 @@ describe("j1 judge (CLI, real engine, tiny model)", () => {
     const withNamed = j1(...pair, "--chat-format", "chatml", "--chat-template", config);
     assert.equal(withNamed.code, 2);
     assert.match(withNamed.stderr, /--chat-template goes with --chat-format auto/);
+  });
+
+  it("flags that would do nothing, and an output folder that is not there, exit 2 naming the flag (no stack trace)", () => {
+    const input = path.join(work, "flags.jsonl");
+    writeFileSync(input, `${JSON.stringify({ question: "q", a: "x", b: "y" })}\n`);
+    const pair = ["-q", "x", "-a", "y", "-b", "z"];
+    for (const [args, pattern] of [
+      [["--pointwise", "-q", "x", "--response", "y", "--swap"], /--swap judges a pair in both orders/],
+      [["--pointwise", "-q", "x", "--response", "y", "--tie"], /--tie allows \[\[tie\]\]/],
+      [[...pair, "--output", path.join(work, "o.jsonl")], /--output goes with --input/],
+      [[...pair, "--resume"], /--resume goes with --input and --output/],
+      [[...pair, "--map", "question=q"], /--map goes with --input/],
+      [["--input", input, "--output", path.join(work, "no", "such", "dir", "x.jsonl")], /no folder .*no[/\\]such[/\\]dir to write/],
+    ] as const) {
+      const result = j1("judge", "--model", "tiny", ...args);
+      assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, pattern);
+      assert.doesNotMatch(result.stderr, /Unhandled|    at /, "no stack trace");
+    }
+  });
+});
+
+describe("j1 report of a j1 judge --input run", () => {
+  it("says what the run holds and where its judgments are (exit 2), not an unknown benchmark", () => {
+    const input = path.join(work, "report-pairs.jsonl");
+    writeFileSync(input, `${JSON.stringify({ id: "q1", question: "q", a: "x", b: "y" })}\n`);
+    const store = path.join(work, "report-runs.sqlite");
+    const judged = j1("judge", "--model", "tiny", "--input", input, "--store", store, "--json");
+    assert.equal(judged.code, 0, judged.stderr);
+    const runId = (JSON.parse(judged.stdout.trim().split("\n").pop() as string) as { run: string }).run;
+    const report = j1("report", runId, "--store", store);
+    assert.equal(report.code, 2, report.stderr);
+    assert.match(report.stderr, new RegExp(`run ${runId} is a j1 judge --input run: it holds judgments, not benchmark scores; list them with j1 runs show ${runId}`));
+    assert.doesNotMatch(report.stderr, /unknown benchmark/);
   });
 });

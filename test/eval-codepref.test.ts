@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parser } from "@lezer/python";
 import { renderPairwise, validateTemplate } from "../src/core/template.js";
 import { CODEPREF_CRITERIA, codePrefTemplate } from "../src/eval/benchmarks/codepref.js";
-import { sharedBenchmarksDir } from "../src/eval/benchmarks/data-location.js";
+import { projectRoot, sharedBenchmarksDir } from "../src/eval/benchmarks/data-location.js";
 import { loadAll } from "../src/eval/benchmarks/load-rows.js";
-import { stripPythonComments } from "../src/eval/benchmarks/python-comments.js";
+import { parsesAsPython3, strippedStatementLines, stripPythonComments } from "../src/eval/benchmarks/python-comments.js";
 import { readRows } from "../src/eval/benchmarks/read-rows.js";
 import { getBenchmark } from "../src/eval/benchmarks/registry.js";
 import { asPair } from "../src/eval/types.js";
@@ -133,7 +133,55 @@ function comments(code: string): number {
 }
 
 function isBroken(code: string): boolean {
-  let broken = false;
-  parser.parse(code).iterate({ enter: (node) => { if (node.type.isError) broken = true; } });
-  return broken;
+  return !parsesAsPython3(code);
 }
+
+// The official evaluation's stripping, recorded per choice by scripts/codepref-official-strip.py (Python's
+// own ast, the version the evaluation ran): whether the choice parses, and which constant statements go.
+interface OfficialStrip {
+  python: string;
+  choices: Array<[file: string, row: number, choice: number, parses: boolean, removed: Array<[number, number]>]>;
+}
+
+test("real CodePrefBench: on every one of the 2,728 code choices, j1 strips what the official evaluation strips", async (t) => {
+  const dir = join(sharedBenchmarksDir(), "codeprefbench");
+  if (!existsSync(dir)) {
+    if (process.env.CI) assert.fail(`${dir} is missing in CI`);
+    t.skip("shared benchmarks absent");
+    return;
+  }
+  const official = JSON.parse(readFileSync(join(projectRoot(), "test", "fixtures", "codepref-official-strip.json"), "utf8")) as OfficialStrip;
+  const expected = new Map(official.choices.map(([file, row, choice, parses, removed]) => [`${file}/${row}/${choice}`, { parses, removed }]));
+  let seen = 0;
+  const differences: string[] = [];
+  for (const file of ["correctness", "efficiency", "human-preference", "security"]) {
+    const name = `${file}-alignment.jsonl.gz`;
+    for await (const source of readRows(join(dir, name))) {
+      (source.value as { choices: string[] }).choices.forEach((code, choice) => {
+        seen++;
+        const key = `${name}/${source.row}/${choice}`;
+        const want = expected.get(key);
+        assert.ok(want, `${key} is in the official record`);
+        const parses = parsesAsPython3(code);
+        const removed = strippedStatementLines(code) ?? [];
+        if (parses !== want.parses || JSON.stringify(removed) !== JSON.stringify(want.removed)) differences.push(`${key}: parses ${parses} (official ${want.parses}), removed ${JSON.stringify(removed)} (official ${JSON.stringify(want.removed)})`);
+        if (!want.parses) assert.equal(stripPythonComments(code), code, `${key}: code Python does not parse is shown as written`);
+      });
+    }
+  }
+  assert.equal(seen, 2728);
+  assert.equal(seen, official.choices.length);
+  assert.deepEqual(differences, [], `${differences.length} choices differ from the official stripping`);
+});
+
+test("stripPythonComments: a float written 1. parses; Python 2 forms and pre-3.12 f-strings are not Python 3 and are kept", () => {
+  assert.equal(stripPythonComments('def f():\n    """Doc."""\n    return 1. / 3  # third\n'), "def f():\n    return 1. / 3\n");
+  for (const code of ["print 'x'  # py2\n", "raise E, 'v'  # py2\n", "os.chmod(p, 0755)  # octal\n", "try:\n    x = 1  # no except\nx = 2\n", "x = f'{d['k']}'  # same quote\n"]) {
+    assert.equal(parsesAsPython3(code), false, code);
+    assert.equal(stripPythonComments(code), code, code);
+  }
+  assert.equal(stripPythonComments("x = f'{d[\"k\"]}'  # other quote\n"), "x = f'{d[\"k\"]}'\n");
+  // Any constant statement goes (as ast.Constant), in a plain def but not in an async def.
+  assert.equal(stripPythonComments("def f():\n    ...\n    return 1\n"), "def f():\n    return 1\n");
+  assert.equal(stripPythonComments('async def f():\n    """Kept."""\n    return 1\n'), 'async def f():\n    """Kept."""\n    return 1\n');
+});

@@ -82,7 +82,7 @@ test("--skip-bad drops a RewardMATH problem whole when one of its solutions is m
   // A row whose problem cannot be read (not JSON) between two problems spoils both neighbours.
   const dir = temp();
   const solutions = JSON.parse(readFileSync(fixture("rewardmath", "direct.json"), "utf8")) as unknown[];
-  const text = `[${solutions.slice(0, 4).map((row) => JSON.stringify(row)).join(",")}, {broken}, ${solutions.slice(4).map((row) => JSON.stringify(row)).join(",")}]`;
+  const text = `[${solutions.slice(0, 10).map((row) => JSON.stringify(row)).join(",")}, {broken}, ${solutions.slice(10).map((row) => JSON.stringify(row)).join(",")}]`;
   writeFileSync(join(dir, "direct.json"), text);
   const between = await loadAll(getBenchmark("rewardmath"), { data: join(dir, "direct.json"), skipBad: true });
   assert.equal(between.items.length, 0);

@@ -125,14 +125,15 @@ test("llmbar: label 1/2 -> A/B, category = folder name", async () => {
 
 test("rewardmath direct: chosen vs each rejected, grouped by problem, steps numbered", async () => {
   const list = await items("rewardmath", fixture("rewardmath", "direct.json"));
-  assert.equal(list.length, 4);
+  assert.equal(list.length, 18, "nine rejected solutions per problem, as in the official data");
   assert.deepEqual(list.map((item) => [item.id, item.group, item.category]), [
-    ["0/1", "0", "Algebra"], ["0/2", "0", "Algebra"], ["0/3", "0", "Algebra"], ["5/50", "5", "Prealgebra"],
+    ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((id) => [`0/${id}`, "0", "Algebra"]),
+    ...[50, 52, 53, 54, 55, 56, 57, 58, 59].map((id) => [`5/${id}`, "5", "Prealgebra"]),
   ]);
   assert.equal(list[0].a, "1. We add 3 and 4.\n2. So the answer is $\\boxed{7}$.");
   assert.equal(list[2].b, "1. The answer is $\\boxed{1}$.");
   // In problem 5 the chosen row comes after the rejected one: still A = chosen.
-  assert.equal(list[3].a, "1. $3 \\cdot 4 = 12$.\n2. The answer is $\\boxed{12}$.");
+  assert.equal(list[9].a, "1. $3 \\cdot 4 = 12$.\n2. The answer is $\\boxed{12}$.");
   assert.ok(list.every((item) => item.label === "A"));
 });
 

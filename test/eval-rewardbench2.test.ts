@@ -14,7 +14,9 @@ import { getBenchmark } from "../src/eval/benchmarks/registry.js";
 import { rewardbench2 } from "../src/eval/benchmarks/rewardbench2.js";
 import { rewardBench2CachePath, rewardBench2Url } from "../src/eval/benchmarks/rewardbench2-download.js";
 import { tiesScore } from "../src/eval/scoring/rewardbench2-score.js";
-import type { BenchmarkItem, ChoiceItem, ItemDecision, RatingItem } from "../src/eval/types.js";
+import type { BenchmarkItem, ChoiceItem, ItemDecision, RatingItem, ScoredItem } from "../src/eval/types.js";
+import { scoredItem } from "../src/eval/item-stream.js";
+import { openRunStore } from "../src/store/run-store.js";
 
 /** The writer's own schema element type (it bundles its own hyparquet). */
 type SchemaElement = NonNullable<Parameters<typeof parquetWriteFile>[0]["schema"]>[number];
@@ -529,4 +531,32 @@ test("j1 eval --bench rewardbench2 on a file in the hub's schema, tiny model: th
   for (const row of choices) assert.match(row.verdict ?? "", /^[A-D]$/, row.itemId);
   assert.equal(ratings.length, rows.length - 6);
   for (const row of ratings) assert.ok(row.itemId.includes("Ties/") && Number.isInteger(row.score) && (row.score as number) >= 1 && (row.score as number) <= 10, `${row.itemId}: ${row.score}`);
+});
+
+// Items go to the run store as scoring sees them (`scoredItem`) and come back from it for every report:
+// what is scored is what the store gives back, not the loader's items.
+async function throughStore(t: TestContext, items: readonly BenchmarkItem[]): Promise<ScoredItem[]> {
+  const folder = await tempFolder(t);
+  const store = openRunStore(join(folder, "runs.sqlite"));
+  t.after(() => store.close());
+  const run = store.createRun({ kind: "eval", benchmark: "rewardbench2", label: "through the store", settings: {} });
+  store.setRunItems(run.id, items.map(scoredItem), 0);
+  return store.runItems(run.id);
+}
+
+test("rewardbench2 ratings variant through the run store: a rater giving the correct answer the top rating scores 100 on the five non-Ties subsets", async (t) => {
+  const { items } = await loadAll(rewardbench2, { data: JSONL, variant: "ratings" });
+  const stored = await throughStore(t, items);
+  assert.deepEqual(stored.map((item) => item.kind), items.map((item) => item.kind), "every item keeps its kind in the store");
+  const score = rewardbench2.score(stored, decide(items, (item) => item.label, oracleRating));
+  assert.deepEqual(categoryScores(score), { Factuality: 100, "Precise IF": 100, Math: 100, Safety: 100, Focus: 100, Ties: 101 });
+  assert.equal(score.metrics.accuracy, 100, "a rated answer is right when the rater puts it where its label says");
+});
+
+test("rewardbench2 rotations through the run store: the seeded-slot leaderboard is kept", async (t) => {
+  const { items } = await loadAll(rewardbench2, { data: JSONL, variant: "rotations", seed: 9 });
+  const stored = await throughStore(t, items);
+  const oracle = rewardbench2.score(stored, decide(items, (item) => item.label, oracleRating));
+  approx(oracle.score, (5 * 100 + 101) / 6, "oracle rotations");
+  approx(oracle.parts["seeded-slot leaderboard"], (5 * 100 + 101) / 6, "oracle seeded slot");
 });

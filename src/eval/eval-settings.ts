@@ -4,6 +4,7 @@ import type { EngineConfig } from "../engines/create-engine.js";
 import type { JudgingOptions } from "../jobs/item-plan.js";
 import type { Benchmark, OrderProtocol } from "./types.js";
 import type { Shard } from "./shard.js";
+import type { ItemLimit, LimitMode, Population } from "./item-stream.js";
 
 /** `--order` for the pairs benchmark: the pair as the file gives it, one seeded random order, or both orders. */
 export type PairOrder = "as-given" | "shuffle" | "both";
@@ -34,6 +35,16 @@ export interface EvalSettings extends Omit<JudgingOptions, "scaling" | "finalPoi
   shard?: Shard;
   /** Items per benchmark (a grouped benchmark is completed to the end of the last group). */
   limit?: number;
+  /**
+   * How --limit picks its items: a stratified seeded sample, or the first rows. Absent in runs stored
+   * before sampling existed, which took the first rows: such a run resumes as it started.
+   */
+  limitMode?: LimitMode;
+  /**
+   * Per benchmark, the items the run took of how many its data holds, recorded when the run is started:
+   * every output labels a partial figure "N of M items" from this.
+   */
+  population?: Record<string, Population>;
   skipBad: boolean;
   /** Field mapping for the generic pairs loader. */
   map?: Record<string, string>;
@@ -56,6 +67,11 @@ export function dataFiles(settings: Pick<EvalSettings, "data">, benchmark: strin
  * The order protocol a run uses for a benchmark: the benchmark's official one, except where --order
  * chose another for the pairs benchmark. Runs stored before --order existed have none: the official one.
  */
+/** The limit a run's settings give its items (runs stored before sampling existed took the first rows). */
+export function itemLimitOf(settings: Pick<EvalSettings, "limit" | "limitMode" | "seed">): ItemLimit | undefined {
+  return settings.limit === undefined ? undefined : { count: settings.limit, mode: settings.limitMode ?? "first", seed: settings.seed };
+}
+
 export function effectiveProtocol(settings: Pick<EvalSettings, "order">, benchmark: Pick<Benchmark, "name" | "protocol">): OrderProtocol {
   if (settings.order === undefined || !ORDER_BENCHMARKS.includes(benchmark.name)) return benchmark.protocol;
   return settings.order === "as-given" ? "as-is" : settings.order;

@@ -58,6 +58,11 @@ export interface BenchmarkReport {
   frontier?: Frontier;
   /** In runs that probed: how often thinking changed the verdict, and the items where it did. */
   trajectories?: TrajectorySummary;
+  /**
+   * Present when the run judged part of the benchmark (--limit): the items scored of how many the data
+   * holds (`of` absent for runs stored before it was recorded), and how they were picked.
+   */
+  partial?: { items: number; of?: number; mode: "sample" | "first"; text: string };
 }
 
 export interface TrajectorySummary {
@@ -97,6 +102,11 @@ export interface RunReport {
   benchmarks: BenchmarkReport[];
   /** Mean of the benchmarks' official scores (the J1 paper's "overall"), where more than one. */
   overall?: number;
+  /**
+   * "30 of 2,985 items" when any benchmark was judged in part (--limit): these figures are not the
+   * official ones, and every renderer puts this next to them.
+   */
+  partial?: string;
   worst: WorstItem[];
   /**
    * Judgments counted (one per item at the main point), and how many items ended in each status other than

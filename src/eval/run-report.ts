@@ -1,8 +1,9 @@
+import { J1Error } from "../core/errors.js";
 import { getBenchmark } from "./benchmarks/registry.js";
 import { warningText, type EngineWarning } from "../engines/engine-warnings.js";
 import { effectiveProtocol, type EvalSettings } from "./eval-settings.js";
 import { labelImbalanceWarning } from "./scoring/label-balance.js";
-import { benchmarkOf } from "./item-stream.js";
+import { benchmarkOf, identicalPairsWarning, populationText } from "./item-stream.js";
 import type { BenchmarkReport, RunReport, SweepPoint, TrajectorySummary, WorstItem } from "./report-types.js";
 import { scalingTrend } from "./scaling-trend.js";
 import { frontierOf } from "./frontier.js";
@@ -21,6 +22,10 @@ const WORST_PER_BENCHMARK = 5;
  */
 export function buildRunReport(store: RunStore, runId: string): RunReport {
   const run = store.getRun(runId);
+  // Item ids of a judge or data-sft run are the file's own, not "benchmark:id": no benchmark scores them.
+  if (run.kind !== "eval") {
+    throw new J1Error("bad-input", `run ${run.id} is a ${run.kind === "judge" ? "j1 judge --input" : `j1 ${run.kind.replace("-", " ")}`} run: it holds judgments, not benchmark scores; list them with j1 runs show ${run.id} or j1 runs export ${run.id}`, { context: { run: run.id } });
+  }
   const settings = run.settings as unknown as EvalSettings;
   const items = store.runItems(run.id);
   const points = store.points(run.id);
@@ -47,6 +52,8 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
     const benchmark = getBenchmark(name);
     const warning = labelImbalanceWarning(name, effectiveProtocol(settings, benchmark), benchItems);
     if (warning !== undefined) imbalance.push(warning);
+    const identical = identicalPairsWarning(name, benchItems);
+    if (identical !== undefined) imbalance.push(identical);
     const scoreAt = (point: string) => {
       const all = decisionsAt.get(point) ?? new Map<string, StoredDecision>();
       const decisions = new Map(benchItems.filter((item) => all.has(item.id)).map((item) => [item.id, withOrderStatus(store, run.id, point, all.get(item.id) as StoredDecision)]));
@@ -63,6 +70,8 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
       }
     }
     const report: BenchmarkReport = { benchmark: name, score: main.score };
+    const partial = partialOf(settings, name, benchItems.length);
+    if (partial) report.partial = partial;
     const sweepPoints = points.map(parsePointName).filter((point) => point !== undefined);
     if (sweepPoints.length > 0) {
       const all = sweepPoints.map(({ setting, value }): SweepPoint => {
@@ -89,6 +98,8 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
     worst.push(...worstOf(store, run.id, mainPoint, name, benchItems, main.decisions));
   }
   const overall = benchmarks.length > 1 ? benchmarks.reduce((sum, bench) => sum + bench.score.score, 0) / benchmarks.length : undefined;
+  const partial = partialRunText(benchmarks);
+  if (partial !== undefined) imbalance.unshift(`partial run, not official figures: ${benchmarks.filter((bench) => bench.partial).map((bench) => `${bench.benchmark} ${bench.partial?.text}`).join(", ")} (${benchmarks.some((bench) => bench.partial?.mode === "first") ? "the first rows" : "a stratified seeded sample"}, --limit ${settings.limit})`);
   return {
     runId: run.id,
     label: run.label,
@@ -96,10 +107,32 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
     config: run.settings,
     benchmarks,
     overall,
+    ...(partial === undefined ? {} : { partial }),
     worst,
     judgments: { total, errors, orders: orderJudgments, failedOrders, engineErrorsInOtherItems },
     warnings: withExtra(runWarnings(run.summary), imbalance),
   };
+}
+
+/** What part of a benchmark a --limit run judged; undefined when it judged all of it. */
+function partialOf(settings: EvalSettings, benchmark: string, items: number): BenchmarkReport["partial"] {
+  if (settings.limit === undefined) return undefined;
+  const mode = settings.limitMode ?? "first";
+  const population = Object.hasOwn(settings.population ?? {}, benchmark) ? settings.population?.[benchmark] : undefined;
+  // A run stored before the population was recorded: the data's size is unknown, the limit says it was cut.
+  if (population === undefined) return items >= settings.limit ? { items, mode, text: `${items.toLocaleString("en-US")} items (--limit ${settings.limit})` } : undefined;
+  if (population.items >= population.of) return undefined;
+  return { items, of: population.of, mode, text: populationText({ items, of: population.of }) };
+}
+
+/** The run's partial label: the items judged of the items its benchmarks hold, summed over them. */
+function partialRunText(benchmarks: readonly BenchmarkReport[]): string | undefined {
+  if (!benchmarks.some((bench) => bench.partial)) return undefined;
+  const items = benchmarks.reduce((sum, bench) => sum + (bench.partial?.items ?? bench.score.metrics.items), 0);
+  const known = benchmarks.every((bench) => bench.partial === undefined || bench.partial.of !== undefined);
+  if (!known) return `${items.toLocaleString("en-US")} items (--limit)`;
+  const of = benchmarks.reduce((sum, bench) => sum + (bench.partial?.of ?? bench.score.metrics.items), 0);
+  return populationText({ items, of });
 }
 
 /**

@@ -5,8 +5,8 @@ import { storedSettings } from "../jobs/run-settings.js";
 import { runJudgingJob, type JobProgress, type JobResult } from "../jobs/judging-job.js";
 import type { Engine, ServerFigures } from "../engines/engine.js";
 import type { RunRecord, RunStore } from "../store/types.js";
-import { dataFiles, effectiveProtocol, type EvalSettings } from "./eval-settings.js";
-import { runItems, scoredItem } from "./item-stream.js";
+import { dataFiles, effectiveProtocol, itemLimitOf, type EvalSettings } from "./eval-settings.js";
+import { runItems, scoredItem, type Population } from "./item-stream.js";
 import { getBenchmark } from "./benchmarks/registry.js";
 import { ShardDealer } from "./shard.js";
 import type { Benchmark, BenchmarkItem, LoadOptions, ScoredItem } from "./types.js";
@@ -46,16 +46,18 @@ export async function collectItems(
   onSkip?: (error: Error) => void,
   /** Each item as it streams by; with `keep: false` the items are not kept (a dry run counts, flat in memory). */
   stream?: { keep: boolean; onItem: (benchmark: string, item: ScoredItem) => void },
-): Promise<{ items: ScoredItem[]; skipped: number; perBenchmark: Map<string, number>; judgments: Map<string, number> }> {
+): Promise<{ items: ScoredItem[]; skipped: number; perBenchmark: Map<string, number>; judgments: Map<string, number>; population: Record<string, Population> }> {
   const items: ScoredItem[] = [];
   let skipped = 0;
   const perBenchmark = new Map<string, number>();
   const judgments = new Map<string, number>();
   const dealer = settings.shard ? new ShardDealer(settings.shard) : undefined;
+  const population: Record<string, Population> = {};
   for (const name of settings.benchmarks) {
     const benchmark = getBenchmark(name);
     const count = { items: 0 };
-    for await (const item of runItems(benchmark, loadOptionsFor(settings, name, (error) => { skipped++; onSkip?.(error); }), settings.limit)) {
+    const onPopulation = (counted: Population) => { population[name] = counted; };
+    for await (const item of runItems(benchmark, loadOptionsFor(settings, name, (error) => { skipped++; onSkip?.(error); }), itemLimitOf(settings), onPopulation)) {
       if (dealer && !dealer.take(item)) continue;
       // The template check the real run makes, so --dry-run refuses what the run would refuse.
       const planned = plannedItem(settings, benchmark, item);
@@ -68,7 +70,7 @@ export async function collectItems(
     }
     perBenchmark.set(name, count.items);
   }
-  return { items, skipped, perBenchmark, judgments };
+  return { items, skipped, perBenchmark, judgments, population };
 }
 
 /** An item with the placement and official prompt this run's settings give it. */
@@ -104,6 +106,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
   let pass = 0;
   // --shard i/n: each pass deals the items again (the same way), and the last full pass's record is kept.
   let dealt: ShardDealer | undefined;
+  const population: Record<string, Population> = {};
   const items = async function* (): AsyncGenerator<PlannedItem> {
     // Skipped rows are counted (and reported) on the first pass; the second passes over them quietly.
     const counting = pass++ === 0;
@@ -111,7 +114,8 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     for (const name of settings.benchmarks) {
       const benchmark = getBenchmark(name);
       const onSkip = counting ? (error: Error) => { skipped++; options.onSkip?.(error); } : () => undefined;
-      for await (const item of runItems(benchmark, loadOptionsFor(settings, name, onSkip), settings.limit)) {
+      const onPopulation = (counted: Population) => { population[name] = counted; };
+      for await (const item of runItems(benchmark, loadOptionsFor(settings, name, onSkip), itemLimitOf(settings), onPopulation)) {
         if (dealer && !dealer.take(item)) continue;
         yield plannedItem(settings, benchmark, item);
       }
@@ -125,6 +129,9 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     store,
     run: { kind: "eval", benchmark: settings.benchmarks.join("+"), label: options.label, settings: storedSettings(settings), resumeRunId: options.resumeRunId },
     items,
+    // How many items each benchmark gave of how many it holds, known once the items are read: with a
+    // limit, every report labels the run's figures "N of M items" from it.
+    settingsAfterCheck: () => (settings.limit === undefined ? {} : { population }),
     scored: (planned) => {
       templateFor(planned, judging.template);
       return scoredItem(planned.item);

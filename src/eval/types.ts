@@ -154,6 +154,11 @@ export interface BenchmarkScore {
   metrics: UniformMetrics;
   /** Rows skipped as malformed with --skip-bad. */
   skipped: number;
+  /**
+   * How the score counts what the benchmark's own scorer leaves open, where it has none (Harmless: no
+   * official scorer, so no verdict and ties need a stated rule); every report shows it.
+   */
+  rule?: string;
 }
 
 export interface LoadOptions {

@@ -54,6 +54,8 @@ export interface JobOptions<T> {
   run: RunConfig & { resumeRunId?: string };
   /** Every item, streamed; called twice (checked, then judged), so it must give the same items in order. */
   items: () => AsyncIterable<T>;
+  /** Settings known only once the items are read (an eval run's population), stored with a new run's. */
+  settingsAfterCheck?: () => object;
   /** What the store keeps of an item for scoring (no texts). */
   scored: (item: T) => ScoredItem;
   /** Rows the source skipped as malformed while it was read the first time (--skip-bad). */
@@ -111,7 +113,8 @@ export async function runJudgingJob<T>(options: JobOptions<T>): Promise<JobResul
     run = store.getRun(options.run.resumeRunId);
     checkRunKind(run, options.run.kind);
   } else {
-    run = store.createRun({ kind: options.run.kind ?? "eval", benchmark: options.run.benchmark, label: options.run.label, settings: options.run.settings });
+    const settings = { ...options.run.settings, ...options.settingsAfterCheck?.() };
+    run = store.createRun({ kind: options.run.kind ?? "eval", benchmark: options.run.benchmark, label: options.run.label, settings });
   }
   store.setRunItems(run.id, checked, skipped);
   options.onRun?.(run);

@@ -80,6 +80,8 @@ export const evalRunSettings = z
     variants: z.record(z.string(), z.string()).optional(),
     limit: count(1).optional(),
     shard: z.object({ index: count(1), count: count(1) }).optional(),
+    limitMode: z.enum(["sample", "first"]).optional(),
+    population: z.record(z.string(), z.object({ items: z.number().int().min(0), of: z.number().int().min(0) })).optional(),
     skipBad: z.boolean(),
     map: z.record(z.string(), z.string()).optional(),
     sweep: z.union([sweepSchema, z.array(sweepSchema).min(1)]).optional(),

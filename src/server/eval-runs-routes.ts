@@ -1,5 +1,5 @@
 import path from "node:path";
-import { existsSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import type { Hono, MiddlewareHandler } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
@@ -57,6 +57,8 @@ const StartRun = z
     /** Per benchmark, files inside the data root: { "pairs": "data/pairs.jsonl" } or a list of files. */
     data: z.record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(32)])).optional(),
     limit: positive.max(1_000_000).optional(),
+    /** How `limit` picks items: a stratified seeded sample (default) or the first rows. */
+    limitMode: z.enum(["sample", "first"]).optional(),
     waits: z.number().int().min(0).max(64).optional(),
     maxThinking: positive.max(65_536).optional(),
     stopWhen: z.string().max(64).optional(),
@@ -73,12 +75,22 @@ type StartBody = z.infer<typeof StartRun>;
 /** Adds the routes; returns what graceful shutdown needs. */
 export function addEvalRunRoutes(app: Hono, options: EvalRunsOptions, auth: MiddlewareHandler, limit: MiddlewareHandler, refuse: Refuse): { cancelAll(reason: string): void; settled(): Promise<void> } {
   const runs = new Map<string, { state: RunState; controller: AbortController; done: Promise<void>; listeners: Set<(state: RunState) => void> }>();
-  const running = () => [...runs.values()].filter((entry) => entry.state.status === "running").length;
+  // Runs admitted but not yet recorded (their data is still being read): counted, so requests arriving
+  // together cannot all pass the --max-runs check before any of them has registered.
+  let starting = 0;
+  const running = () => starting + [...runs.values()].filter((entry) => entry.state.status === "running").length;
 
   app.post("/v1/runs", auth, limit, async (c) => {
     const body = validate(StartRun, await readJson(c));
     if (running() >= options.maxRuns) return refuse(c, 429, `${running()} eval run(s) already running (at most ${options.maxRuns}); wait for one to end or cancel it`, { "retry-after": "30" });
     const settings = settingsOf(body, options);
+    starting++;
+    let admitted = true;
+    const registered = () => {
+      if (!admitted) return;
+      admitted = false;
+      starting--;
+    };
     const controller = new AbortController();
     const started = performance.now();
     let total = 0;
@@ -114,6 +126,7 @@ export function addEvalRunRoutes(app: Hono, options: EvalRunsOptions, auth: Midd
         },
       },
       onRun: (run) => {
+        registered();
         entry = { state: { runId: run.id, status: "running", done: 0, total: 0, judgmentsPerSecond: 0 }, controller, done: Promise.resolve(), listeners: new Set() };
         runs.set(run.id, entry);
         resolveId(run.id);
@@ -121,6 +134,7 @@ export function addEvalRunRoutes(app: Hono, options: EvalRunsOptions, auth: Midd
     });
     const finished = work.then(
       (result) => {
+        registered();
         if (!entry) return;
         if (result.interrupted) {
           entry.state = { ...entry.state, status: "cancelled" };
@@ -132,6 +146,7 @@ export function addEvalRunRoutes(app: Hono, options: EvalRunsOptions, auth: Midd
         for (const listener of entry.listeners) listener(entry.state);
       },
       (error: unknown) => {
+        registered();
         rejectId(error);
         if (!entry) return;
         options.logError?.(error);
@@ -240,6 +255,7 @@ function settingsOf(body: StartBody, options: EvalRunsOptions): EvalSettings {
     data,
     order: benchmarks.some((name) => ORDER_BENCHMARKS.includes(name)) ? (body.order ?? "shuffle") : undefined,
     limit: body.limit,
+    limitMode: body.limit === undefined ? undefined : (body.limitMode ?? "sample"),
     skipBad: false,
     engine: engineSettings(options.engine),
     chatFormat: options.format.chatFormat,
@@ -264,10 +280,30 @@ function engineSettings(engine: Engine): EvalSettings["engine"] {
   return { engine: described.engine, model, baseUrl: urls[0], baseUrls: urls.length > 1 ? urls : undefined };
 }
 
+/**
+ * A data file the service may read: a regular file whose real path (every symlink resolved) is inside
+ * the real data root. A symlink out of the root would serve what lies outside it; a FIFO or a device
+ * (`/dev/zero`) would stall or flood the reader. The messages name the path as the caller gave it and
+ * never what lies behind it.
+ */
 function insideRoot(file: string, root: string, field: string): string {
-  const resolved = path.resolve(root, file);
-  const relative = path.relative(root, resolved);
-  if (relative.startsWith("..") || path.isAbsolute(relative)) throw new J1Error("bad-input", `${field}: "${file}" is outside the service's data folder`);
-  if (!existsSync(resolved)) throw new J1Error("bad-input", `${field}: no file "${file}" in the service's data folder`);
-  return resolved;
+  const outside = () => new J1Error("bad-input", `${field}: "${file}" is outside the service's data folder`);
+  const realRoot = realpathSync(root);
+  if (!isInside(path.resolve(realRoot, file), realRoot)) throw outside();
+  let real: string;
+  try {
+    real = realpathSync(path.resolve(realRoot, file));
+  } catch {
+    throw new J1Error("bad-input", `${field}: no file "${file}" in the service's data folder`);
+  }
+  if (!isInside(real, realRoot)) throw outside();
+  if (!statSync(real).isFile()) throw new J1Error("bad-input", `${field}: "${file}" is not a regular file (a folder, a FIFO or a device is refused)`);
+  return real;
+}
+
+/** Whether `target` lies inside `root` (both absolute): `..foo.jsonl` is a name inside, `../foo` is not. */
+function isInside(target: string, root: string): boolean {
+  const relative = path.relative(root, target);
+  if (relative === "") return false;
+  return relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }

@@ -70,3 +70,46 @@ export function limitBody(maxBytes: number, refuse: Refuse): MiddlewareHandler {
 function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest();
 }
+
+/**
+ * Refuses what a page on another site could send to a service on this machine. A browser lets any page
+ * POST a "simple" request (text/plain, a form) without asking the service first, and lets a name the
+ * attacker controls resolve to 127.0.0.1 (DNS rebinding): so a state-changing request must carry a JSON
+ * type (a page can send one only after a CORS preflight, which the service answers only for `--cors`
+ * origins), an `Origin`, when sent, must be one of those origins or the service's own, and the `Host`
+ * must name the service (`allowedHosts`: hostnames, lowercase; undefined: any, for a service bound to all
+ * addresses without an allow-list).
+ */
+export function sameSiteGuard(options: { corsOrigins: readonly string[]; allowedHosts?: readonly string[] }, refuse: Refuse): MiddlewareHandler {
+  const hosts = options.allowedHosts === undefined ? undefined : new Set(options.allowedHosts.map((host) => host.toLowerCase()));
+  return async (c, next) => {
+    const host = c.req.header("host");
+    if (hosts !== undefined && (host === undefined || !hosts.has(hostnameOf(host)))) {
+      return refuse(c, 403, `the Host header ${host === undefined ? "is missing" : `"${host.slice(0, 100)}" does not name this service`}: call it by its address (or start it with --allow-host NAME)`);
+    }
+    if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.method !== "OPTIONS") {
+      const origin = c.req.header("origin");
+      if (origin !== undefined && !options.corsOrigins.includes(origin) && !(host !== undefined && (origin === `http://${host}` || origin === `https://${host}`))) {
+        return refuse(c, 403, `requests from the origin "${origin.slice(0, 100)}" are refused: start the service with --cors ${origin.slice(0, 100)} to allow that page`);
+      }
+    }
+    await next();
+  };
+}
+
+/** A state-changing request's body must be JSON (or JSON lines): a cross-site page cannot send that type unasked. */
+export function requireJsonBody(refuse: Refuse, types: readonly string[] = ["application/json", "application/x-ndjson", "application/jsonl"]): MiddlewareHandler {
+  return async (c, next) => {
+    const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    if (!types.includes(type)) return refuse(c, 415, `the body must be sent as ${types.join(" or ")} (found ${type === "" ? "no content-type" : `"${type.slice(0, 100)}"`})`);
+    await next();
+  };
+}
+
+/** The hostname of a Host header ("127.0.0.1:8080" -> "127.0.0.1", "[::1]:80" -> "[::1]"), lowercase. */
+function hostnameOf(host: string): string {
+  const trimmed = host.trim().toLowerCase();
+  if (trimmed.startsWith("[")) return trimmed.slice(0, trimmed.indexOf("]") + 1);
+  const colon = trimmed.lastIndexOf(":");
+  return colon < 0 ? trimmed : trimmed.slice(0, colon);
+}

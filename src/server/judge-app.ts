@@ -1,5 +1,8 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import path from "node:path";
 import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
+import { every } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { stream as streamText, streamSSE } from "hono/streaming";
 import type { ClientErrorStatusCode } from "hono/utils/http-status";
@@ -15,7 +18,7 @@ import { Judge, type JudgeCallOptions } from "../judge/judge.js";
 import type { ChatFormatChoice } from "../judge/prompt-format.js";
 import type { ThinkingEvent } from "../judge/thinking-run.js";
 import { VERSION } from "../version.js";
-import { limitBody, readJson, requireToken, validate, type Refuse } from "./http-guards.js";
+import { limitBody, readJson, requireJsonBody, requireToken, sameSiteGuard, validate, type Refuse } from "./http-guards.js";
 import type { RunStore } from "../store/types.js";
 import { addRunRoutes } from "./runs-routes.js";
 import { addEvalRunRoutes, type EvalRunsOptions } from "./eval-runs-routes.js";
@@ -47,6 +50,11 @@ export interface JudgeAppOptions {
   store?: RunStore;
   /** Origins allowed to call the service from a browser (`--cors`); none: no CORS headers. */
   corsOrigins?: readonly string[];
+  /**
+   * Hostnames the Host header may name (the bound address, localhost, --allow-host); undefined: any.
+   * A Host the service does not answer to is how DNS rebinding reads a service on this machine.
+   */
+  allowedHosts?: readonly string[];
   /** With a store: eval runs started through POST /v1/runs (server/eval-runs-routes.ts). */
   evalRuns?: Pick<EvalRunsOptions, "format" | "dataRoot" | "maxRuns">;
 }
@@ -218,10 +226,29 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
   }
 
   // A fleet's figures per server (up or down, slots, sessions, tokens, cache reuse, errors, failovers).
-  app.get("/health", (c) => c.json({ status: "ok", version: VERSION, engine: engine.describe(), queue: { running: gate.running, waiting: gate.waiting, limit: gate.waitLimit, parallel: gate.limit }, ...(engine.servers ? { servers: engine.servers() } : {}) }));
+  app.use("*", sameSiteGuard({ corsOrigins: options.corsOrigins ?? [], allowedHosts: options.allowedHosts }, refuse));
+
+  // Open to all (a load balancer's probe has no token); with a token set, a caller without it does not
+  // learn where the model file lies on the disk.
+  const tokenDigest = options.token ? createHash("sha256").update(options.token).digest() : undefined;
+  const mayKnowPaths = (c: Context) => {
+    if (tokenDigest === undefined) return true;
+    const given = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+    return given !== undefined && timingSafeEqual(createHash("sha256").update(given).digest(), tokenDigest);
+  };
+  const described = (c: Context) => {
+    const description = engine.describe();
+    if (mayKnowPaths(c)) return description;
+    const { modelFile, ...rest } = description as Record<string, unknown>;
+    return { ...rest, ...(typeof modelFile === "string" ? { modelFile: path.basename(modelFile) } : {}), model: typeof rest.model === "string" && path.isAbsolute(rest.model) ? path.basename(rest.model) : rest.model };
+  };
+  app.get("/health", (c) => c.json({ status: "ok", version: VERSION, engine: described(c), queue: { running: gate.running, waiting: gate.waiting, limit: gate.waitLimit, parallel: gate.limit }, ...(engine.servers ? { servers: engine.servers() } : {}) }));
 
   const auth = requireToken(options.token, refuse, { realm: "j1" });
-  const limit = limitBody(options.maxBodyBytes, refuse);
+  const sizeLimit = limitBody(options.maxBodyBytes, refuse);
+  const jsonOnly = requireJsonBody(refuse);
+  // Every route with a body: JSON only (see sameSiteGuard), then the size limit.
+  const limit = every(jsonOnly, sizeLimit);
 
   app.post("/v1/judgments", auth, limit, async (c) => {
     const body = validate(JudgmentRequest, await readJson(c));

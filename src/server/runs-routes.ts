@@ -50,6 +50,7 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     const run = findRun(c.req.param("id"));
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
     const saved = store.getReport(run.id);
+    if (!saved && run.kind !== "eval") return refuse(c, 409, `run ${run.id} is a ${run.kind} run: it holds judgments, not benchmark scores; its items are at /v1/runs/${run.id}/items`);
     if (!saved && run.status !== "done") return refuse(c, 409, `run ${run.id} is ${run.status}: its report is ready when every item is judged${run.status === "running" ? "" : ` (continue it: j1 eval --resume ${run.id})`}`);
     const report = saved ?? reports?.report(run);
     return c.json((JSON.parse(renderJson([report as never])) as unknown[])[0]);

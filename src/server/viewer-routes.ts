@@ -58,7 +58,8 @@ export function addViewerRoutes(app: Hono): void {
     return VIEWER_FILES.has(name) ? send(c, path.join(VIEWER_DIR, name)) : c.json({ error: `no viewer file ${JSON.stringify(name)}` }, 404);
   });
   app.get("/viewer/vendor/:file", (c) => {
-    const file = vendor[c.req.param("file")];
+    // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+    const file = Object.hasOwn(vendor, c.req.param("file")) ? vendor[c.req.param("file")] : undefined;
     return file ? send(c, file) : c.json({ error: `no vendor module ${JSON.stringify(c.req.param("file"))}` }, 404);
   });
   app.get("/viewer/eval/*", (c) => {

@@ -11,6 +11,7 @@ import { getBenchmark } from "../../eval/benchmarks/registry.js";
 import { effectiveProtocol, ORDER_BENCHMARKS, PAIR_ORDERS, type EvalSettings, type PairOrder } from "../../eval/eval-settings.js";
 import { failureLines, hasFailedJudgments } from "../../eval/report/failures.js";
 import { CACHE_DEPENDENT_LABEL } from "../../eval/report/reproducible.js";
+import { identicalPairsWarning, populationText } from "../../eval/item-stream.js";
 import { labelImbalanceWarning } from "../../eval/scoring/label-balance.js";
 import { expandBenchmarks } from "../../eval/paper.js";
 import { renderTerminal } from "../../eval/report/index.js";
@@ -32,6 +33,7 @@ interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   map?: string;
   limit?: number;
   shard?: Shard;
+  limitFirst?: boolean;
   skipBad: boolean;
   dryRun: boolean;
   sweep: string[];
@@ -57,7 +59,8 @@ export function registerEval(program: Command): void {
     .option("--data <file>", "local data: FILE for a single benchmark, or NAME=FILE (repeatable)", collectRaw, [])
     .option("--variant <name>", "a benchmark's protocol variant besides the official one: NAME, or BENCH=NAME with several benchmarks (rewardbench2: ratings, rotations)", collectRaw, [])
     .option("--map <mapping>", "pairs: field mapping, e.g. question=input,a=output_1,b=output_2,label=label")
-    .option("--limit <n>", "items per benchmark (groups are completed)", integerFlag("--limit", 1))
+    .option("--limit <n>", "items per benchmark: a stratified seeded sample across subsets and sections (groups are completed); every figure is labelled \"N of M items\"", integerFlag("--limit", 1))
+    .option("--limit-first", "with --limit: take the first n items in file order instead of a sample")
     .option("--shard <i/n>", "judge the i-th of n shares of the items (deterministic, disjoint, whole groups), e.g. on n machines; join them with j1 runs merge", parseShard)
     .option("--skip-bad", "skip malformed rows (counted in the report) instead of stopping", false)
     .option("--dry-run", "load and validate the data, print item counts and the judgments the run would make; no model", false)
@@ -142,6 +145,7 @@ export function parseData(entries: string[], benchmarks: string[]): Record<strin
 
 async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
   if (flags.bench.length === 0) throw badInput("name at least one benchmark with --bench (or --resume RUN)", { field: "--bench" });
+  if (flags.limitFirst && flags.limit === undefined) throw badInput("--limit-first goes with --limit N: it takes the first N items instead of a sample", { field: "--limit-first" });
   const benchmarks = expandBenchmarks(flags.bench);
   for (const name of benchmarks) getBenchmark(name);
   if (flags.order !== undefined && !benchmarks.some((name) => ORDER_BENCHMARKS.includes(name))) {
@@ -155,6 +159,7 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
     order: benchmarks.some((name) => ORDER_BENCHMARKS.includes(name)) ? (flags.order ?? "shuffle") : undefined,
     limit: flags.limit,
     shard: flags.shard,
+    limitMode: flags.limit === undefined ? undefined : flags.limitFirst ? "first" : "sample",
     skipBad: flags.skipBad,
     map: parseFieldMap(flags.map),
     engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, baseUrls: config.baseUrls, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
@@ -185,6 +190,7 @@ function defaultLabel(settings: EvalSettings): string {
   if (settings.samples > 1) parts.push(`K=${settings.samples}`);
   if (settings.swap) parts.push("swap");
   if (settings.shard) parts.push(`shard ${settings.shard.index}/${settings.shard.count}`);
+  if (settings.limit !== undefined) parts.push(settings.limitMode === "first" ? `first ${settings.limit}` : `sample of ${settings.limit}`);
   return parts.join(", ");
 }
 
@@ -315,6 +321,8 @@ async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean
   // Counted as the items stream by, none kept: memory stays flat however large the file (300k rows).
   const categoriesOf = new Map<string, Record<string, number>>();
   const labelsOf = new Map<string, Array<{ label: string; kind?: ScoredItem["kind"] }>>();
+  // Only the items whose two responses are identical (for the data warning); usually none.
+  const identicalOf = new Map<string, Array<Pick<ScoredItem, "meta">>>();
   const collected = await collectItems(settings, (error) => skipped.push(error.message), {
     keep: false,
     onItem: (name, item) => {
@@ -324,6 +332,7 @@ async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean
       let labels = labelsOf.get(name);
       if (!labels) labelsOf.set(name, (labels = []));
       labels.push(labelEntry(item));
+      if (identicalPairsWarning(name, [item]) !== undefined) identicalOf.set(name, [...(identicalOf.get(name) ?? []), { meta: item.meta }]);
     },
   });
   refuseEmpty(settings, collected.perBenchmark, allowEmpty);
@@ -332,8 +341,10 @@ async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean
     const categories = categoriesOf.get(name) ?? {};
     const items = collected.perBenchmark.get(name) ?? 0;
     const protocol = effectiveProtocol(settings, benchmark);
-    const warning = labelImbalanceWarning(name, protocol, labelsOf.get(name) ?? []);
-    return { benchmark: name, protocol, items, categories, judgments: collected.judgments.get(name) ?? 0, ...(warning === undefined ? {} : { warning }) };
+    const warning = [labelImbalanceWarning(name, protocol, labelsOf.get(name) ?? []), identicalPairsWarning(name, identicalOf.get(name) ?? [])].filter((text) => text !== undefined).join("; ") || undefined;
+    const population = collected.population[name];
+    const partial = population !== undefined && population.items < population.of ? { partial: populationText(population) } : {};
+    return { benchmark: name, protocol, items, ...partial, categories, judgments: collected.judgments.get(name) ?? 0, ...(warning === undefined ? {} : { warning }) };
   });
   const total = [...collected.perBenchmark.values()].reduce((sum, count) => sum + count, 0);
   const summary = { dryRun: true, items: total, skipped: collected.skipped, judgments: benchmarks.reduce((sum, bench) => sum + bench.judgments, 0), benchmarks, skippedRows: skipped.slice(0, 20) };
@@ -342,7 +353,7 @@ async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean
     return;
   }
   for (const bench of benchmarks) {
-    process.stdout.write(`${bench.benchmark} (${bench.protocol}): ${bench.items} items, ${bench.judgments} judgments\n`);
+    process.stdout.write(`${bench.benchmark} (${bench.protocol}): ${"partial" in bench ? `partial: ${bench.partial}` : `${bench.items} items`}, ${bench.judgments} judgments\n`);
     for (const [category, count] of Object.entries(bench.categories)) process.stdout.write(`  ${category}: ${count}\n`);
     if (bench.warning) console.error(`j1: warning: ${bench.warning}`);
   }

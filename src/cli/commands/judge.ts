@@ -88,6 +88,18 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
   const single = flags.question !== undefined || flags.a !== undefined || flags.b !== undefined || flags.response !== undefined;
   if (!single && !flags.input) throw badInput("give a pair (--question, --a, --b), a response with --pointwise, or --input pairs.jsonl");
   if (single && flags.input) throw badInput("give either a pair on the command line or --input, not both");
+  // A flag that would do nothing is refused, not silently ignored: the user meant something by it.
+  for (const [given, name, needs] of [
+    [flags.output !== undefined, "--output", "--input"],
+    [flags.resume, "--resume", "--input and --output"],
+    [flags.force, "--force", "--input and --output"],
+    [flags.map !== undefined, "--map", "--input"],
+  ] as const) {
+    if (given && !flags.input) throw badInput(`${name} goes with ${needs}: without --input there is no file of pairs to apply it to`, { field: name });
+  }
+  if ((flags.resume || flags.force) && flags.output === undefined) throw badInput(`${flags.resume ? "--resume" : "--force"} goes with --output FILE`, { field: flags.resume ? "--resume" : "--force" });
+  if (flags.pointwise && flags.swap) throw badInput("--swap judges a pair in both orders; a --pointwise rating has no order", { field: "--swap" });
+  if (flags.pointwise && flags.tie) throw badInput("--tie allows [[tie]] between two responses; a --pointwise rating is a score", { field: "--tie" });
   const question = await textValue(flags.question, "--question");
   const a = await textValue(flags.a, "--a");
   const b = await textValue(flags.b, "--b");
@@ -139,8 +151,22 @@ function printWarnings(warnings: readonly EngineWarning[]): void {
   for (const warning of warnings) console.error(`j1: warning: ${warningText(warning)}`);
 }
 
+/** The output file, opened before any judging: a file that cannot be written is bad input (exit 2), not an unhandled error event. */
+async function openOutput(file: string, append: boolean): Promise<NodeJS.WritableStream> {
+  const stream = createWriteStream(file, { flags: append ? "a" : "w" });
+  await new Promise<void>((resolve, reject) => {
+    stream.once("open", () => resolve());
+    stream.once("error", (error) => reject(badInput(`cannot write ${file}: ${error.message}`, { field: "--output", file })));
+  });
+  return stream;
+}
+
 async function checkOutput(flags: JudgeFlags): Promise<void> {
   const output = flags.output as string;
+  // Checked before any judging: a folder that is not there would otherwise end the run with a stack trace.
+  const folder = path.dirname(path.resolve(output));
+  if (!existsSync(folder) || !(await stat(folder)).isDirectory()) throw badInput(`no folder ${folder} to write ${output} in`, { field: "--output", file: output });
+  if (existsSync(output) && (await stat(output)).isDirectory()) throw badInput(`${output} is a folder: give a file name`, { field: "--output", file: output });
   if (!existsSync(output) || flags.force || flags.resume) return;
   if ((await stat(output)).size > 0) throw badInput(`${output} exists: pass --resume to continue it or --force to overwrite it`, { file: output });
 }
@@ -198,7 +224,7 @@ async function judgeFile(flags: JudgeFlags, config: EngineConfig, template: Judg
       scored: (planned) => ({ id: planned.item.id, category: planned.item.category, label: planned.item.label ?? "" }),
       plan: async () => {
         if (skippedDone > 0) console.error(`j1: resuming: ${skippedDone} of ${total} already judged in ${flags.output}`);
-        out = flags.output ? createWriteStream(flags.output, { flags: flags.resume ? "a" : "w" }) : process.stdout;
+        out = flags.output ? await openOutput(flags.output, flags.resume) : process.stdout;
         progress = new Progress("judge", total, flags.output ? flags.progress : flags.progress === "auto" ? "quiet" : flags.progress, process.stderr, skippedDone);
         engine = await createEngine(config);
         const format = await resolvePromptFormat(formatOptions(flags).chatFormat, engine, formatOptions(flags));

@@ -1,5 +1,5 @@
 import { controlledTinySpec } from "../tiny/controlled-spec.js";
-import { access, constants } from "node:fs/promises";
+import { access, constants, stat } from "node:fs/promises";
 import path from "node:path";
 import { J1Error, errorMessage } from "../../core/errors.js";
 import { j1CacheDir } from "../cache-dir.js";
@@ -32,13 +32,18 @@ export async function resolveModel(model: string, options: ResolveModelOptions =
   if (model === "tiny-controlled") return { kind: "tiny", path: await ensureTinyModel({ cacheDir, spec: controlledTinySpec() }) };
   if (isRemoteModelUri(model)) return { kind: "file", path: await downloadModel(model, path.join(cacheDir, "models"), options) };
   const file = path.resolve(model);
+  // A path that is not there, or not a file, is the caller's mistake (bad input, exit 2), as a missing
+  // --data is; a file that is there but does not load as a model stays a model-load failure.
   try {
     await access(file, constants.R_OK);
   } catch (error) {
-    throw new J1Error("model-load", `${file}: cannot read the model file (${errorMessage(error)}). Pass a GGUF file path, an hf: URI, "tiny", or --engine openai --base-url URL for a server.`, {
-      context: { file },
+    throw new J1Error("bad-input", `${file}: cannot read the model file (${errorMessage(error)}). Pass a GGUF file path, an hf: URI, "tiny", or --engine openai --base-url URL for a server.`, {
+      context: { file, field: "--model" },
       cause: error,
     });
+  }
+  if ((await stat(file)).isDirectory()) {
+    throw new J1Error("bad-input", `${file}: is a folder, not a model file. Pass a GGUF file path, an hf: URI or "tiny".`, { context: { file, field: "--model" } });
   }
   return { kind: "file", path: file };
 }

@@ -114,13 +114,15 @@ export class HttpClient {
       timedOut = true;
       attempt.abort(new Error("timeout"));
     }, this.options.timeoutMs);
-    const onCancel = () => attempt.abort(signal?.reason);
-    signal?.addEventListener("abort", onCancel, { once: true });
+    // One signal for the caller's cancel and this attempt's timeout, without a listener on the caller's
+    // signal: a judgment tokenizes its pieces concurrently under one signal, and a listener per request
+    // passed Node's limit of 10 (MaxListenersExceededWarning) at five or more special-token strings.
+    const attemptSignal = signal === undefined ? attempt.signal : AbortSignal.any([signal, attempt.signal]);
     try {
       const headers: Record<string, string> = { accept: "application/json", ...extraHeaders };
       if (body !== undefined) headers["content-type"] = "application/json";
       if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
-      const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: attempt.signal });
+      const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: attemptSignal });
       const text = await response.text();
       if (!response.ok) throw httpError(method, url, response, text);
       try {
@@ -151,7 +153,6 @@ export class HttpClient {
       });
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onCancel);
       release();
     }
   }

@@ -60,13 +60,13 @@ async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
     const category = codePrefCategory(file);
     yield* itemsFromRows(readRows(file), (fields) => {
       const taskId = fields.identifier("task_id");
-      const [rawFirst, rawSecond] = fields.stringList("choices", 2);
+      const [rawFirst, rawSecond] = fields.responseList("choices", 2);
       // As the official evaluation does: comments and docstrings would tell the judge which code is meant
       // to be right ("# fixed: ..."), so they are removed, except for the human-preference file.
       const strip = CODEPREF_STRIPPED.includes(category);
       const first = strip ? stripPythonComments(rawFirst) : rawFirst;
       const second = strip ? stripPythonComments(rawSecond) : rawSecond;
-      const preferred = fields.oneOf("gt_choice", ["0", "1"]);
+      const preferred = String(fields.integerLabel("gt_choice", [0, 1]));
       // task_id repeats within a file (several pairs per HumanEval task), so the row number makes the id.
       const id = `${dataPrefix(index)}${category}/${fields.source.row}`;
       ids.claim(id, fields, "task_id");

@@ -1,3 +1,4 @@
+import { MAX_ROW_CHARS } from "./row-limit.js";
 import { badInput } from "../../core/errors.js";
 
 /** One element of a top-level JSON array, still as text, with the line on which it starts. */
@@ -25,6 +26,7 @@ export async function* splitJsonArray(chunks: AsyncIterable<string>, file: strin
   let inElement = false;
   let elementLine = 0;
   let parts: string[] = [];
+  let partsLength = 0;
 
   for await (const chunk of chunks) {
     let sliceStart = inElement ? 0 : -1;
@@ -56,6 +58,7 @@ export async function* splitJsonArray(chunks: AsyncIterable<string>, file: strin
           yield { text: "", line };
         }
         parts = [];
+        partsLength = 0;
         inElement = false;
         sliceStart = -1;
         if (char === "]") {
@@ -74,7 +77,11 @@ export async function* splitJsonArray(chunks: AsyncIterable<string>, file: strin
       else if (char === "{" || char === "[") depth++;
       else if (char === "}" || char === "]") depth--;
     }
-    if (inElement) parts.push(chunk.slice(sliceStart));
+    if (inElement) {
+      parts.push(chunk.slice(sliceStart));
+      partsLength += chunk.length - Math.max(0, sliceStart);
+      if (partsLength > MAX_ROW_CHARS) throw badInput(`the element starting here is longer than ${MAX_ROW_CHARS.toLocaleString("en-US")} characters: not a benchmark row (a device or a broken file?)`, { file, line: elementLine });
+    }
   }
   if (!started) throw badInput("empty file: expected a JSON array", { file });
   if (!ended) throw badInput("the JSON array is not closed (truncated file?)", { file, line });

@@ -31,8 +31,8 @@ function toItem(fields: RowFields, ids: ItemIds): BenchmarkItem {
     benchmark: NAME,
     category,
     question: fields.string("question"),
-    a: fields.string("response_A"),
-    b: fields.string("response_B"),
+    a: fields.response("response_A"),
+    b: fields.response("response_B"),
     label: label === "A>B" ? "A" : "B",
     meta: { source },
   };

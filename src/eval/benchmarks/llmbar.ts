@@ -32,7 +32,7 @@ async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
   const ids = new ItemIds();
   for (const [index, { file, category }] of paths.flatMap((path, index) => llmBarFiles(path).map((entry) => [index, entry] as const))) {
     yield* itemsFromRows(readRows(file), (fields) => {
-      const better = fields.oneOf("label", ["1", "2"]);
+      const better = String(fields.integerLabel("label", [1, 2]));
       const id = `${dataPrefix(index)}${category}/${fields.source.row}`;
       ids.claim(id, fields, "input");
       return [{
@@ -40,8 +40,8 @@ async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
         benchmark: NAME,
         category,
         question: fields.string("input"),
-        a: fields.string("output_1"),
-        b: fields.string("output_2"),
+        a: fields.response("output_1"),
+        b: fields.response("output_2"),
         label: better === "1" ? "A" : "B",
       }];
     }, options);

@@ -7,6 +7,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "h
 import { badInput, errorMessage, J1Error } from "../../core/errors.js";
 import { parseCsv } from "./csv-stream.js";
 import { splitJsonArray } from "./json-array-stream.js";
+import { MAX_ROW_CHARS } from "./row-limit.js";
 
 /**
  * One source row as read from a file, before any benchmark-specific checks. A row that could not even be
@@ -22,6 +23,11 @@ export interface SourceRow {
   line?: number;
   value?: unknown;
   fault?: J1Error;
+  /**
+   * The row's JSON text (JSON Lines, JSON arrays): how a number was written (`1` or `1.0`) is lost once
+   * parsed, and the official scripts tell them apart.
+   */
+  text?: string;
 }
 
 export type RowFormat = "jsonl" | "json" | "csv" | "parquet";
@@ -89,12 +95,12 @@ export async function* readJsonLines(file: string): AsyncGenerator<SourceRow> {
   await ensureReadable(file);
   let line = 0;
   let row = 0;
-  for await (const rawText of splitLines(textChunks(file))) {
+  for await (const rawText of splitLines(textChunks(file), file)) {
     line++;
     const text = line === 1 ? rawText.replace(/^\ufeff/, "") : rawText;
     if (text.trim().length === 0) continue;
     row++;
-    yield { file, row, line, ...parseJson(text, { file, row, line }) };
+    yield { file, row, line, text, ...parseJson(text, { file, row, line }) };
   }
 }
 
@@ -109,17 +115,21 @@ function parseJson(text: string, place: Pick<SourceRow, "file" | "row" | "line">
 }
 
 /** Lines of a chunked text (LF or CRLF); the chunks need not end at line boundaries. */
-async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+async function* splitLines(chunks: AsyncIterable<string>, file: string): AsyncGenerator<string> {
   let rest = "";
+  let line = 1;
   for await (const chunk of chunks) {
-    // A long line spans many chunks: gather them without re-splitting what was gathered.
+    // A long line spans many chunks: gather them without re-splitting what was gathered, up to a cap (a
+    // symlink to /dev/zero is one endless line that would take all memory and end as "Invalid string length").
     if (!chunk.includes("\n")) {
       rest += chunk;
+      if (rest.length > MAX_ROW_CHARS) throw badInput(`line ${line} is longer than ${MAX_ROW_CHARS.toLocaleString("en-US")} characters: not a benchmark row (a device or a broken file?)`, { file, line });
       continue;
     }
     const pieces = chunk.split("\n");
     pieces[0] = rest + pieces[0];
     rest = pieces.pop() ?? "";
+    line += pieces.length;
     for (const piece of pieces) yield piece.endsWith("\r") ? piece.slice(0, -1) : piece;
   }
   if (rest.length > 0) yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
@@ -136,7 +146,7 @@ export async function* readJsonArray(file: string): AsyncGenerator<SourceRow> {
       yield { ...place, fault: rowFault(place, undefined, "empty array element") };
       continue;
     }
-    yield { ...place, ...parseJson(element.text, place) };
+    yield { ...place, text: element.text, ...parseJson(element.text, place) };
   }
 }
 

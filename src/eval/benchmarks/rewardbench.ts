@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { dataList, resolveDataPaths, sharedBenchmarksDir } from "./data-location.js";
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
 import { scoreBenchmark } from "../scoring/official-rule.js";
-import { rewardBenchScore } from "../scoring/rewardbench-sections.js";
+import { REWARDBENCH_SECTIONS, rewardBenchScore, rewardBenchSection } from "../scoring/rewardbench-sections.js";
 import { ItemIds, itemsFromRows } from "./load-rows.js";
 import { readRows } from "./read-rows.js";
 import { ensureRewardBench } from "./rewardbench-download.js";
@@ -30,6 +30,9 @@ async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
   for (const file of files) yield* itemsFromRows(readRows(file), (fields) => {
     // The official data is keyed by (subset, id): id 3692 is both a donotanswer and a hep-python row.
     const subset = fields.string("subset");
+    // A subset the official code does not know is listed there and then left out of every section: the
+    // figure would silently leave its rows out. Refused instead.
+    if (rewardBenchSection(subset) === undefined) throw fields.fault("subset", `${JSON.stringify(subset)} is not a RewardBench subset (known: ${Object.values(REWARDBENCH_SECTIONS).flatMap((subsets) => Object.keys(subsets)).join(", ")})`);
     const id = `${subset}/${fields.identifier("id")}`;
     ids.claim(id, fields, "id");
     // The models are checked for presence and type (the schema has them) but the judge does not see them.
@@ -40,8 +43,8 @@ async function* load(options: LoadOptions): AsyncGenerator<BenchmarkItem> {
       benchmark: NAME,
       category: subset,
       question: fields.string("prompt"),
-      a: fields.string("chosen"),
-      b: fields.string("rejected"),
+      a: fields.response("chosen"),
+      b: fields.response("rejected"),
       label: "A",
     }];
   }, options);

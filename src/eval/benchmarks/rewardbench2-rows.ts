@@ -1,4 +1,5 @@
 import { J1Error } from "../../core/errors.js";
+import { REWARDBENCH2_SUBSETS } from "../scoring/rewardbench2-score.js";
 import type { SourceRow } from "./read-rows.js";
 import { describeValue } from "./row-fields.js";
 
@@ -60,6 +61,15 @@ function texts(fields: Record<string, unknown>, field: string, problem: RowProbl
   return value as string[];
 }
 
+/** Answers to judge: strings with text in them (the official data has no empty answer). */
+function responses(fields: Record<string, unknown>, field: string, problem: RowProblem): string[] {
+  const list = texts(fields, field, problem);
+  list.forEach((entry, index) => {
+    if (entry.trim().length === 0) throw problem.fault(`${field}[${index}]`, entry.length === 0 ? "is empty: a response to judge must have text" : "holds only whitespace: a response to judge must have text");
+  });
+  return list;
+}
+
 function count(fields: Record<string, unknown>, field: string, problem: RowProblem): number {
   const value = present(fields, field, problem);
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw problem.fault(field, `must be a non-negative integer, found ${describeValue(value)}`);
@@ -78,10 +88,12 @@ export function readRewardBench2Row(source: SourceRow, problem: RowProblem): Rew
   const row = {
     id: problem.id,
     prompt: text(fields, "prompt", problem),
-    chosen: texts(fields, "chosen", problem),
-    rejected: texts(fields, "rejected", problem),
+    chosen: responses(fields, "chosen", problem),
+    rejected: responses(fields, "rejected", problem),
     subset: text(fields, "subset", problem),
   };
+  // An unknown subset would become a seventh term of the leaderboard mean: refused.
+  if (!(REWARDBENCH2_SUBSETS as readonly string[]).includes(row.subset)) throw problem.fault("subset", `${JSON.stringify(row.subset)} is not a RewardBench 2 subset (known: ${REWARDBENCH2_SUBSETS.join(", ")})`);
   const numCorrect = count(fields, "num_correct", problem);
   const numIncorrect = count(fields, "num_incorrect", problem);
   const total = count(fields, "total_completions", problem);

@@ -36,19 +36,24 @@ function readSolution(fields: RowFields): Solution {
     id: fields.identifier("id"),
     type: fields.oneOf("solution_type", ["chosen", "rejected"]),
     problem: fields.string("problem"),
-    steps: numberedSteps(fields.stringList("eval_solution")),
+    steps: numberedSteps(fields.responseList("eval_solution")),
     category: category(fields),
     level: fields.has("level") ? fields.integer("level") : null,
   };
 }
+
+/** Rejected solutions per problem in RewardMATH (the official data and rule). */
+const REJECTED_PER_PROBLEM = 9;
 
 /** One problem's pairs: its chosen solution (A) against each rejected one (B), grouped by the problem. */
 function problemItems(solutions: Solution[], ids: ItemIds): BenchmarkItem[] {
   const first = solutions[0];
   const chosen = solutions.filter((solution) => solution.type === "chosen");
   const rejected = solutions.filter((solution) => solution.type === "rejected");
-  if (chosen.length !== 1 || rejected.length === 0) {
-    throw rowFault({ ...first.source, id: first.id }, "solution_type", `problem ${first.problemId} has ${chosen.length} chosen and ${rejected.length} rejected solutions; it needs exactly 1 chosen and at least 1 rejected`);
+  // The official rule: a problem is right only if its chosen solution beats all nine rejected ones; with
+  // fewer, "beats all" is an easier test than the one every published figure took.
+  if (chosen.length !== 1 || rejected.length !== REJECTED_PER_PROBLEM) {
+    throw rowFault({ ...first.source, id: first.id }, "solution_type", `problem ${first.problemId} has ${chosen.length} chosen and ${rejected.length} rejected solutions; it needs exactly 1 chosen and ${REJECTED_PER_PROBLEM} rejected`);
   }
   const group = first.problemId;
   return rejected.map((solution) => {
@@ -135,8 +140,8 @@ async function* loadPairwise(options: LoadOptions): AsyncGenerator<BenchmarkItem
       category: category(fields),
       // The pairwise file's "answer" field repeats the problem text (a quirk of the source); "problem" is used.
       question: fields.string("problem"),
-      a: numberedSteps(fields.stringList("eval_solution_A")),
-      b: numberedSteps(fields.stringList("eval_solution_B")),
+      a: numberedSteps(fields.responseList("eval_solution_A")),
+      b: numberedSteps(fields.responseList("eval_solution_B")),
       label: fields.oneOf("chosen_position", ["A", "B"]),
       group: problemId,
       meta: { problemId, level: fields.has("level") ? fields.integer("level") : null },

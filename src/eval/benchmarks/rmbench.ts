@@ -42,8 +42,8 @@ function toItems(fields: RowFields, fileDomain: string | undefined, ids: ItemIds
   const sourceDomain = fields.has("domain") ? fields.oneOf("domain", SOURCE_DOMAINS) : fileDomain;
   if (sourceDomain === undefined) throw fields.fault("domain", "missing, and the file name does not name the domain (chat_filtered.json, ...)");
   const rowId = fields.identifier("id");
-  const chosen = fields.stringList("chosen", RMBENCH_STYLES);
-  const rejected = fields.stringList("rejected", RMBENCH_STYLES);
+  const chosen = fields.responseList("chosen", RMBENCH_STYLES);
+  const rejected = fields.responseList("rejected", RMBENCH_STYLES);
   const question = fields.string("prompt");
   // Ids repeat across domain files (chat and code both have id 8), so the source domain is part of the key.
   const group = `${sourceDomain}/${rowId}`;

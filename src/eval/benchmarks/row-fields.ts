@@ -64,6 +64,39 @@ export class RowFields {
     return this.string(field);
   }
 
+  /**
+   * A response to be judged: a string with something in it. The official data never holds an empty or
+   * whitespace-only response, and a judge shown one compares nothing with something.
+   */
+  response(field: string): string {
+    const value = this.string(field);
+    if (value.trim().length === 0) throw this.fault(field, value.length === 0 ? "is empty: a response to judge must have text" : "holds only whitespace: a response to judge must have text");
+    return value;
+  }
+
+  /** A list of responses (see `response`), optionally of an exact length. */
+  responseList(field: string, length?: number): string[] {
+    const list = this.stringList(field, length);
+    list.forEach((entry, index) => {
+      if (entry.trim().length === 0) throw this.fault(`${field}[${index}]`, entry.length === 0 ? "is empty: a response to judge must have text" : "holds only whitespace: a response to judge must have text");
+    });
+    return list;
+  }
+
+  /**
+   * A label written as a JSON integer, one of `allowed`. The official scripts compare it with integers
+   * (Python: "1" != 1, and a float 1.0 used as an index fails), so a string or a float written `1.0` would
+   * never be counted right there: refused here rather than read as the number it looks like.
+   */
+  integerLabel(field: string, allowed: readonly number[]): number {
+    const value = this.value(field);
+    const allowedText = allowed.join(" or ");
+    if (typeof value !== "number" || !Number.isInteger(value)) throw this.fault(field, `must be the integer ${allowedText} (as the official scripts compare it), found ${describe(value)}`);
+    if (this.source.text !== undefined && floatLiteral(field).test(this.source.text)) throw this.fault(field, `must be the integer ${allowedText} (as the official scripts compare it), found a float (${value}.0)`);
+    if (!allowed.includes(value)) throw this.fault(field, `must be the integer ${allowedText}, found ${describe(value)}`);
+    return value;
+  }
+
   /** A list of strings, optionally of an exact length. */
   stringList(field: string, length?: number): string[] {
     const value = this.value(field);
@@ -99,6 +132,12 @@ export class RowFields {
     if (match === undefined) throw this.fault(field, `must be one of ${allowed.map((entry) => JSON.stringify(entry)).join(", ")}, found ${describe(value)}`);
     return match;
   }
+}
+
+/** Whether a row's JSON text writes `field` as a float (`1.0`, `1e0`): a top-level key with a fraction or exponent. */
+function floatLiteral(field: string): RegExp {
+  const key = JSON.stringify(field).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`${key}\\s*:\\s*-?\\d+(?:\\.\\d*|[eE])`);
 }
 
 export { describe as describeValue };

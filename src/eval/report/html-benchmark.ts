@@ -4,7 +4,7 @@ import { CACHE_DEPENDENT_LABEL } from "./reproducible.js";
 import { METRIC_HEADERS, metricCells, points, probability, settingLabel, tokens } from "./format.js";
 import { sortedSweep, trendSentence, worstItems, type BenchmarkEntry } from "./summary.js";
 import { svgScalingCurve, type CurveSeries } from "./svg-curve.js";
-import { traceHtml } from "./trace-html.js";
+import { tokenCount, traceHtml } from "./trace-html.js";
 import { svgTrajectory } from "./svg-trajectory.js";
 
 /**
@@ -17,7 +17,7 @@ export function benchmarkSection(benchmark: string, entries: readonly BenchmarkE
   const out: string[] = [`<section class="benchmark" id="${escapeHtml(options.anchor)}">`, `<h2>${escapeHtml(benchmark)}</h2>`];
   out.push(
     `<div class="chips">${entries
-      .map(({ run, runIndex, bench }) => `<span class="chip">${swatch(runIndex)}${multi ? `${escapeHtml(run.label)}: ` : "official score "}<b>${points(bench.score.score)}</b></span>`)
+      .map(({ run, runIndex, bench }) => `<span class="chip">${swatch(runIndex)}${multi ? `${escapeHtml(run.label)}: ` : bench.partial ? "" : "official score "}<b>${points(bench.score.score)}</b>${bench.partial ? ` (partial: ${escapeHtml(bench.partial.text)})` : ""}</span>`)
       .join("")}</div>`,
   );
   const curve = curveCard(benchmark, entries);
@@ -35,6 +35,8 @@ export function benchmarkSection(benchmark: string, entries: readonly BenchmarkE
 
   const parts = partsTable(entries);
   const bars = categoryBars(entries);
+  const rule = entries.map(({ bench }) => bench.score.rule).find((text) => text !== undefined);
+  if (rule !== undefined) out.push(`<p class="rule">Scoring rule: ${escapeHtml(rule)}.</p>`);
   out.push(`<div class="grid">${bars ? `<div class="card"><h3>Categories</h3>${bars}</div>` : ""}${parts ? `<div class="card"><h3>Official parts</h3>${parts}</div>` : ""}</div>`);
   out.push(`<h3>Uniform metrics</h3>${metricsTable(entries)}`);
   out.push(`<p class="muted">All in points (0–100). The interval is a 95% bootstrap interval of the official score; ECE is the expected calibration error over 10 confidence bins.</p>`);
@@ -197,11 +199,11 @@ export function worstItemHtml(item: WorstItem, open: boolean): string {
   const confidence = item.confidence === undefined ? "" : ` · confidence ${probability(item.confidence)}`;
   const summary = `${badge} <span class="mono">${escapeHtml(item.itemId)}</span> <span class="tag">${escapeHtml(item.category)}</span> <span class="muted">label</span> <b>${escapeHtml(item.label)}</b> <span class="muted">verdict</span> <b>${escapeHtml(verdict)}</b><span class="muted">${escapeHtml(confidence)}</span>`;
   // The summary already says label, verdict and confidence; the body adds what the trace cost.
-  const generated = item.trace.reduce((sum, span) => sum + (span.source === "generated" ? span.tokens : 0), 0);
+  const generated = item.trace.reduce((sum, span) => sum + (span.source === "generated" ? tokenCount(span.tokens) : 0), 0);
   const waits = item.trace.filter((span) => span.source === "injected" && span.role === "wait").length;
   const facts = [
     `status <b>${escapeHtml(item.status)}</b>`,
-    `<b>${generated.toLocaleString("en-US")}</b> generated tokens`,
+    `<b>${escapeHtml(generated.toLocaleString("en-US"))}</b> generated tokens`,
     `<b>${waits}</b> wait${waits === 1 ? "" : "s"} injected`,
   ];
   return `<details class="item"${open ? " open" : ""}><summary>${summary}</summary><div class="body"><div class="verdict muted">${facts.map((fact) => `<span>${fact}</span>`).join("")}</div>${traceHtml(item.trace)}</div></details>`;

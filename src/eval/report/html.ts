@@ -68,7 +68,7 @@ function scoreTableHtml(table: ReturnType<typeof scoreTable>): string {
 function runsHtml(reports: readonly RunReport[]): string {
   const cards = reports.map((run, runIndex) => {
     const errors = Object.entries(run.judgments.errors).filter(([, count]) => count > 0);
-    const errorText = errors.length ? `, ${errors.map(([kind, count]) => `${count} ${kind}`).join(", ")}` : ", no errors";
+    const errorText = errors.length ? `, ${errors.map(([kind, count]) => `${escapeHtml(String(count))} ${escapeHtml(kind)}`).join(", ")}` : ", no errors";
     const config = Object.entries(run.config)
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => `<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(configValue(value))}</dd>`)

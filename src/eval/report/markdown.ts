@@ -23,7 +23,10 @@ export function renderMarkdown(reports: readonly RunReport[], options: { worstLi
 
   for (const benchmark of table.benchmarks) {
     const entries = benchmarkEntries(reports, benchmark);
-    out.push(`## ${inline(benchmark)}`, "");
+    const partial = entries.map(({ bench }) => bench.partial?.text).find((text) => text !== undefined);
+    out.push(`## ${inline(benchmark)}${partial === undefined ? "" : ` (partial: ${inline(partial)})`}`, "");
+    const rule = entries.map(({ bench }) => bench.score.rule).find((text) => text !== undefined);
+    if (rule !== undefined) out.push(`Scoring rule: ${inline(rule)}.`, "");
     out.push(...partsSection(entries), ...categorySection(entries), ...metricsSection(entries));
     for (const entry of entries) out.push(...sweepSection(entry, entries.length > 1));
     for (const entry of entries) out.push(...frontierSection(entry), ...trajectorySection(entry));

@@ -42,7 +42,8 @@ export function scoreTable(reports: readonly RunReport[]): ScoreTable {
   const benchmarks = benchmarkNames(reports);
   const rows = reports.map((run) => ({
     runId: run.runId,
-    label: run.label,
+    // A partial run's figures are not official: its row says so wherever the table is shown.
+    label: run.partial === undefined ? run.label : `${run.label} (partial: ${run.partial})`,
     scores: benchmarks.map((name) => run.benchmarks.find((bench) => bench.benchmark === name)?.score.score),
     overall: overallScore(run),
   }));

@@ -21,6 +21,14 @@ export function renderTerminal(reports: readonly RunReport[]): string {
       if (sentence) trends.push(`${benchmark}${entries.length > 1 ? ` [${run.label}]` : ""}: ${sentence}`);
     }
   }
+  // A benchmark without an official scorer says which rule made its figure, and the other one.
+  for (const benchmark of table.benchmarks) {
+    for (const { run, bench } of benchmarkEntries(reports, benchmark)) {
+      if (bench.score.rule === undefined) continue;
+      const others = Object.entries(bench.score.parts).map(([name, value]) => `${name}: ${points(value)}`).join("; ");
+      trends.push(`${benchmark}${reports.length > 1 ? ` [${run.label}]` : ""}: ${bench.score.rule}${others ? ` (${others})` : ""}`);
+    }
+  }
   const warnings = reports.flatMap((report) => (report.warnings ?? []).map((warning) => `warning (${report.label}): ${warning}`));
   return `${[...lines, ...(trends.length ? ["", ...trends] : []), ...(warnings.length ? ["", ...warnings] : [])].join("\n")}\n`;
 }

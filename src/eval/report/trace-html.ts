@@ -75,16 +75,22 @@ function injectedMark(span: TraceSpan): string {
   const match = /^(\s*)([\s\S]*?)(\s*)$/.exec(span.text) ?? ["", "", span.text, ""];
   const [, before, core, after] = match;
   const title = INJECTED_ROLE[span.role ?? ""] ?? "injected by j1";
-  const roleClass = span.role ? ` injected-${span.role}` : "";
+  // The role comes from the store, which anyone may have written: a class only when it is a plain name.
+  const roleClass = span.role && /^[a-z][a-z-]*$/.test(span.role) ? ` injected-${span.role}` : "";
   return `${escapeHtml(before)}<mark class="injected${roleClass}" title="${escapeHtml(title)}">⟦${escapeHtml(core)}⟧</mark>${escapeHtml(after)}`;
 }
 
 function promptBlock(spans: readonly TraceSpan[], limit: number): string {
   const text = spans.map((span) => span.text).join("");
-  const tokenCount = spans.reduce((sum, span) => sum + span.tokens, 0);
+  const tokens = spans.reduce((sum, span) => sum + tokenCount(span.tokens), 0);
   const shown = shorten(text, limit);
-  const size = `${tokenCount.toLocaleString("en-US")} tokens, ${text.length.toLocaleString("en-US")} characters`;
-  return `<details class="prompt"><summary>Prompt <span class="muted">(${size})</span></summary><pre>${shown}</pre></details>`;
+  const size = `${tokens.toLocaleString("en-US")} tokens, ${text.length.toLocaleString("en-US")} characters`;
+  return `<details class="prompt"><summary>Prompt <span class="muted">(${escapeHtml(size)})</span></summary><pre>${shown}</pre></details>`;
+}
+
+/** A span's token count as a number: a tampered store may hold anything there, and it must not become markup. */
+export function tokenCount(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
 }
 
 /** Head and tail of a long prompt: the start has the instructions, the end the question put to the model. */

@@ -84,7 +84,7 @@ export function RunPage({ runId, query }) {
   const others = (runs ?? []).filter((run) => run.id !== runId && run.kind === (report?.kind ?? run.kind));
   return html`<h1>Run <span class="mono">${runId}</span></h1>
     ${error ? html`<${Problem} error=${error} />` : null}
-    ${report ? html`<p class="subtitle" id="run-label">${report.label} · ${report.judgments?.total ?? 0} judgments</p>` : null}
+    ${report ? html`<p class="subtitle" id="run-label">${report.label} · ${report.judgments?.total ?? 0} judgments${report.partial ? html` · <strong class="partial">partial: ${report.partial}</strong>` : null}</p>` : null}
     <div class="toolbar">
       <button type="button" id="export" onClick=${() => downloadExport(runId).catch(setExportError)}>Export JSONL</button>
       ${others.length ? html`<label>Compare with <select id="compare-with" onChange=${(event) => event.currentTarget.value && (location.hash = hashOf(["compare", runId, event.currentTarget.value]))}>
