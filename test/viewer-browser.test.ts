@@ -1,5 +1,5 @@
 /**
- * The web viewer of j1 serve, in a real Chromium (Debian's, driven by playwright-core) against the real
+ * The web viewer of j1 serve, in a real Chromium (Debian's, else the npm registry's: test/helpers/browser.ts; driven by playwright-core) against the real
  * service on the tiny engine and a real run store with two runEval runs on the same three pairs: one plain,
  * one sweeping waits 0-2 with both orders judged (so traces hold injected waits and a pass shown swapped).
  * It clicks through the runs list, a run, a filtered and a searched item list, a trace, a comparison and a
@@ -11,7 +11,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "./helpers/browser.js";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { runEval } from "../src/eval/runner.js";
 import { samplePairsRun } from "./helpers/sample-runs.js";
@@ -24,8 +25,6 @@ import { tinyEngine } from "./helpers/tiny-engine.js";
 
 const TOKEN = "viewer-test-token";
 const auth = { authorization: `Bearer ${TOKEN}` };
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const SHOTS = path.resolve("test-artifacts/viewer");
 
 let engine: LlamaCppEngine;
@@ -131,9 +130,8 @@ describe("j1 serve: the web viewer", () => {
   });
 
   it("clicks through runs, a run, filtered and searched items, a trace, a comparison and a live judgment in Chromium", async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install chromium`);
     profile = mkdtempSync(path.join(os.tmpdir(), "j1-chromium-"));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+    context = await launchChromium(profile);
     page = context.pages()[0] ?? (await context.newPage());
     const problems: string[] = [];
     page.on("pageerror", (error) => problems.push(String(error)));
