@@ -1,8 +1,8 @@
 /**
  * j1 inside promptfoo, run as a user runs it: the real `promptfoo eval` (0.121.20) on small configs
  * (test/fixtures/promptfoo) whose outputs come from promptfoo's echo provider, graded by j1 on the tiny
- * model through `package:j1/promptfoo:…`, which promptfoo resolves from a node_modules/j1 next to the
- * config (a symlink to this checkout, as `npm install j1` would give). Everything promptfoo writes goes
+ * model through `package:j1-judge/promptfoo:…`, which promptfoo resolves from a node_modules/j1-judge next to the
+ * config (a symlink to this checkout, as `npm install j1-judge` would give). Everything promptfoo writes goes
  * to a temporary HOME and PROMPTFOO_CONFIG_DIR; telemetry and update checks are off; no network.
  * Assertions read the results JSON promptfoo writes with -o.
  */
@@ -21,7 +21,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const promptfooBin = path.join(repo, "node_modules/.bin/promptfoo");
 const work = mkdtempSync(path.join(os.tmpdir(), "j1-promptfoo-"));
 mkdirSync(path.join(work, "node_modules"));
-symlinkSync(repo, path.join(work, "node_modules/j1"), "dir");
+symlinkSync(repo, path.join(work, "node_modules/j1-judge"), "dir");
 cpSync(path.join(repo, "test/fixtures/promptfoo"), work, { recursive: true });
 
 interface ComponentResult {

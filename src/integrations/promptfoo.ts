@@ -1,11 +1,11 @@
 /**
- * j1 inside promptfoo (`j1/promptfoo`), two ways, both documented in docs/integrations.md:
+ * j1 inside promptfoo (`j1-judge/promptfoo`), two ways, both documented in docs/integrations.md:
  *
  * - `J1GraderProvider`, a grading provider for promptfoo's own model-graded assertions:
  *   `select-best` (the best of the outputs of several prompts or providers for one test: j1's pair for
  *   two, its choice among N for more) and `llm-rubric` (j1's rating, 0–1, with the thinking as the reason).
- *   Set it as `defaultTest.options.provider: {id: "package:j1/promptfoo:J1GraderProvider", config: {…}}`.
- * - `j1Assert`, a JavaScript assertion (`type: javascript`, `value: package:j1/promptfoo:j1Assert`) with
+ *   Set it as `defaultTest.options.provider: {id: "package:j1-judge/promptfoo:J1GraderProvider", config: {…}}`.
+ * - `j1Assert`, a JavaScript assertion (`type: javascript`, `value: package:j1-judge/promptfoo:j1Assert`) with
  *   the options in the assertion's `config`: rating mode, or pairwise against a reference var.
  *
  * promptfoo duck-types providers and assertion results, so this module needs nothing from promptfoo at
@@ -111,7 +111,7 @@ function resolveFiles(options: PromptfooJ1Options, basePath: string | undefined)
 
 /**
  * A promptfoo grading provider backed by a j1 judge. promptfoo builds it from
- * `{id: "package:j1/promptfoo:J1GraderProvider", config: {...}}`; the config is checked here, so a bad
+ * `{id: "package:j1-judge/promptfoo:J1GraderProvider", config: {...}}`; the config is checked here, so a bad
  * option fails when promptfoo loads the config, naming `config.<field>`.
  */
 export class J1GraderProvider {
@@ -157,7 +157,7 @@ export class J1GraderProvider {
         // llm-rubric takes an object output as the parsed grading JSON: pass, score and reason as they are.
         return { output: { pass: grade.pass, score: grade.score, reason: grade.reason }, tokenUsage: tokenUsageOf([grade.judgment.usage]), metadata: { j1: summaryOf(grade) } };
       }
-      throw new J1Error("unsupported", `j1 is a grader: use it as the grading provider of select-best or llm-rubric (this call was ${task ? `"${task}"` : "not a grading call"}), or use the javascript assertion package:j1/promptfoo:j1Assert`);
+      throw new J1Error("unsupported", `j1 is a grader: use it as the grading provider of select-best or llm-rubric (this call was ${task ? `"${task}"` : "not a grading call"}), or use the javascript assertion package:j1-judge/promptfoo:j1Assert`);
     } catch (error) {
       return { error: `j1: ${errorMessage(error)}` };
     }
@@ -165,7 +165,7 @@ export class J1GraderProvider {
 }
 
 /**
- * A promptfoo JavaScript assertion: `{type: javascript, value: "package:j1/promptfoo:j1Assert", config: {...}}`.
+ * A promptfoo JavaScript assertion: `{type: javascript, value: "package:j1-judge/promptfoo:j1Assert", config: {...}}`.
  * Rating mode (default) scores the output alone; pairwise mode judges it against the test var named by
  * `referenceVar` (default "reference"). The question is the `questionVar` var (default "question"), else
  * the rendered prompt. Returns promptfoo's grading result, the thinking in the reason.
@@ -189,4 +189,4 @@ export async function j1Assert(output: unknown, context: PromptfooAssertionConte
 }
 
 // No default export: promptfoo's package loader takes a module's default export in place of the module,
-// which would hide j1Assert and J1GraderProvider from `package:j1/promptfoo:<name>`.
+// which would hide j1Assert and J1GraderProvider from `package:j1-judge/promptfoo:<name>`.

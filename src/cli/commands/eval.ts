@@ -16,6 +16,7 @@ import { buildRunReport } from "../../eval/run-report.js";
 import { collectItems, runEval } from "../../eval/runner.js";
 import { checkSweeps, parseSweep } from "../../eval/sweep.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
+import { storeFlag } from "../suggest.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, scalingOptions, voteOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { downloadProgress, parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
@@ -236,7 +237,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         // A stopped run has items without a decision: it is scored once it is resumed to the end.
         if (flags.json) process.stdout.write(`${JSON.stringify({ run: result }, null, 2)}\n`);
         console.error(`j1: run ${result.runId} interrupted: ${result.judged} judged now, ${result.alreadyDone} done before, of ${result.items} items, in ${store?.file}`);
-        console.error(`j1: continue: j1 eval --resume ${result.runId}${store?.file ? ` --store ${store.file}` : ""}`);
+        console.error(`j1: continue: j1 eval --resume ${result.runId}${storeFlag(flags.store)}`);
         process.exitCode = 130;
         return;
       }
@@ -255,8 +256,9 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
       if (skippedErrors.length) console.error(`j1: skipped ${skippedErrors.length} malformed rows (--skip-bad); first: ${skippedErrors[0]}`);
       const status = result.interrupted ? "interrupted" : "done";
       console.error(`j1: run ${result.runId} ${status}: ${result.items} items (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before) in ${store?.file}`);
-      console.error(`j1: j1 report ${result.runId} --html report.html${result.interrupted ? ` | continue: j1 eval --resume ${result.runId}` : ""}`);
-      for (const line of failureLines(report, `j1 eval --resume ${result.runId}${store?.file ? ` --store ${store.file}` : ""}`)) console.error(`j1: ${line}`);
+      // Each suggested command carries --store when the run is not in the default store, so it runs as printed.
+      console.error(`j1: next: j1 report ${result.runId}${storeFlag(flags.store)} --html report.html`);
+      for (const line of failureLines(report, `j1 eval --resume ${result.runId}${storeFlag(flags.store)}`, storeFlag(flags.store))) console.error(`j1: ${line}`);
       if (result.interrupted) process.exitCode = 130;
       else if (hasFailedJudgments(report) && !flags.allowErrors) {
         console.error("j1: exit 3: some judgments failed (--allow-errors to exit 0)");
