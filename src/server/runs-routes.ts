@@ -140,7 +140,8 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     if (!store) return refuse(c, 404, noStore);
     const run = findRun(c.req.param("id"));
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
-    const only = c.req.query("point");
+    const asked = c.req.query("point");
+    const only = asked === undefined ? undefined : pointOf(store, run.id, asked).value;
     if (only !== undefined && !store.points(run.id).includes(only)) return refuse(c, 400, `point: the run has no point ${JSON.stringify(only)}; points: ${store.points(run.id).join(", ")}`);
     c.header("content-type", "application/x-ndjson");
     c.header("content-disposition", `attachment; filename="j1-run-${run.id}.jsonl"`);
@@ -176,7 +177,9 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
 /** The point asked for, else the run's default (final, or the largest sweep point); an error naming `point` when the run lacks it. */
 function pointOf(store: RunStore, runId: string, asked: string | undefined): { value: string; error?: string } {
   const points = store.points(runId);
-  const value = asked ?? (points.includes(FINAL_POINT) || points.length === 0 ? FINAL_POINT : points[points.length - 1]);
+  const last = points.includes(FINAL_POINT) || points.length === 0 ? FINAL_POINT : points[points.length - 1];
+  // "final" names a sweep run's final point too (its largest), so one URL works on every run.
+  const value = asked === undefined || asked === FINAL_POINT ? last : asked;
   if (!points.includes(value) && points.length > 0) return { value, error: `point: the run has no point ${JSON.stringify(value)}; points: ${points.join(", ")}` };
   return { value };
 }
