@@ -1,4 +1,5 @@
 import type { Hono, MiddlewareHandler } from "hono";
+import { findItemText } from "../eval/item-text.js";
 import { stream as streamText } from "hono/streaming";
 import type { TraceSpan } from "../core/trace.js";
 import { J1Error } from "../core/errors.js";
@@ -161,7 +162,7 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     });
   });
 
-  app.get("/v1/runs/:id/items/:itemId", auth, (c) => {
+  app.get("/v1/runs/:id/items/:itemId", auth, async (c) => {
     if (!store) return refuse(c, 404, noStore);
     const run = findRun(c.req.param("id"));
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
@@ -170,7 +171,9 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     const item = store.runItems(run.id).find((candidate) => candidate.id === itemId);
     const judgment = store.judgment(run.id, itemId, point);
     if (!judgment) return refuse(c, 404, `no judgment of item ${JSON.stringify(itemId)} at point ${JSON.stringify(point)} in run ${run.id}`);
-    return c.json({ run: run.id, point, item: item ?? { id: itemId }, judgment });
+    // The question and responses as judged, read from the run's data (the store keeps no item text).
+    const { text, unavailable } = await findItemText(run, itemId);
+    return c.json({ run: run.id, point, item: item ?? { id: itemId }, text: text ?? null, ...(unavailable ? { textUnavailable: unavailable } : {}), judgment });
   });
 }
 
