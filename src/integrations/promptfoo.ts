@@ -118,9 +118,21 @@ export class J1GraderProvider {
   readonly config: PromptfooJ1Options;
   private readonly providerId: string;
   readonly label?: string;
+  /**
+   * A config j1 refused. promptfoo builds providers where a throw escapes as an uncaught stack that blames
+   * its own loader (exit 1), so the refusal is kept and returned from every call as a failed grading
+   * with j1's message (naming `config.<field>`).
+   */
+  readonly configError?: string;
 
   constructor(options: { id?: string; label?: string; config?: unknown } = {}) {
-    this.config = resolveFiles(parsePromptfooOptions(withoutBasePath(options.config)), basePathOf(options.config));
+    let config: PromptfooJ1Options = {};
+    try {
+      config = resolveFiles(parsePromptfooOptions(withoutBasePath(options.config)), basePathOf(options.config));
+    } catch (error) {
+      this.configError = `j1: ${errorMessage(error)}`;
+    }
+    this.config = config;
     this.providerId = options.id ?? `j1:${this.config.model ?? this.config.baseUrl ?? "default"}`;
     this.label = options.label;
   }
@@ -135,6 +147,7 @@ export class J1GraderProvider {
 
   /** promptfoo passes `abortSignal` when the eval is stopped: the judgment in flight is aborted with it. */
   async callApi(_prompt: string, context: PromptfooCallContext = {}, callOptions: { abortSignal?: AbortSignal } = {}): Promise<PromptfooProviderResponse> {
+    if (this.configError) return { error: this.configError };
     const call = { signal: callOptions.abortSignal };
     const vars = context.vars ?? {};
     const task = context.prompt?.label;
@@ -153,7 +166,8 @@ export class J1GraderProvider {
       if (task === "llm-rubric") {
         const rubric = typeof vars.rubric === "string" ? vars.rubric : undefined;
         if (vars.output === undefined) throw badInput("llm-rubric passed no output", { field: "vars.output" });
-        const grade = await rateResponse(this.config, { question: questionOf(vars, questionVar, rubric), response: asText(vars.output) }, call);
+        // promptfoo applies the assertion's own `threshold` after j1's pass (pass && score ≥ threshold): say so.
+        const grade = await rateResponse(this.config, { question: questionOf(vars, questionVar, rubric), response: asText(vars.output) }, { ...call, thresholdNote: "promptfoo then applies the assertion's threshold, when it has one" });
         // llm-rubric takes an object output as the parsed grading JSON: pass, score and reason as they are.
         return { output: { pass: grade.pass, score: grade.score, reason: grade.reason }, tokenUsage: tokenUsageOf([grade.judgment.usage]), metadata: { j1: summaryOf(grade) } };
       }
@@ -171,7 +185,13 @@ export class J1GraderProvider {
  * the rendered prompt. Returns promptfoo's grading result, the thinking in the reason.
  */
 export async function j1Assert(output: unknown, context: PromptfooAssertionContext = {}): Promise<PromptfooGradingResult> {
-  const options = parsePromptfooOptions(context.config);
+  let options: PromptfooJ1Options;
+  try {
+    options = parsePromptfooOptions(context.config);
+  } catch (error) {
+    // A refused config fails the assertion with j1's message rather than escaping as an uncaught error.
+    return { pass: false, score: 0, reason: `j1: ${errorMessage(error)}` };
+  }
   const vars = context.vars ?? {};
   const asked = vars[options.questionVar ?? "question"];
   const question = typeof asked === "string" && asked.trim() !== "" ? asked : context.prompt;
