@@ -38,5 +38,16 @@ describe("suggested next commands", () => {
     assert.equal(report.status, 0, report.stderr);
     assert.ok(existsSync(path.join(work, "report.html")));
     assert.match(readFileSync(path.join(work, "report.html"), "utf8"), /pairs/);
+    // --json is a switch as everywhere else: the JSON on stdout; "-" means stdout too, never a file named "-".
+    const runId = /j1 report (\S+)/.exec(next)![1];
+    for (const json of [["--json"], ["--json", "-"]]) {
+      const shown = spawnSync(process.execPath, [bin, "report", runId, "--store", "my runs.sqlite", ...json], { cwd: work, env, encoding: "utf8" });
+      assert.equal(shown.status, 0, shown.stderr);
+      assert.equal(JSON.parse(shown.stdout)[0].runId, runId);
+    }
+    assert.ok(!existsSync(path.join(work, "-")));
+    const filed = spawnSync(process.execPath, [bin, "report", runId, "--store", "my runs.sqlite", "--json", "r.json"], { cwd: work, env, encoding: "utf8" });
+    assert.equal(filed.status, 0, filed.stderr);
+    assert.ok(existsSync(path.join(work, "r.json")));
   });
 });

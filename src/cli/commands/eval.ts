@@ -5,7 +5,7 @@ import { badInput } from "../../core/errors.js";
 import { createEngine } from "../../engines/create-engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { readTemplateFile } from "../../judge/template-file.js";
-import { getBenchmark } from "../../eval/benchmarks/registry.js";
+import { BENCHMARKS, getBenchmark } from "../../eval/benchmarks/registry.js";
 import { effectiveProtocol, ORDER_BENCHMARKS, PAIR_ORDERS, type EvalSettings, type PairOrder } from "../../eval/eval-settings.js";
 import { failureLines, hasFailedJudgments } from "../../eval/report/failures.js";
 import { CACHE_DEPENDENT_LABEL } from "../../eval/report/reproducible.js";
@@ -50,7 +50,7 @@ export function registerEval(program: Command): void {
   const command = program
     .command("eval")
     .description("Measure a judge on benchmarks with their official scoring; sweep test-time scaling; resumable.")
-    .option("--bench <names>", "benchmarks (repeat or comma-separate): rewardbench, rewardmath, rewardmath-pairwise, harmless, codepref, rmbench, judgebench, llmbar, pairs, or paper (the J1 table)", collect, [])
+    .option("--bench <names>", `benchmarks (repeat or comma-separate): ${Object.keys(BENCHMARKS).join(", ")}, or paper (the J1 table)`, collect, [])
     .option("--data <file>", "local data: FILE for a single benchmark, or NAME=FILE (repeatable)", collectRaw, [])
     .option("--variant <name>", "a benchmark's protocol variant besides the official one: NAME, or BENCH=NAME with several benchmarks (rewardbench2: ratings, rotations)", collectRaw, [])
     .option("--map <mapping>", "pairs: field mapping, e.g. question=input,a=output_1,b=output_2,label=label")
