@@ -179,6 +179,9 @@ function defaultLabel(settings: EvalSettings): string {
   if (settings.scaling.maxThinkingTokens) parts.push(`cap ${settings.scaling.maxThinkingTokens}`);
   if (settings.samples > 1) parts.push(`K=${settings.samples}`);
   if (settings.swap) parts.push("swap");
+  // A sweep is what a run is most often told apart by ("tiny, cap 4096" twice says nothing).
+  const sweeps = settings.sweep === undefined ? [] : Array.isArray(settings.sweep) ? settings.sweep : [settings.sweep];
+  for (const sweep of sweeps) parts.push(`sweep ${sweep.setting}=${sweep.values.join(",")}`);
   return parts.join(", ");
 }
 
