@@ -47,7 +47,7 @@ function packagedBin(): { bin: string; version: string } | undefined {
  */
 export async function packagedChromium(): Promise<Browser> {
   const found = packagedBin();
-  if (!found) throw new Error(`no Chromium: neither ${DEBIAN_CHROMIUM} (apt-get install chromium) nor the npm package @sparticuz/chromium (npm ci installs it) is there`);
+  if (!found) throw new Error(`the npm package @sparticuz/chromium is not installed (a dev dependency: npm ci installs it); without it and without ${DEBIAN_CHROMIUM} (apt-get install chromium) there is no browser to test with`);
   const dir = path.join(j1CacheDir(), "chromium", found.version);
   const executablePath = path.join(dir, "chromium");
   const libs = path.join(dir, "lib");
