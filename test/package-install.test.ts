@@ -36,7 +36,7 @@ describe("npm pack, installed into an empty project", () => {
     writeFileSync(path.join(project, "package.json"), `${JSON.stringify({ name: "empty-project", private: true, type: "module" })}\n`);
     const env = { ...process.env, J1_CACHE_DIR: testCacheDir, npm_config_fund: "false", npm_config_audit: "false", npm_config_update_notifier: "false" };
     const installed = spawnSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", path.join(root, info.filename)], { cwd: project, env, encoding: "utf8", timeout: 15 * 60_000 });
-    assert.equal(installed.status, 0, `npm install of the tarball failed:\n${installed.stderr.slice(-3000)}`);
+    assert.equal(installed.status, 0, `npm install of the tarball failed (status ${installed.status}, signal ${installed.signal}):\n${installed.stdout.slice(-2000)}\n${installed.stderr.slice(-3000)}`);
 
     const cli = spawnSync("npx", ["--no-install", "j1", "judge", "--model", "tiny", "-q", "2+2?", "-a", "4", "-b", "5", "--waits", "1", "--json"], { cwd: project, env, encoding: "utf8", timeout: 120_000 });
     assert.equal(cli.status, 0, cli.stderr);
