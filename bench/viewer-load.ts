@@ -10,10 +10,10 @@
  *
  *   node dist/bench/viewer-load.js [--items 10000] [--json]
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../test/helpers/browser.js";
 import type { Judgment } from "../src/core/judgment.js";
 import type { TraceSpan } from "../src/core/trace.js";
 import type { Engine } from "../src/engines/engine.js";
@@ -27,8 +27,6 @@ const itemsIndex = args.indexOf("--items");
 const N = itemsIndex >= 0 ? Number(args[itemsIndex + 1]) : 10_000;
 const LOADS = 5;
 const TOKEN = "bench-token";
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install chromium`);
 
 const work = mkdtempSync(path.join(os.tmpdir(), "j1-bench-viewer-"));
 const store = openRunStore(path.join(work, "runs.sqlite"));
@@ -99,11 +97,7 @@ async function apiMs(url: string): Promise<number> {
 }
 
 const profile = mkdtempSync(path.join(os.tmpdir(), "j1-bench-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
+const context = await launchChromium(profile);
 await context.addInitScript(`sessionStorage.setItem("j1.token", ${JSON.stringify(TOKEN)})`);
 /** Median ms from navigation until each selector is visible, over LOADS fresh pages. */
 async function pageMs(url: string, selectors: string[]): Promise<number[]> {

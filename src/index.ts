@@ -39,6 +39,7 @@ export { buildTinyModel, defaultTinySpec, ensureTinyModel, writeTinyModel, TINY_
 export { ensureShapedModel } from "./engines/shaped/shaped-model.js";
 
 // ---- judge ------------------------------------------------------------------------------------
+export { judge, type ModelChoice, type OneCallItem, type OneCallOptions } from "./judge/one-call.js";
 export { Judge, type ChoiceCallOptions, type JudgeCallOptions, type JudgeOptions, type SweepJudgments } from "./judge/judge.js";
 export { applyReasoning, namedPromptFormat, readChatTemplateFile, resolvePromptFormat, type ChatFormatChoice, type PromptFormat } from "./judge/prompt-format.js";
 export { runThinking, type ThinkingEvent, type ThinkingRunOptions, type RawRun, type ThinkingEndReason } from "./judge/thinking-run.js";
@@ -90,6 +91,8 @@ export { BENCHMARKS, getBenchmark } from "./eval/benchmarks/registry.js";
 export { PAIR_ORDERS, type EvalSettings, type PairOrder } from "./eval/eval-settings.js";
 export { parseSweep, type Sweep, type SweepSetting } from "./eval/sweep.js";
 export { runEval, type EvalProgress, type EvalRunOptions, type EvalRunResult } from "./eval/runner.js";
+// The one-call forms: every option not given takes the CLI's default.
+export { evaluate, evalSettings, type EvaluateOptions, type EvaluateResult } from "./eval/evaluate.js";
 export { buildRunReport } from "./eval/run-report.js";
 export type { BenchmarkReport, RunReport, ScalingTrend, SweepPoint, WorstItem } from "./eval/report-types.js";
 export { renderHtml, renderJson, renderMarkdown, renderTerminal, type HtmlOptions } from "./eval/report/index.js";

@@ -1,7 +1,7 @@
 /**
  * j1 inside evalite, run as a user runs it: the real `evalite run` (0.19, on vitest 4) on a fixture eval
  * file (test/fixtures/evalite/answers.eval.ts) in a temporary folder whose node_modules links j1 (this
- * checkout, as `npm install j1` would give), evalite and vitest. Its scorers are `j1Scorer`s on the tiny
+ * checkout, as `npm install j1-judge` would give), evalite and vitest. Its scorers are `j1Scorer`s on the tiny
  * model; the results are read back from the JSON evalite exports with --outputPath (its own export of the
  * run it stored in node_modules/.evalite).
  */
@@ -20,7 +20,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const evaliteBin = path.join(repo, "node_modules/.bin/evalite");
 const work = mkdtempSync(path.join(os.tmpdir(), "j1-evalite-"));
 mkdirSync(path.join(work, "node_modules"));
-symlinkSync(repo, path.join(work, "node_modules/j1"), "dir");
+symlinkSync(repo, path.join(work, "node_modules/j1-judge"), "dir");
 for (const name of ["evalite", "vitest"]) symlinkSync(path.join(repo, "node_modules", name), path.join(work, "node_modules", name), "dir");
 copyFileSync(path.join(repo, "test/fixtures/evalite/answers.eval.ts"), path.join(work, "answers.eval.ts"));
 

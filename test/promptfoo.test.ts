@@ -1,8 +1,8 @@
 /**
  * j1 inside promptfoo, run as a user runs it: the real `promptfoo eval` (0.121.20) on small configs
  * (test/fixtures/promptfoo) whose outputs come from promptfoo's echo provider, graded by j1 on the tiny
- * model through `package:j1/promptfoo:…`, which promptfoo resolves from a node_modules/j1 next to the
- * config (a symlink to this checkout, as `npm install j1` would give). Everything promptfoo writes goes
+ * model through `package:j1-judge/promptfoo:…`, which promptfoo resolves from a node_modules/j1-judge next to the
+ * config (a symlink to this checkout, as `npm install j1-judge` would give). Everything promptfoo writes goes
  * to a temporary HOME and PROMPTFOO_CONFIG_DIR; telemetry and update checks are off; no network.
  * Assertions read the results JSON promptfoo writes with -o.
  */
@@ -15,13 +15,13 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { J1Error } from "../src/core/errors.js";
 import { TINY_TRAJECTORY } from "../src/engines/tiny/tiny-model.js";
-import { parsePromptfooOptions } from "../src/integrations/promptfoo.js";
+import { j1Assert, parsePromptfooOptions } from "../src/integrations/promptfoo.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const promptfooBin = path.join(repo, "node_modules/.bin/promptfoo");
 const work = mkdtempSync(path.join(os.tmpdir(), "j1-promptfoo-"));
 mkdirSync(path.join(work, "node_modules"));
-symlinkSync(repo, path.join(work, "node_modules/j1"), "dir");
+symlinkSync(repo, path.join(work, "node_modules/j1-judge"), "dir");
 cpSync(path.join(repo, "test/fixtures/promptfoo"), work, { recursive: true });
 
 interface ComponentResult {
@@ -115,7 +115,8 @@ describe("promptfoo eval with the j1 grader (tiny model)", () => {
     const rubric = component(row(rows, 0, 0), "llm-rubric");
     assert.equal(rubric.pass, false);
     assert.equal(rubric.score, 0);
-    assert.ok(rubric.reason.startsWith("j1 rating 1 on 1–10 = 0.000 (fail at ≥ 0.5); 2 wait(s), 14 thinking tokens"), rubric.reason);
+    // promptfoo applies an llm-rubric assertion's own threshold after j1's pass: the reason says whose mark it states.
+    assert.ok(rubric.reason.startsWith("j1 rating 1 on 1–10 = 0.000 (fail at j1's threshold ≥ 0.5; promptfoo then applies the assertion's threshold, when it has one); 2 wait(s), 14 thinking tokens"), rubric.reason);
     assert.ok(rubric.reason.endsWith(`Thinking: ${THINKING_TWO_WAITS}`), rubric.reason);
     assert.equal(rubric.metadata?.j1?.rawScore, 1);
     assert.equal(rubric.metadata?.j1?.confidence, 0.1);
@@ -144,10 +145,26 @@ describe("promptfoo eval with the j1 grader (tiny model)", () => {
     }
   });
 
-  it("a bad option stops promptfoo with j1's error naming the field", async () => {
-    const { code, output } = await promptfooEval("bad-option.yaml");
-    assert.notEqual(code, 0);
-    assert.match(output, /field "config\.waits": Too small: expected number to be >=0/);
+  it("a mistyped option is a failed grading with j1's message, not an uncaught error", async () => {
+    const { code, output, rows } = await promptfooEval("bad-option.yaml");
+    // promptfoo's exit code for failed assertions (100), not 1 for a crash; no stack trace.
+    assert.equal(code, 100, output);
+    assert.doesNotMatch(output, /\n\s+at .*\(.*:\d+:\d+\)/);
+    assert.equal(rows.length, 2);
+    for (const result of rows) {
+      assert.equal(result.success, false);
+      const graded = component(result, "select-best");
+      assert.equal(graded.pass, false);
+      assert.match(graded.reason, /unknown option\(s\) "wats"/);
+      assert.match(graded.reason, /did you mean "waits"|known: /);
+    }
+  });
+
+  it("j1Assert with a refused config fails the assertion with j1's message", async () => {
+    const result = await j1Assert("4", { vars: { question: "2+2?" }, config: { model: "tiny", wats: 2 } });
+    assert.equal(result.pass, false);
+    assert.equal(result.score, 0);
+    assert.match(result.reason, /^j1: .*"wats"/);
   });
 
   it("options are checked before any model loads: wrong types and unknown names", () => {

@@ -12,7 +12,7 @@ import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js"
 import { renderJson } from "../src/eval/report/index.js";
 import { buildRunReport } from "../src/eval/run-report.js";
 import { runEval } from "../src/eval/runner.js";
-import { samplePairsRun } from "./helpers/sample-runs.js";
+import { SAMPLE_PAIRS, samplePairsRun } from "./helpers/sample-runs.js";
 import { createJudgeApp } from "../src/server/judge-app.js";
 import { listen, type RunningServer } from "../src/server/reward-server.js";
 import { openRunStore } from "../src/store/run-store.js";
@@ -97,6 +97,25 @@ describe("j1 serve: run routes and batches", () => {
     assert.equal(one.status, 200);
     assert.ok(Array.isArray(one.body.judgment.runs) && one.body.judgment.runs.length > 0);
     assert.ok(Array.isArray(one.body.judgment.runs[0].trace) && one.body.judgment.runs[0].trace.length > 0);
+    // What was judged, read again from the run's data file: the question and both responses, in the item's order.
+    const pair = SAMPLE_PAIRS.find((candidate) => `pairs:${candidate.id}` === id)!;
+    assert.deepEqual(one.body.text, { question: pair.question, a: pair.a, b: pair.b });
+  });
+
+  it("point=final names a sweep run's last point, on the items, one item and the export", async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), "j1-serve-sweep-"));
+    const swept = (await runEval({ settings: { ...samplePairsRun(work, { waits: 1 }), sweep: { setting: "waits", values: [0, 1] } }, store, engine, label: "swept" })).runId;
+    const items = await get(`${base}/v1/runs/${swept}/items?point=final`);
+    assert.equal(items.status, 200, JSON.stringify(items.body));
+    assert.equal(items.body.point, "waits=1");
+    assert.equal(items.body.total, 3);
+    const one = await get(`${base}/v1/runs/${swept}/items/pairs%3Ap1?point=final`);
+    assert.equal(one.body.point, "waits=1");
+    const exported = await fetch(`${base}/v1/runs/${swept}/export?point=final`, { headers: auth });
+    assert.equal(exported.status, 200);
+    const rows = (await exported.text()).trim().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual([...new Set(rows.map((row) => row.point))], ["waits=1"]);
+    assert.equal((await get(`${base}/v1/runs/${swept}/items?point=waits=9`)).status, 400);
   });
 
   it("judges a batch of JSON lines; a bad line in the middle names line 2 and the others go on", async () => {

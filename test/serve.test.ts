@@ -299,16 +299,20 @@ describe("j1 serve: the CLI", () => {
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
+      let stdout = "";
       const url = await new Promise<string>((resolve, reject) => {
-        let stdout = "";
         child.stdout.on("data", (chunk: Buffer) => {
           stdout += chunk.toString();
-          const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+          // Resolved once both lines are out: the service's URL, then where the viewer is.
+          const match = /on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*j1 viewer: open /.exec(stdout);
           if (match) resolve(match[1]);
         });
         child.once("exit", (code) => reject(new Error(`exited early (${code}): ${stderr}`)));
       });
       assert.doesNotMatch(url, /:0$/);
+      // The viewer's address is said, with the store it shows; and the page is there.
+      assert.match(stdout, new RegExp(`j1 viewer: open ${url.replace(/[.]/g, "\\.")}/  \\(the runs in .*runs\\.sqlite\\)`));
+      assert.equal((await fetch(`${url}/`)).status, 200);
       const health = await fetch(`${url}/health`);
       assert.equal(health.status, 200);
       const reply = await post(url, { ...PAIR, waits: 1 });

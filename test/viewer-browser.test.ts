@@ -1,5 +1,5 @@
 /**
- * The web viewer of j1 serve, in a real Chromium (Debian's, driven by playwright-core) against the real
+ * The web viewer of j1 serve, in a real Chromium (Debian's, else the npm registry's: test/helpers/browser.ts; driven by playwright-core) against the real
  * service on the tiny engine and a real run store with two runEval runs on the same three pairs: one plain,
  * one sweeping waits 0-2 with both orders judged (so traces hold injected waits and a pass shown swapped).
  * It clicks through the runs list, a run, a filtered and a searched item list, a trace, a comparison and a
@@ -11,7 +11,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "./helpers/browser.js";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { runEval } from "../src/eval/runner.js";
 import { samplePairsRun } from "./helpers/sample-runs.js";
@@ -24,8 +25,6 @@ import { tinyEngine } from "./helpers/tiny-engine.js";
 
 const TOKEN = "viewer-test-token";
 const auth = { authorization: `Bearer ${TOKEN}` };
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const SHOTS = path.resolve("test-artifacts/viewer");
 
 let engine: LlamaCppEngine;
@@ -131,9 +130,8 @@ describe("j1 serve: the web viewer", () => {
   });
 
   it("clicks through runs, a run, filtered and searched items, a trace, a comparison and a live judgment in Chromium", async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install chromium`);
     profile = mkdtempSync(path.join(os.tmpdir(), "j1-chromium-"));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+    context = await launchChromium(profile);
     page = context.pages()[0] ?? (await context.newPage());
     const problems: string[] = [];
     page.on("pageerror", (error) => problems.push(String(error)));
@@ -161,6 +159,18 @@ describe("j1 serve: the web viewer", () => {
     await page.locator("table.items tbody tr").first().waitFor();
     assert.equal(await page.locator("table.items tbody tr").count(), 3);
     assert.match(await page.locator("#run-report").innerText(), /Uniform metrics/);
+    // What matters first: the scores and curves sit above the item rows, the worst items' traces below them.
+    const top = (selector: string) => page.locator(selector).first().evaluate((node) => node.getBoundingClientRect().top);
+    assert.ok((await top("#run-report svg.curve")) < (await top("table.items")), "the curve is above the items");
+    assert.ok((await top("table.items")) < (await top("#run-worst details.item")), "the worst items are below the items");
+    // The verdict column lines up with its header (the report's own .verdict style does not reach it).
+    const header = await page.locator("table.items th").nth(3).boundingBox();
+    const cell = await page.locator("table.items tbody td.verdict-cell").first().boundingBox();
+    assert.equal(Math.round(cell!.x), Math.round(header!.x), "the verdict cells start where their header does");
+    // Two runs with one label are told apart by what else the page says (benchmark, when made).
+    assert.match(await page.locator("#run-label").innerText(), /made \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    // A worst item judged in both orders says what each order gave, in the item's labels.
+    assert.match(await page.locator("#run-worst details.item summary").first().innerText(), /AB gave (A|B|no verdict), BA gave (A|B|no verdict)/);
     await page.screenshot({ path: path.join(SHOTS, "run.png"), fullPage: true });
 
     // Filtered: the rows are those the API gives for the same filter.
@@ -179,6 +189,10 @@ describe("j1 serve: the web viewer", () => {
     await page.click('tr[data-item="pairs:p2"] a');
     await page.locator("section.pass").first().waitFor();
     assert.equal(await page.locator("section.pass").count(), 2, "both orders of the pair");
+    // What was judged, outside the folded prompt: the question and both responses in the item's order.
+    assert.equal(await page.locator("#item-question .item-text").innerText(), "Capital of France?");
+    assert.equal(await page.locator("#item-a .item-text").innerText(), "Lyon");
+    assert.equal(await page.locator("#item-b .item-text").innerText(), "Paris");
     assert.ok((await page.locator("mark.injected-wait").count()) >= 2, "waits=2 marks each injected wait");
     assert.match(await page.locator("mark.injected-wait").first().innerText(), /⟦Wait⟧/);
     const swapped = page.locator('section.pass[data-order="BA"]');
@@ -223,6 +237,16 @@ describe("j1 serve: the web viewer", () => {
     assert.equal(await page.inputValue("input[name=waits]"), "2", "the form keeps what was typed");
     assert.match(await page.locator("#verdict").innerText(), /Verdict (A|B|none)/);
     await page.screenshot({ path: path.join(SHOTS, "judge.png"), fullPage: true });
+    // Both orders: each pass's thinking in its own box, and the result says what each order gave.
+    await page.check("input[name=swap]");
+    await page.click("#judge");
+    await page.locator("#verdict").waitFor();
+    assert.equal(await page.locator("#live .pass-live").count(), 2);
+    assert.match(await page.locator('#live .pass-live[data-order="BA"] h4').innerText(), /shown swapped/);
+    assert.equal(await page.locator('#live .pass-live[data-order="AB"] mark.injected-wait').count(), 2);
+    assert.equal(await page.locator('#live .pass-live[data-order="BA"] mark.injected-wait').count(), 2);
+    assert.match(await page.locator("#verdict").innerText(), /AB gave (A|B|no verdict), BA gave (A|B|no verdict) .* 4 waits injected \(2 \+ 2 by pass\)/);
+    await page.screenshot({ path: path.join(SHOTS, "judge-both-orders.png"), fullPage: true });
     assert.deepEqual(problems, []);
   });
 });

@@ -1,5 +1,5 @@
 import type { ScalingOptions } from "../core/budget.js";
-import type { ChatFormatChoice } from "../judge/prompt-format.js";
+import { formatNotes, type ChatFormatChoice } from "../judge/prompt-format.js";
 import type { Judgment } from "../core/judgment.js";
 import type { JudgeTemplate } from "../core/template.js";
 import type { EngineConfig } from "../engines/create-engine.js";
@@ -129,7 +129,7 @@ export async function buildSftData(options: SftBuildOptions): Promise<SftBuildRe
     plan: async () => {
       const engine = typeof options.engine === "function" ? await options.engine() : options.engine;
       const judge = await Judge.create({ engine, template: settings.template, chatFormat: settings.chatFormat, chatTemplateFile: settings.chatTemplateFile, reasoning: settings.reasoning, scaling: settings.scaling });
-      for (const note of judge.format.notes) options.onNote?.(note);
+      for (const note of formatNotes(judge.format, settings.temperature)) options.onNote?.(note);
       unit = lengthUnitOf(engine);
       const measure = engine.countTokens ? (text: string) => (engine.countTokens as (text: string) => Promise<number>)(text) : async (text: string) => text.length;
       toCandidates = (pair, index, judgment) => {

@@ -43,7 +43,26 @@ export interface WorstItem {
   verdict: Verdict | null;
   status: string;
   confidence?: number;
-  /** The representative run's trace (prompt text may be shortened by the renderer). */
+  /** The representative run's trace (prompt text may be shortened by the renderer): `passes[0]`'s. */
+  trace: TraceSpan[];
+  /**
+   * Every pass (order × sample), in order: which order the model was shown, its verdict in its own labels
+   * (`rawVerdict`, as it saw the pair) and in the item's (`verdict`), and its trace. A pass shown swapped
+   * (BA) writes [[A]] for the item's B, so a card must say which order it shows. Absent in older reports.
+   */
+  passes?: WorstPass[];
+}
+
+/** One pass of a worst item's judgment, with the verdict in both the model's and the item's labels. */
+export interface WorstPass {
+  /** "AB": shown in the item's order; "BA": shown swapped (the model's "Response A" is the item's B). */
+  order: "AB" | "BA";
+  sample: number;
+  /** As the model wrote it, in the order it saw. */
+  rawVerdict: string | null;
+  /** In the item's labels. */
+  verdict: Verdict | null;
+  status: string;
   trace: TraceSpan[];
 }
 

@@ -188,16 +188,22 @@ function worstOf(store: RunStore, runId: string, point: string, benchmark: strin
     .filter((entry): entry is { item: ScoredItem; decision: StoredDecision } => entry.decision !== undefined && entry.decision.verdict !== entry.item.label)
     .sort((x, y) => (y.decision.confidence ?? -1) - (x.decision.confidence ?? -1) || x.item.id.localeCompare(y.item.id))
     .slice(0, WORST_PER_BENCHMARK);
-  return wrong.map(({ item, decision }) => ({
-    benchmark,
-    itemId: item.id,
-    category: item.category,
-    label: item.label,
-    verdict: decision.verdict,
-    status: decision.status,
-    confidence: decision.confidence,
-    trace: store.judgment(runId, item.id, point)?.trace ?? [],
-  }));
+  return wrong.map(({ item, decision }) => {
+    const judgment = store.judgment(runId, item.id, point);
+    // Each pass with the order it was shown in and its verdict in both labellings (a BA pass's [[A]] is the item's B).
+    const passes = (judgment?.runs ?? []).map((pass) => ({ order: pass.order, sample: pass.sample, rawVerdict: pass.rawVerdict, verdict: pass.verdict, status: pass.status, trace: pass.trace }));
+    return {
+      benchmark,
+      itemId: item.id,
+      category: item.category,
+      label: item.label,
+      verdict: decision.verdict,
+      status: decision.status,
+      confidence: decision.confidence,
+      trace: judgment?.trace ?? [],
+      passes,
+    };
+  });
 }
 
 /** The run summary's engine warnings and format notes as lines (absent for runs recorded before them). */

@@ -1,5 +1,5 @@
 import { capabilityNotes } from "../engines/engine-registry.js";
-import { resolvePromptFormat } from "../judge/prompt-format.js";
+import { formatNotes, resolvePromptFormat } from "../judge/prompt-format.js";
 import { buildItemPlan, passesFor, templateFor, type JudgingOptions, type PlannedItem } from "../jobs/item-plan.js";
 import { storedSettings } from "../jobs/run-settings.js";
 import { runJudgingJob, type JobProgress, type JobResult } from "../jobs/judging-job.js";
@@ -123,7 +123,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     dealt = dealer;
   };
   const resolved = await resolvePromptFormat(settings.chatFormat, engine, { chatTemplateFile: settings.chatTemplateFile, reasoning: settings.reasoning });
-  const format = { ...resolved, notes: [...resolved.notes, ...capabilityNotes(engine)] };
+  const format = { ...resolved, notes: [...formatNotes(resolved, settings.temperature), ...capabilityNotes(engine)] };
   const judging = judgingOptions(settings);
   const result = await runJudgingJob<PlannedItem>({
     store,

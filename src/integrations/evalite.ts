@@ -1,8 +1,8 @@
 /**
- * j1 inside evalite (`j1/evalite`): a scorer wrapping a j1 judge, made with evalite's own `createScorer`.
+ * j1 inside evalite (`j1-judge/evalite`): a scorer wrapping a j1 judge, made with evalite's own `createScorer`.
  *
  *     import { evalite } from "evalite";
- *     import { j1Scorer } from "j1/evalite";
+ *     import { j1Scorer } from "j1-judge/evalite";
  *     evalite("answers", { data, task, scorers: [j1Scorer({ model: "tiny", waits: 2 })] });
  *
  * Rating mode (default): the score is j1's pointwise rating normalised to 0–1. Pairwise mode: the output

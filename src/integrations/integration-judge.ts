@@ -82,6 +82,8 @@ function callOptions(options: IntegrationOptions, item: unknown, signal: AbortSi
 /** What a tool may add to a call: its abort signal (promptfoo's, when the user stops the eval). */
 export interface GradeCall {
   signal?: AbortSignal;
+  /** Said after j1's own pass mark when the tool applies a threshold of its own after j1 (promptfoo's llm-rubric). */
+  thresholdNote?: string;
 }
 
 /** What a grader reports: the tool's pass and 0–1 score, a reason that carries the thinking, and the judgment. */
@@ -161,7 +163,8 @@ export async function rateResponse(options: IntegrationOptions, input: { questio
   if (judgment.score === null) return { pass: false, score: 0, reason: `j1 rating: ${failureText(judgment)}. Thinking: ${thinking}`, thinking, judgment };
   const score = (judgment.score - scale.min) / (scale.max - scale.min);
   const pass = score >= threshold;
-  const reason = `j1 rating ${judgment.score} on ${scale.min}–${scale.max} = ${score.toFixed(3)} (${pass ? "pass" : "fail"} at ≥ ${threshold}); ${costLine(judgment)}. Thinking: ${thinking}`;
+  const mark = call.thresholdNote ? `${pass ? "pass" : "fail"} at j1's threshold ≥ ${threshold}; ${call.thresholdNote}` : `${pass ? "pass" : "fail"} at ≥ ${threshold}`;
+  const reason = `j1 rating ${judgment.score} on ${scale.min}–${scale.max} = ${score.toFixed(3)} (${mark}); ${costLine(judgment)}. Thinking: ${thinking}`;
   return { pass, score, reason, thinking, judgment };
 }
 

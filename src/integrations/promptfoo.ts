@@ -1,11 +1,11 @@
 /**
- * j1 inside promptfoo (`j1/promptfoo`), two ways, both documented in docs/integrations.md:
+ * j1 inside promptfoo (`j1-judge/promptfoo`), two ways, both documented in docs/integrations.md:
  *
  * - `J1GraderProvider`, a grading provider for promptfoo's own model-graded assertions:
  *   `select-best` (the best of the outputs of several prompts or providers for one test: j1's pair for
  *   two, its choice among N for more) and `llm-rubric` (j1's rating, 0–1, with the thinking as the reason).
- *   Set it as `defaultTest.options.provider: {id: "package:j1/promptfoo:J1GraderProvider", config: {…}}`.
- * - `j1Assert`, a JavaScript assertion (`type: javascript`, `value: package:j1/promptfoo:j1Assert`) with
+ *   Set it as `defaultTest.options.provider: {id: "package:j1-judge/promptfoo:J1GraderProvider", config: {…}}`.
+ * - `j1Assert`, a JavaScript assertion (`type: javascript`, `value: package:j1-judge/promptfoo:j1Assert`) with
  *   the options in the assertion's `config`: rating mode, or pairwise against a reference var.
  *
  * promptfoo duck-types providers and assertion results, so this module needs nothing from promptfoo at
@@ -111,16 +111,28 @@ function resolveFiles(options: PromptfooJ1Options, basePath: string | undefined)
 
 /**
  * A promptfoo grading provider backed by a j1 judge. promptfoo builds it from
- * `{id: "package:j1/promptfoo:J1GraderProvider", config: {...}}`; the config is checked here, so a bad
+ * `{id: "package:j1-judge/promptfoo:J1GraderProvider", config: {...}}`; the config is checked here, so a bad
  * option fails when promptfoo loads the config, naming `config.<field>`.
  */
 export class J1GraderProvider {
   readonly config: PromptfooJ1Options;
   private readonly providerId: string;
   readonly label?: string;
+  /**
+   * A config j1 refused. promptfoo builds providers where a throw escapes as an uncaught stack that blames
+   * its own loader (exit 1), so the refusal is kept and returned from every call as a failed grading
+   * with j1's message (naming `config.<field>`).
+   */
+  readonly configError?: string;
 
   constructor(options: { id?: string; label?: string; config?: unknown } = {}) {
-    this.config = resolveFiles(parsePromptfooOptions(withoutBasePath(options.config)), basePathOf(options.config));
+    let config: PromptfooJ1Options = {};
+    try {
+      config = resolveFiles(parsePromptfooOptions(withoutBasePath(options.config)), basePathOf(options.config));
+    } catch (error) {
+      this.configError = `j1: ${errorMessage(error)}`;
+    }
+    this.config = config;
     this.providerId = options.id ?? `j1:${this.config.model ?? this.config.baseUrl ?? "default"}`;
     this.label = options.label;
   }
@@ -135,6 +147,7 @@ export class J1GraderProvider {
 
   /** promptfoo passes `abortSignal` when the eval is stopped: the judgment in flight is aborted with it. */
   async callApi(_prompt: string, context: PromptfooCallContext = {}, callOptions: { abortSignal?: AbortSignal } = {}): Promise<PromptfooProviderResponse> {
+    if (this.configError) return { error: this.configError };
     const call = { signal: callOptions.abortSignal };
     const vars = context.vars ?? {};
     const task = context.prompt?.label;
@@ -153,11 +166,12 @@ export class J1GraderProvider {
       if (task === "llm-rubric") {
         const rubric = typeof vars.rubric === "string" ? vars.rubric : undefined;
         if (vars.output === undefined) throw badInput("llm-rubric passed no output", { field: "vars.output" });
-        const grade = await rateResponse(this.config, { question: questionOf(vars, questionVar, rubric), response: asText(vars.output) }, call);
+        // promptfoo applies the assertion's own `threshold` after j1's pass (pass && score ≥ threshold): say so.
+        const grade = await rateResponse(this.config, { question: questionOf(vars, questionVar, rubric), response: asText(vars.output) }, { ...call, thresholdNote: "promptfoo then applies the assertion's threshold, when it has one" });
         // llm-rubric takes an object output as the parsed grading JSON: pass, score and reason as they are.
         return { output: { pass: grade.pass, score: grade.score, reason: grade.reason }, tokenUsage: tokenUsageOf([grade.judgment.usage]), metadata: { j1: summaryOf(grade) } };
       }
-      throw new J1Error("unsupported", `j1 is a grader: use it as the grading provider of select-best or llm-rubric (this call was ${task ? `"${task}"` : "not a grading call"}), or use the javascript assertion package:j1/promptfoo:j1Assert`);
+      throw new J1Error("unsupported", `j1 is a grader: use it as the grading provider of select-best or llm-rubric (this call was ${task ? `"${task}"` : "not a grading call"}), or use the javascript assertion package:j1-judge/promptfoo:j1Assert`);
     } catch (error) {
       return { error: `j1: ${errorMessage(error)}` };
     }
@@ -165,13 +179,19 @@ export class J1GraderProvider {
 }
 
 /**
- * A promptfoo JavaScript assertion: `{type: javascript, value: "package:j1/promptfoo:j1Assert", config: {...}}`.
+ * A promptfoo JavaScript assertion: `{type: javascript, value: "package:j1-judge/promptfoo:j1Assert", config: {...}}`.
  * Rating mode (default) scores the output alone; pairwise mode judges it against the test var named by
  * `referenceVar` (default "reference"). The question is the `questionVar` var (default "question"), else
  * the rendered prompt. Returns promptfoo's grading result, the thinking in the reason.
  */
 export async function j1Assert(output: unknown, context: PromptfooAssertionContext = {}): Promise<PromptfooGradingResult> {
-  const options = parsePromptfooOptions(context.config);
+  let options: PromptfooJ1Options;
+  try {
+    options = parsePromptfooOptions(context.config);
+  } catch (error) {
+    // A refused config fails the assertion with j1's message rather than escaping as an uncaught error.
+    return { pass: false, score: 0, reason: `j1: ${errorMessage(error)}` };
+  }
   const vars = context.vars ?? {};
   const asked = vars[options.questionVar ?? "question"];
   const question = typeof asked === "string" && asked.trim() !== "" ? asked : context.prompt;
@@ -189,4 +209,4 @@ export async function j1Assert(output: unknown, context: PromptfooAssertionConte
 }
 
 // No default export: promptfoo's package loader takes a module's default export in place of the module,
-// which would hide j1Assert and J1GraderProvider from `package:j1/promptfoo:<name>`.
+// which would hide j1Assert and J1GraderProvider from `package:j1-judge/promptfoo:<name>`.

@@ -34,6 +34,13 @@ export interface PromptFormat {
   recommendedSampling?: SamplingOptions;
   /** What the user should know (a fallback taken, a format guessed). */
   notes: string[];
+  /** What the recommended truncation does, said only when the judgments sample (greedy ones never use it). */
+  samplingNote?: string;
+}
+
+/** The format's notes for a run at this temperature: the sampling note only when it samples. */
+export function formatNotes(format: Pick<PromptFormat, "notes" | "samplingNote">, temperature: number): string[] {
+  return temperature > 0 && format.samplingNote ? [...format.notes, format.samplingNote] : format.notes;
 }
 
 /**
@@ -80,9 +87,10 @@ export async function resolvePromptFormat(choice: ChatFormatChoice, engine: Engi
   let recommendedTruncation: SamplingOptions | undefined;
   if (recommended) {
     recommendedTruncation = { topP: recommended.topP, topK: recommended.topK, minP: recommended.minP };
-    notes.push(`when sampling, the thinking uses ${recommended.family}'s recommended ${describeSampling(recommendedTruncation)} (${recommended.source}; it suggests temperature ${recommended.temperature}); --top-p/--top-k/--min-p override`);
   }
-  return { name: `auto (${chat.source}, ${reasoning.name})`, id, reasoning, recommendedSampling: recommendedTruncation, render: (prompt) => renderJinjaChat(prompt, chat, reasoning), notes };
+  // Said (and stored with a run) only where judgments sample: a greedy run never truncates.
+  const samplingNote = recommended && recommendedTruncation ? `when sampling, the thinking uses ${recommended.family}'s recommended ${describeSampling(recommendedTruncation)} (${recommended.source}; it suggests temperature ${recommended.temperature}); --top-p/--top-k/--min-p override` : undefined;
+  return { name: `auto (${chat.source}, ${reasoning.name})`, id, reasoning, recommendedSampling: recommendedTruncation, render: (prompt) => renderJinjaChat(prompt, chat, reasoning), notes, samplingNote };
 }
 
 /**

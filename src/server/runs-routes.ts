@@ -1,4 +1,5 @@
 import type { Hono, MiddlewareHandler } from "hono";
+import { findItemText } from "../eval/item-text.js";
 import { stream as streamText } from "hono/streaming";
 import type { TraceSpan } from "../core/trace.js";
 import { J1Error } from "../core/errors.js";
@@ -142,7 +143,8 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     if (!store) return refuse(c, 404, noStore);
     const run = findRun(c.req.param("id"));
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
-    const only = c.req.query("point");
+    const asked = c.req.query("point");
+    const only = asked === undefined ? undefined : pointOf(store, run.id, asked).value;
     if (only !== undefined && !store.points(run.id).includes(only)) return refuse(c, 400, `point: the run has no point ${JSON.stringify(only)}; points: ${store.points(run.id).join(", ")}`);
     c.header("content-type", "application/x-ndjson");
     c.header("content-disposition", `attachment; filename="j1-run-${run.id}.jsonl"`);
@@ -162,7 +164,7 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     });
   });
 
-  app.get("/v1/runs/:id/items/:itemId", auth, (c) => {
+  app.get("/v1/runs/:id/items/:itemId", auth, async (c) => {
     if (!store) return refuse(c, 404, noStore);
     const run = findRun(c.req.param("id"));
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
@@ -171,14 +173,18 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     const item = store.runItems(run.id).find((candidate) => candidate.id === itemId);
     const judgment = store.judgment(run.id, itemId, point);
     if (!judgment) return refuse(c, 404, `no judgment of item ${JSON.stringify(itemId)} at point ${JSON.stringify(point)} in run ${run.id}`);
-    return c.json({ run: run.id, point, item: item ?? { id: itemId }, judgment });
+    // The question and responses as judged, read from the run's data (the store keeps no item text).
+    const { text, unavailable } = await findItemText(run, itemId);
+    return c.json({ run: run.id, point, item: item ?? { id: itemId }, text: text ?? null, ...(unavailable ? { textUnavailable: unavailable } : {}), judgment });
   });
 }
 
 /** The point asked for, else the run's default (final, or the largest sweep point); an error naming `point` when the run lacks it. */
 function pointOf(store: RunStore, runId: string, asked: string | undefined): { value: string; error?: string } {
   const points = store.points(runId);
-  const value = asked ?? (points.includes(FINAL_POINT) || points.length === 0 ? FINAL_POINT : points[points.length - 1]);
+  const last = points.includes(FINAL_POINT) || points.length === 0 ? FINAL_POINT : points[points.length - 1];
+  // "final" names a sweep run's final point too (its largest), so one URL works on every run.
+  const value = asked === undefined || asked === FINAL_POINT ? last : asked;
   if (!points.includes(value) && points.length > 0) return { value, error: `point: the run has no point ${JSON.stringify(value)}; points: ${points.join(", ")}` };
   return { value };
 }

@@ -7,7 +7,7 @@ import type { ServerFigures } from "../../engines/engine.js";
 import { createEngine } from "../../engines/create-engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { readTemplateFile } from "../../judge/template-file.js";
-import { getBenchmark } from "../../eval/benchmarks/registry.js";
+import { BENCHMARKS, getBenchmark } from "../../eval/benchmarks/registry.js";
 import { effectiveProtocol, ORDER_BENCHMARKS, PAIR_ORDERS, type EvalSettings, type PairOrder } from "../../eval/eval-settings.js";
 import { failureLines, hasFailedJudgments } from "../../eval/report/failures.js";
 import { CACHE_DEPENDENT_LABEL } from "../../eval/report/reproducible.js";
@@ -20,6 +20,7 @@ import { collectItems, runEval } from "../../eval/runner.js";
 import { checkSweeps, parseSweep } from "../../eval/sweep.js";
 import { parseShard, type Shard } from "../../eval/shard.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
+import { storeFlag } from "../suggest.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, scalingOptions, voteOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { downloadProgress, parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
@@ -55,7 +56,7 @@ export function registerEval(program: Command): void {
   const command = program
     .command("eval")
     .description("Measure a judge on benchmarks with their official scoring; sweep test-time scaling; resumable.")
-    .option("--bench <names>", "benchmarks (repeat or comma-separate): rewardbench, rewardmath, rewardmath-pairwise, harmless, codepref, rmbench, judgebench, llmbar, pairs, or paper (the J1 table)", collect, [])
+    .option("--bench <names>", `benchmarks (repeat or comma-separate): ${Object.keys(BENCHMARKS).join(", ")}, or paper (the J1 table)`, collect, [])
     .option("--data <file>", "local data: FILE for a single benchmark, or NAME=FILE (repeatable)", collectRaw, [])
     .option("--variant <name>", "a benchmark's protocol variant besides the official one: NAME, or BENCH=NAME with several benchmarks (rewardbench2: ratings, rotations)", collectRaw, [])
     .option("--map <mapping>", "pairs: field mapping, e.g. question=input,a=output_1,b=output_2,label=label")
@@ -191,6 +192,9 @@ function defaultLabel(settings: EvalSettings): string {
   if (settings.swap) parts.push("swap");
   if (settings.shard) parts.push(`shard ${settings.shard.index}/${settings.shard.count}`);
   if (settings.limit !== undefined) parts.push(settings.limitMode === "first" ? `first ${settings.limit}` : `sample of ${settings.limit}`);
+  // A sweep is what a run is most often told apart by ("tiny, cap 4096" twice says nothing).
+  const sweeps = settings.sweep === undefined ? [] : Array.isArray(settings.sweep) ? settings.sweep : [settings.sweep];
+  for (const sweep of sweeps) parts.push(`sweep ${sweep.setting}=${sweep.values.join(",")}`);
   return parts.join(", ");
 }
 
@@ -249,7 +253,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         // A stopped run has items without a decision: it is scored once it is resumed to the end.
         if (flags.json) process.stdout.write(`${JSON.stringify({ run: result }, null, 2)}\n`);
         console.error(`j1: run ${result.runId} interrupted: ${result.judged} judged now, ${result.alreadyDone} done before, of ${result.items} items, in ${store?.file}`);
-        console.error(`j1: continue: j1 eval --resume ${result.runId}${store?.file ? ` --store ${store.file}` : ""}`);
+        console.error(`j1: continue: j1 eval --resume ${result.runId}${storeFlag(flags.store)}`);
         process.exitCode = 130;
         return;
       }
@@ -269,8 +273,9 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
       if (skippedErrors.length) console.error(`j1: skipped ${skippedErrors.length} malformed rows (--skip-bad); first: ${skippedErrors[0]}`);
       const status = result.interrupted ? "interrupted" : "done";
       console.error(`j1: run ${result.runId} ${status}: ${result.items} items (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before) in ${store?.file}`);
-      console.error(`j1: j1 report ${result.runId} --html report.html${result.interrupted ? ` | continue: j1 eval --resume ${result.runId}` : ""}`);
-      for (const line of failureLines(report, `j1 eval --resume ${result.runId}${store?.file ? ` --store ${store.file}` : ""}`)) console.error(`j1: ${line}`);
+      // Each suggested command carries --store when the run is not in the default store, so it runs as printed.
+      console.error(`j1: next: j1 report ${result.runId}${storeFlag(flags.store)} --html report.html`);
+      for (const line of failureLines(report, `j1 eval --resume ${result.runId}${storeFlag(flags.store)}`, storeFlag(flags.store))) console.error(`j1: ${line}`);
       if (result.interrupted) process.exitCode = 130;
       else if (hasFailedJudgments(report) && !flags.allowErrors) {
         console.error("j1: exit 3: some judgments failed (--allow-errors to exit 0)");

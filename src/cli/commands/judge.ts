@@ -15,7 +15,7 @@ import { readPairFile } from "../../eval/benchmarks/pairs.js";
 import type { JudgeableItem, LoadOptions } from "../../eval/types.js";
 import { buildItemPlan, type JudgingOptions, type PlannedItem } from "../../jobs/item-plan.js";
 import { runJudgingJob } from "../../jobs/judging-job.js";
-import { resolvePromptFormat } from "../../judge/prompt-format.js";
+import { formatNotes, resolvePromptFormat } from "../../judge/prompt-format.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { collectFieldMap, parseFieldMap } from "../field-map.js";
 import { stopOnInterrupt } from "../interrupt.js";
@@ -128,7 +128,7 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
   const engine = await createEngine(config);
   try {
     const judge = await Judge.create({ engine, template, ...formatOptions(flags), scaling: scalingOptions(flags) });
-    for (const note of judge.format.notes) console.error(`j1: ${note}`);
+    for (const note of formatNotes(judge.format, callOptions.temperature ?? 0)) console.error(`j1: ${note}`);
     const streaming = !flags.json && flags.samples * orders === 1;
     const print = streaming ? streamPrinter() : undefined;
     const options = { ...callOptions, itemKey: "cli", onEvent: print };
@@ -228,7 +228,7 @@ async function judgeFile(flags: JudgeFlags, config: EngineConfig, template: Judg
         progress = new Progress("judge", total, flags.output ? flags.progress : flags.progress === "auto" ? "quiet" : flags.progress, process.stderr, skippedDone);
         engine = await createEngine(config);
         const format = await resolvePromptFormat(formatOptions(flags).chatFormat, engine, formatOptions(flags));
-        for (const note of format.notes) console.error(`j1: ${note}`);
+        for (const note of formatNotes(format, judging.temperature)) console.error(`j1: ${note}`);
         return buildItemPlan({ engine, format, options: judging });
       },
       signal: interrupt.signal,

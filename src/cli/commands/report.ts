@@ -11,8 +11,9 @@ export function registerReport(program: Command): void {
     .option("--store <file>", "run store (SQLite)", defaultStorePath())
     .option("--html <file>", "one self-contained HTML page with SVG scaling curves")
     .option("--md <file>", "markdown")
-    .option("--json <file>", "JSON")
-    .action(async (ids: string[], flags: { store: string; html?: string; md?: string; json?: string }) => {
+    // A switch like every other --json (the JSON on stdout, in place of the table); a file name still writes there.
+    .option("--json [file]", "JSON: on stdout (no value, or -), or into FILE")
+    .action(async (ids: string[], flags: { store: string; html?: string; md?: string; json?: string | boolean }) => {
       const store = openExistingStore(flags.store);
       try {
         const reports = ids.map((id) => buildRunReport(store, store.getRun(id).id));
@@ -25,11 +26,12 @@ export function registerReport(program: Command): void {
           await writeFile(flags.md, renderMarkdown(reports));
           written.push(flags.md);
         }
-        if (flags.json) {
+        const jsonToStdout = flags.json === true || flags.json === "-";
+        if (typeof flags.json === "string" && !jsonToStdout) {
           await writeFile(flags.json, renderJson(reports));
           written.push(flags.json);
         }
-        process.stdout.write(`${renderTerminal(reports)}\n`);
+        process.stdout.write(jsonToStdout ? renderJson(reports) : `${renderTerminal(reports)}\n`);
         if (written.length) console.error(`j1: wrote ${written.join(", ")}`);
       } finally {
         store.close();

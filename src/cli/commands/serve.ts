@@ -130,6 +130,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
     const server = await listen(service.app, flags.host, flags.port);
     const loopback = /^(127\.|::1$|localhost$)/.test(server.host);
     console.log(`j1 judge service on ${server.url}  (POST /v1/judgments, GET /health)`);
+    // The viewer is what a person opens first: say where it is and which store it shows.
+    console.log(`j1 viewer: open ${server.url}/  (the runs in ${store.file})`);
     if (!loopback && !token) console.error("j1: warning: listening beyond this machine without --token; anyone who can reach the port can run the model");
     const signal = await nextStopSignal();
     // Background eval runs stop first: what they judged is in the store, and j1 eval --resume continues them.

@@ -13,7 +13,7 @@ export function projectRoot(): string {
     const manifest = join(folder, "package.json");
     if (existsSync(manifest)) {
       try {
-        if ((JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "j1") return folder;
+        if ((JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "j1-judge") return folder;
       } catch {
         // not ours; keep walking
       }

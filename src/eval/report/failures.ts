@@ -25,9 +25,10 @@ export function hasFailedJudgments(report: Pick<RunReport, "judgments">): boolea
 
 /**
  * The console's failure summary: one line of counts by kind, then what to do next. Empty when nothing
- * failed. `resume` is the command that continues the run (`j1 eval --resume RUN [--store FILE]`).
+ * failed. `resume` is the command that continues the run (`j1 eval --resume RUN [--store FILE]`);
+ * `storeFlag` (" --store FILE" or "") goes into the report command, so it finds the run too.
  */
-export function failureLines(report: Pick<RunReport, "judgments" | "runId">, resume: string): string[] {
+export function failureLines(report: Pick<RunReport, "judgments" | "runId">, resume: string, storeFlag = ""): string[] {
   const counts = failureCounts(report);
   if (FAILURE_KINDS.every((kind) => counts[kind] === 0)) return [];
   const orders = report.judgments.orders ?? report.judgments.total;
@@ -41,6 +42,6 @@ export function failureLines(report: Pick<RunReport, "judgments" | "runId">, res
       lines.push(`note: ${hidden} of the engine errors are one order of a pair whose other order gave a verdict (status inconsistent); --retry-errors judges again only the ${report.judgments.errors["engine-error"] ?? 0} items whose status is engine-error`);
     }
   }
-  if (counts["parse-error"] > 0 || counts["vote-tie"] > 0 || counts.inconsistent > 0) lines.push(`see the failed items' traces: j1 report ${report.runId} --html report.html`);
+  if (counts["parse-error"] > 0 || counts["vote-tie"] > 0 || counts.inconsistent > 0) lines.push(`see the failed items' traces: j1 report ${report.runId}${storeFlag} --html report.html`);
   return lines;
 }

@@ -1,4 +1,4 @@
-import type { SweepPoint, WorstItem } from "../report-types.js";
+import type { SweepPoint, WorstItem, WorstPass } from "../report-types.js";
 import { escapeHtml, seriesColor } from "./escape.js";
 import { CACHE_DEPENDENT_LABEL } from "./reproducible.js";
 import { METRIC_HEADERS, metricCells, points, probability, settingLabel, tokens } from "./format.js";
@@ -197,7 +197,7 @@ export function worstItemHtml(item: WorstItem, open: boolean): string {
   const badge = errored ? `<span class="badge error">${escapeHtml(item.status)}</span>` : `<span class="badge">wrong</span>`;
   const verdict = item.verdict ?? "none";
   const confidence = item.confidence === undefined ? "" : ` · confidence ${probability(item.confidence)}`;
-  const summary = `${badge} <span class="mono">${escapeHtml(item.itemId)}</span> <span class="tag">${escapeHtml(item.category)}</span> <span class="muted">label</span> <b>${escapeHtml(item.label)}</b> <span class="muted">verdict</span> <b>${escapeHtml(verdict)}</b><span class="muted">${escapeHtml(confidence)}</span>`;
+  const summary = `${badge} <span class="mono">${escapeHtml(item.itemId)}</span> <span class="tag">${escapeHtml(item.category)}</span> <span class="muted">label</span> <b>${escapeHtml(item.label)}</b> <span class="muted">verdict</span> <b>${escapeHtml(verdict)}</b> <span class="muted">(the item's labels)</span>${passesSummary(item)}<span class="muted">${escapeHtml(confidence)}</span>`;
   // The summary already says label, verdict and confidence; the body adds what the trace cost.
   const generated = item.trace.reduce((sum, span) => sum + (span.source === "generated" ? tokenCount(span.tokens) : 0), 0);
   const waits = item.trace.filter((span) => span.source === "injected" && span.role === "wait").length;
@@ -206,5 +206,31 @@ export function worstItemHtml(item: WorstItem, open: boolean): string {
     `<b>${escapeHtml(generated.toLocaleString("en-US"))}</b> generated tokens`,
     `<b>${waits}</b> wait${waits === 1 ? "" : "s"} injected`,
   ];
-  return `<details class="item"${open ? " open" : ""}><summary>${summary}</summary><div class="body"><div class="verdict muted">${facts.map((fact) => `<span>${fact}</span>`).join("")}</div>${traceHtml(item.trace)}</div></details>`;
+  // Each pass's trace under a line that says which order it was shown in and what its verdict means in
+  // the item's labels (reports made before passes were kept show the one trace they have).
+  const traces = item.passes && item.passes.length > 0
+    ? item.passes.map((pass, index) => `<p class="order-note${pass.order === "BA" ? " swapped" : ""}">${escapeHtml(passSentence(pass, index, item.passes!.length))}</p>${traceHtml(pass.trace)}`).join("")
+    : traceHtml(item.trace);
+  return `<details class="item"${open ? " open" : ""}><summary>${summary}</summary><div class="body"><div class="verdict muted">${facts.map((fact) => `<span>${fact}</span>`).join("")}</div>${traces}</div></details>`;
+}
+
+/** "AB gave A, BA gave B": each pass's verdict in the item's labels, when there is more than one pass. */
+function passesSummary(item: WorstItem): string {
+  if (!item.passes || item.passes.length < 2) return item.passes?.[0]?.order === "BA" ? ` <span class="muted">· shown swapped</span>` : "";
+  return ` <span class="muted">· ${escapeHtml(passesText(item.passes))}</span>`;
+}
+
+/** Each pass's verdict in the item's labels: "AB gave A, BA gave B". */
+export function passesText(passes: readonly WorstPass[]): string {
+  const sampled = passes.some((pass) => pass.sample > 0);
+  return passes.map((pass) => `${pass.order}${sampled ? `#${pass.sample + 1}` : ""} gave ${pass.verdict ?? "no verdict"}`).join(", ");
+}
+
+/** Which order a pass was shown in, and its verdict in the model's labels and in the item's. */
+export function passSentence(pass: WorstPass, index: number, count: number): string {
+  const name = count > 1 ? `Pass ${index + 1} (${pass.order}${pass.sample > 0 ? `, sample ${pass.sample + 1}` : ""}): ` : "";
+  const written = pass.rawVerdict === null ? "no verdict" : `[[${pass.rawVerdict}]]`;
+  const mapped = pass.verdict ?? "no verdict";
+  if (pass.order === "BA") return `${name}shown swapped (the model's "Response A" was the item's B); it wrote ${written}, which is ${mapped} in the item's labels.`;
+  return `${name}shown in the item's order; it wrote ${written}, which is ${mapped} in the item's labels.`;
 }

@@ -53,6 +53,8 @@ details.item { border: 1px solid var(--line); border-left: 4px solid var(--wrong
 details.item > summary { cursor: pointer; padding: 8px 12px; list-style-position: inside; }
 details.item > .body { padding: 0 14px 12px; }
 .verdict { display: flex; flex-wrap: wrap; gap: 6px 16px; margin: 4px 0 10px; font-size: 13px; }
+.order-note { background: #eef4fb; border-left: 3px solid #0072B2; padding: 6px 10px; margin: 8px 0; font-size: 13px; }
+.order-note.swapped { background: #fff7e6; border-left-color: #E69F00; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 4px; font-size: 12px; font-weight: 600; color: #fff; background: var(--wrong); vertical-align: 1px; }
 .badge.error { background: #7a5af8; }
 .tag { display: inline-block; padding: 0 7px; border-radius: 4px; background: var(--soft); border: 1px solid var(--line); font-size: 12px; color: #344054; }

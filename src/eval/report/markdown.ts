@@ -109,11 +109,13 @@ function sweepSection({ run, bench }: BenchmarkEntry, named: boolean): string[] 
 function worstSection(entry: BenchmarkEntry, benchmark: string, limit: number, named: boolean): string[] {
   const items = worstItems(entry.run, benchmark, limit);
   if (items.length === 0) return [];
-  const rows = items.map((item) => [item.itemId, item.category, item.label, item.verdict ?? MISSING, item.status, probability(item.confidence)]);
+  // The verdict in the item's labels, and per pass the order shown and what the model wrote in its own.
+  const shown = (item: (typeof items)[number]) => (item.passes ?? []).map((pass) => `${pass.order}: ${pass.rawVerdict === null ? "none" : `[[${pass.rawVerdict}]]`} → ${pass.verdict ?? "none"}`).join(", ") || MISSING;
+  const rows = items.map((item) => [item.itemId, item.category, item.label, item.verdict ?? MISSING, shown(item), item.status, probability(item.confidence)]);
   return [
     `### Worst items${named ? ` — ${inline(entry.run.label)}` : ""}`,
     "",
-    markdownTable(["Item", "Category", "Label", "Verdict", "Status", "Confidence"], rows, ["left", "left"]),
+    markdownTable(["Item", "Category", "Label", "Verdict (item's labels)", "Passes (order shown: model wrote → item's labels)", "Status", "Confidence"], rows, ["left", "left", "left", "left", "left"]),
     "",
   ];
 }

@@ -3,8 +3,8 @@
 import { h } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
-import { benchmarkEntries, scoreTable } from "/viewer/eval/report/summary.js";
-import { benchmarkSection } from "/viewer/eval/report/html-benchmark.js";
+import { benchmarkEntries, scoreTable, worstItems } from "/viewer/eval/report/summary.js";
+import { benchmarkSection, worstItemHtml } from "/viewer/eval/report/html-benchmark.js";
 import { points } from "/viewer/eval/report/format.js";
 import { downloadExport, getJson } from "/viewer/api.js";
 
@@ -73,7 +73,7 @@ function PaperTable({ reports, more }) {
   const table = scoreTable(reports);
   return html`<table class="scores paper"><thead><tr><th>Run</th>${table.benchmarks.map((name) => html`<th>${name}</th>`)}${table.showOverall ? html`<th class="overall">Overall</th>` : null}</tr></thead>
     <tbody>${table.rows.map(
-      (row) => html`<tr><td><a href=${hashOf(["run", row.runId])}>${row.label}</a></td>${row.scores.map((score) => html`<td>${points(score)}</td>`)}${table.showOverall ? html`<td class="overall">${points(row.overall)}</td>` : null}</tr>`,
+      (row) => html`<tr><td><a href=${hashOf(["run", row.runId])}>${row.label}</a>${table.rows.filter((other) => other.label === row.label).length > 1 ? html` <span class="mono muted">${row.runId}</span>` : null}</td>${row.scores.map((score) => html`<td>${points(score)}</td>`)}${table.showOverall ? html`<td class="overall">${points(row.overall)}</td>` : null}</tr>`,
     )}</tbody></table>${more > 0 ? html`<p class="muted">${more} older runs not in the table.</p>` : null}`;
 }
 
@@ -84,15 +84,26 @@ export function RunPage({ runId, query }) {
   const others = (runs ?? []).filter((run) => run.id !== runId && run.kind === (report?.kind ?? run.kind));
   return html`<h1>Run <span class="mono">${runId}</span></h1>
     ${error ? html`<${Problem} error=${error} />` : null}
-    ${report ? html`<p class="subtitle" id="run-label">${report.label} · ${report.judgments?.total ?? 0} judgments${report.partial ? html` · <strong class="partial">partial: ${report.partial}</strong>` : null}</p>` : null}
+    ${report ? html`<p class="subtitle" id="run-label">${report.label} · ${report.judgments?.total ?? 0} judgments${report.partial ? html` · <strong class="partial">partial: ${report.partial}</strong>` : null}${runInfo(runs, runId)}</p>` : null}
     <div class="toolbar">
       <button type="button" id="export" onClick=${() => downloadExport(runId).catch(setExportError)}>Export JSONL</button>
       ${others.length ? html`<label>Compare with <select id="compare-with" onChange=${(event) => event.currentTarget.value && (location.hash = hashOf(["compare", runId, event.currentTarget.value]))}>
         <option value="">a run…</option>${others.map((run) => html`<option value=${run.id}>${run.id} · ${run.label}</option>`)}</select></label>` : null}
       ${exportError ? html`<${Problem} error=${exportError} />` : null}
     </div>
+    ${/* What matters first: the scores, curves and tables; then the items; then the worst items' traces. */ ""}
+    ${report ? html`<div id="run-report">${report.benchmarks.map((bench, index) => html`<div dangerouslySetInnerHTML=${{ __html: benchmarkSection(bench.benchmark, benchmarkEntries([report], bench.benchmark), { worstLimit: 0, anchor: `bench-${index}` }) }} />`)}</div>` : error ? null : html`<p class="muted">Loading the report…</p>`}
     <${ItemBrowser} runId=${runId} query=${query} />
-    ${report ? html`<div id="run-report">${report.benchmarks.map((bench, index) => html`<div dangerouslySetInnerHTML=${{ __html: benchmarkSection(bench.benchmark, benchmarkEntries([report], bench.benchmark), { worstLimit: 5, anchor: `bench-${index}` }) }} />`)}</div>` : error ? null : html`<p class="muted">Loading the report…</p>`}`;
+    ${report ? html`<div id="run-worst">${report.benchmarks.map((bench) => {
+      const worst = worstItems(report, bench.benchmark, 5);
+      return worst.length ? html`<section><h2>Worst items${report.benchmarks.length > 1 ? ` · ${bench.benchmark}` : ""}</h2><p class="muted">Wrong or errored, most confident first; each pass says which order the model was shown.</p><div dangerouslySetInnerHTML=${{ __html: worst.map((item) => worstItemHtml(item, false)).join("") }} /></section>` : null;
+    })}</div>` : null}`;
+}
+
+/** What tells a run from another with the same label: when it was made, and its benchmark. */
+function runInfo(runs, runId) {
+  const run = (runs ?? []).find((candidate) => candidate.id === runId);
+  return run ? ` · ${run.benchmark} · made ${run.createdAt.replace("T", " ").slice(0, 19)}` : "";
 }
 
 const FILTERS = [["", "all"], ["wrong", "wrong"], ["errors", "errors"], ["inconsistent", "inconsistent"], ["low-confidence", "low confidence"]];
@@ -121,7 +132,7 @@ function ItemBrowser({ runId, query }) {
         <tbody>${page.items.map(
           (item) => html`<tr class=${item.verdict === item.label ? "right" : "wrong"} data-item=${item.itemId}>
             <td><a href=${hashOf(["run", runId, "item", item.itemId], { point: page.point })}>${item.itemId}</a></td><td>${item.category}</td><td>${item.label}</td>
-            <td class="verdict">${item.verdict ?? "—"}</td><td>${item.status}</td><td>${item.confidence === undefined ? "—" : item.confidence.toFixed(3)}</td><td>${item.thinkingTokens}</td></tr>`,
+            <td class="verdict-cell">${item.verdict ?? "—"}</td><td>${item.status}</td><td>${item.confidence === undefined ? "—" : item.confidence.toFixed(3)}</td><td>${item.thinkingTokens}</td></tr>`,
         )}</tbody></table>
         <div class="pager">
           <button type="button" disabled=${offset === 0} onClick=${() => go({ offset: Math.max(0, offset - PAGE) })}>Previous</button>
@@ -146,7 +157,7 @@ export function ComparePage({ a, b, query }) {
   const mean = (total, count) => (count === 0 ? "—" : (total / count).toFixed(1));
   const pct = (count) => (summary.common === 0 ? "—" : `${((100 * count) / summary.common).toFixed(1)}%`);
   return html`<h1>Two runs on the same items</h1>
-    <table class="scores compare-summary"><thead><tr><th></th><th>A: <a href=${hashOf(["run", runs.a.id])}>${runs.a.label}</a> (${runs.a.point})</th><th>B: <a href=${hashOf(["run", runs.b.id])}>${runs.b.label}</a> (${runs.b.point})</th></tr></thead>
+    <table class="scores compare-summary"><thead><tr><th></th><th>A: <a href=${hashOf(["run", runs.a.id])}>${runs.a.label}</a> <span class="mono muted">${runs.a.id}</span> (${runs.a.point})</th><th>B: <a href=${hashOf(["run", runs.b.id])}>${runs.b.label}</a> <span class="mono muted">${runs.b.id}</span> (${runs.b.point})</th></tr></thead>
     <tbody>
       <tr><td>Accuracy on the ${summary.common} common items</td><td>${pct(summary.correct.a)}</td><td>${pct(summary.correct.b)}</td></tr>
       <tr><td>Mean thinking tokens</td><td>${mean(summary.thinkingTokens.a, summary.common)}</td><td>${mean(summary.thinkingTokens.b, summary.common)}</td></tr>

@@ -41,6 +41,20 @@ export function passTrajectory(run, item, kind) {
   };
 }
 
+/** What was judged, in the item's own order: the question, the context, and the responses. */
+function ItemText({ text, unavailable, kind }) {
+  if (!text) return html`<p class="muted" id="item-text-unavailable">The item's text: ${unavailable ?? "not available"}.</p>`;
+  const block = (title, body, id) => html`<div class="item-field" id=${id}><h4>${title}</h4><div class="item-text">${body}</div></div>`;
+  return html`<section class="card item-text-card" id="item-text"><h2>What was judged</h2>
+    ${block("Question", text.question, "item-question")}
+    ${text.context ? block("Context (earlier turns)", text.context, "item-context") : null}
+    ${text.a !== undefined ? html`<div class="responses">${block("Response A (the item's A)", text.a, "item-a")}${block("Response B (the item's B)", text.b, "item-b")}</div>` : null}
+    ${text.response !== undefined ? block("Response", text.response, "item-response") : null}
+    ${text.responses ? html`<div class="responses">${text.responses.map((response, index) => block(`Response ${String.fromCharCode(65 + index)}`, response, `item-response-${index}`))}</div>` : null}
+    ${kind === "pairwise" ? html`<p class="muted">Labels and verdicts below are in this order; a pass shown swapped says so.</p>` : null}
+  </section>`;
+}
+
 export function ItemPage({ runId, itemId, query }) {
   const point = query.get("point");
   const [data, error] = useJson(`/v1/runs/${encodeURIComponent(runId)}/items/${encodeURIComponent(itemId)}${point ? `?point=${encodeURIComponent(point)}` : ""}`);
@@ -60,6 +74,7 @@ export function ItemPage({ runId, itemId, query }) {
       <tr><td>Thinking / injected / evaluated tokens</td><td>${judgment.usage.thinkingTokens} / ${judgment.usage.injectedTokens} / ${judgment.usage.evaluatedTokens}</td></tr>
       <tr><td>Waits injected (all passes)</td><td id="waits">${injected}</td></tr>
     </tbody></table>
+    <${ItemText} text=${data.text} unavailable=${data.textUnavailable} kind=${judgment.kind} />
     <p class="legend-key">In traces: prompt folded, model thinking as plain text, <mark class="injected">⟦Wait⟧</mark> = injected by j1, <span class="answer">answer</span> = where the verdict was read.</p>
     ${judgment.runs.map((run, index) => {
       const note = orderNote(run, judgment.kind);
