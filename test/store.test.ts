@@ -340,3 +340,17 @@ function commonPrefix(ids: string[]): string {
   while (ids.every((id) => id[length] === ids[0][length]) && length < ids[0].length) length++;
   return ids[0].slice(0, length);
 }
+
+test("a store written by a newer j1 is the user's input: the command exits 2 naming the file and what to do", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const root = join(fileURLToPath(new URL(".", import.meta.url)), "../..");
+  const newer = join(tmp, "newer-cli.sqlite");
+  openRunStore(newer).close();
+  const db = new Database(newer);
+  db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  db.close();
+  const result = spawnSync(process.execPath, [join(root, "bin/j1"), "runs", "list", "--store", newer], { encoding: "utf8" });
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /newer-cli\.sqlite: schema version \d+ is newer than this j1 understands .*pass --store another file/);
+});

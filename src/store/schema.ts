@@ -96,7 +96,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database.Database): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(`schema version ${current} is newer than this j1 understands (${SCHEMA_VERSION}); upgrade j1`);
+    // The user's input (a store a newer j1 wrote), not a failure of j1: refused like a path that is no store
+    // (isStorePathRefusal), so the CLI exits 2.
+    throw Object.assign(new Error(`schema version ${current} is newer than this j1 understands (${SCHEMA_VERSION}); upgrade j1, or pass --store another file`), { code: "J1_NEWER_SCHEMA" });
   }
   for (let version = current; version < SCHEMA_VERSION; version++) {
     const apply = db.transaction(() => {

@@ -15,6 +15,9 @@ export function storeError(file: string, operation: string, cause: unknown): J1E
   if (cause instanceof J1Error) return cause;
   const sqliteCode = (cause as { code?: unknown } | null)?.code;
   const code = typeof sqliteCode === "string" ? sqliteCode : undefined;
+  if (operation === "open" && code === "J1_NEWER_SCHEMA") {
+    return new J1Error("store", `run store ${file}: ${errorMessage(cause)}`, { context: { file, operation, field: "--store", pathRefused: true }, cause });
+  }
   if (operation === "open" && code !== undefined && PATH_CODES.has(code)) {
     return new J1Error("store", `run store ${file}: ${pathProblem(file, code, cause)}; pass --store (or $J1_STORE) a SQLite file j1 can read and write, or a new file in a writable folder`, {
       context: { file, operation, sqliteCode: code, field: "--store", pathRefused: true },
