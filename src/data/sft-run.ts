@@ -64,6 +64,10 @@ export interface SftBuildOptions {
   signal?: AbortSignal;
   /** What the user should know about the run (the chat template fallback taken, …). */
   onNote?: (note: string) => void;
+  /** Run even when the source holds no pairs (`--allow-empty`); otherwise that is bad input. */
+  allowEmpty?: boolean;
+  /** The source, for the message that refuses an empty one. */
+  sourceName?: string;
 }
 
 export interface SftBuildResult {
@@ -126,6 +130,7 @@ export async function buildSftData(options: SftBuildOptions): Promise<SftBuildRe
       for await (const { pair } of limited(options.pairs(), settings.limit)) yield { ...plannedPair(pair), pair };
     },
     scored: (planned) => scoredItem(planned.item),
+    emptySource: (count) => (count > 0 || options.allowEmpty ? undefined : `no pairs to judge in ${options.sourceName ?? "the source"}: pass --allow-empty to run anyway`),
     plan: async () => {
       const engine = typeof options.engine === "function" ? await options.engine() : options.engine;
       const judge = await Judge.create({ engine, template: settings.template, chatFormat: settings.chatFormat, chatTemplateFile: settings.chatTemplateFile, reasoning: settings.reasoning, scaling: settings.scaling });

@@ -29,6 +29,8 @@ export interface EvalRunOptions {
   retryEngineErrors?: boolean;
   /** Called once the run is recorded (its id known), before any judging. */
   onRun?: (run: RunRecord) => void;
+  /** Run even when the data holds no items (`--allow-empty`); otherwise that is bad input, as everywhere. */
+  allowEmpty?: boolean;
 }
 
 export type EvalRunResult = JobResult & {
@@ -132,6 +134,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     // How many items each benchmark gave of how many it holds, known once the items are read: with a
     // limit, every report labels the run's figures "N of M items" from it.
     settingsAfterCheck: () => (settings.limit === undefined ? {} : { population }),
+    emptySource: (count) => (count > 0 || options.allowEmpty ? undefined : `no items to judge in ${settings.benchmarks.map((name) => (settings.data[name] === undefined ? name : `${name} (${[settings.data[name]].flat().join(", ")})`)).join("; ")}: pass --allow-empty to run anyway`),
     scored: (planned) => {
       templateFor(planned, judging.template);
       return scoredItem(planned.item);

@@ -74,6 +74,12 @@ export interface JobOptions<T> {
   onItem?: (event: JobItemEvent<T>) => void | Promise<void>;
   /** Called when the run is recorded (new or resumed), before any judging. */
   onRun?: (run: RunRecord) => void;
+  /**
+   * One rule for empty data everywhere (eval, judge --input, data sft, j1 serve's runs): after the check,
+   * the reason an empty source is refused, or undefined to go on (`--allow-empty`, or items there). A
+   * refusal is bad input, thrown before any run is recorded.
+   */
+  emptySource?: (checkedItems: number) => string | undefined;
 }
 
 export interface JobResult {
@@ -108,6 +114,8 @@ export async function runJudgingJob<T>(options: JobOptions<T>): Promise<JobResul
   const checked: ScoredItem[] = [];
   for await (const item of options.items()) checked.push(options.scored(item));
   const skipped = options.skipped?.() ?? 0;
+  const empty = options.emptySource?.(checked.length);
+  if (empty !== undefined) throw new J1Error("bad-input", empty, { context: { field: "--allow-empty" } });
   let run: RunRecord;
   if (options.run.resumeRunId !== undefined) {
     run = store.getRun(options.run.resumeRunId);

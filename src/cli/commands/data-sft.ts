@@ -47,6 +47,7 @@ interface DataSftFlags extends EngineFlagValues, ScalingFlagValues {
   label?: string;
   force: boolean;
   progress: ProgressMode;
+  allowEmpty: boolean;
 }
 
 /** Defaults of the shared scaling flags that differ for data generation (help text and value both). */
@@ -107,6 +108,7 @@ export function registerDataSft(program: Command): void {
     .option("--resume <run>", "continue a data-sft run (same settings, from the store); output flags may be given again")
     .option("--label <text>", "the run's name in `j1 runs`")
     .option("--force", "overwrite existing output files", false)
+    .option("--allow-empty", "run even when the pairs source holds no pairs (otherwise an error)", false)
     .option("--progress <mode>", "auto, bar, lines, quiet or jsonl (JSON lines on stderr)", (text) => parseProgressMode(text), "auto");
   addEngineFlags(command);
   addScalingFlags(command);
@@ -245,7 +247,7 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
     const interrupt = stopOnInterrupt();
     const progress = new Progress("data sft", undefined, flags.progress);
     try {
-      const result = await buildSftData({ settings, store, engine: loadEngine, pairs: source.read, resumeRunId, label, progress, signal: interrupt.signal, onNote: (note) => console.error(`j1: ${note}`) });
+      const result = await buildSftData({ settings, store, engine: loadEngine, pairs: source.read, resumeRunId, label, progress, signal: interrupt.signal, onNote: (note) => console.error(`j1: ${note}`), allowEmpty: flags.allowEmpty, sourceName: describeSource(settings.source as PairSourceSpec) });
       progress.finish();
       const counts = `${result.pairs} pairs (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before)`;
       if (result.interrupted || result.stats === undefined || result.selection === undefined) {
@@ -270,4 +272,10 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
   } finally {
     store.close();
   }
+}
+
+/** The pairs source as the user named it, for messages. */
+function describeSource(source: PairSourceSpec): string {
+  const spec = source as { input?: string; bench?: string; data?: string };
+  return spec.input ?? (spec.data ? `${spec.bench} (${spec.data})` : String(spec.bench));
 }

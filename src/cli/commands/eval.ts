@@ -247,6 +247,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         // Counted again by the run; the messages were kept from the check above.
         onSkip: () => undefined,
         retryEngineErrors: flags.retryErrors,
+        allowEmpty: flags.allowEmpty,
       });
       progress.finish();
       if (result.interrupted) {

@@ -35,6 +35,7 @@ interface JudgeFlags extends EngineFlagValues, ScalingFlagValues {
   output?: string;
   store?: string;
   resume: boolean;
+  allowEmpty: boolean;
   force: boolean;
   json: boolean;
   pointwise: boolean;
@@ -55,6 +56,7 @@ export function registerJudge(program: Command): void {
     .option("--map <mapping>", "with --input: field mapping as in j1 eval --bench pairs, e.g. question=prompt,a=resp1,b=resp2", collectFieldMap)
     .option("-o, --output <file>", "with --input: JSONL of judgments (default: stdout)")
     .option("--resume", "with --output: keep the judgments already in the file and judge only the rest", false)
+    .option("--allow-empty", "with --input: run even when the file holds no pairs (otherwise an error)", false)
     .option("--store <file>", "with --input: the run store the judgments are also kept in, so a rerun reuses them", defaultStorePath())
     .option("--force", "with --output: overwrite an existing file", false)
     .option("--json", "print the whole judgment as JSON", false)
@@ -222,6 +224,8 @@ async function judgeFile(flags: JudgeFlags, config: EngineConfig, template: Judg
       run: { kind: "judge", benchmark: "judge", label: `judge ${path.basename(input)}`, settings: { schemaVersion: 1, kind: "judge", input: path.resolve(input), map: source.map, engine: { ...config, apiKey: undefined }, judging } },
       items,
       scored: (planned) => ({ id: planned.item.id, category: planned.item.category, label: planned.item.label ?? "" }),
+      // Counted from the file (items already in --output are not yielded again), so a finished file is not "empty".
+      emptySource: () => (total > 0 || flags.allowEmpty ? undefined : `${input}: no pairs to judge: pass --allow-empty to run anyway`),
       plan: async () => {
         if (skippedDone > 0) console.error(`j1: resuming: ${skippedDone} of ${total} already judged in ${flags.output}`);
         out = flags.output ? await openOutput(flags.output, flags.resume) : process.stdout;
