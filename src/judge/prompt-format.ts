@@ -56,13 +56,23 @@ export interface ResolveFormatOptions {
   reasoning?: string;
 }
 
+/** `general.architecture` values of the Gemma families, whose turns j1's `gemma` format writes. */
+const GEMMA_ARCHITECTURES = new Set(["gemma", "gemma2", "gemma3", "gemma3n"]);
+
 export async function resolvePromptFormat(choice: ChatFormatChoice, engine: Engine, options: ResolveFormatOptions = {}): Promise<PromptFormat> {
   if (choice !== "auto") return namedPromptFormat(choice);
   if (engine.capabilities.takesMessages) return messagesPromptFormat();
   const chat = options.chatTemplateFile ? await readChatTemplateFile(options.chatTemplateFile) : await engine.chatTemplate?.();
   if (!chat) {
-    const format = namedPromptFormat("chatml");
-    format.notes.push(`${engine.name}: the model's chat template is not known here (pass --chat-template FILE); using j1's chatml format`);
+    // A Gemma without a template (the 270M GGUF has none) still expects Gemma's turns, not ChatML's.
+    const architecture = await engine.architecture?.();
+    const gemma = architecture !== undefined && GEMMA_ARCHITECTURES.has(architecture);
+    const format = namedPromptFormat(gemma ? "gemma" : "chatml");
+    format.notes.push(
+      gemma
+        ? `${engine.name}: the model carries no chat template; its general.architecture is "${architecture}", so j1 uses its named gemma format (pass --chat-template FILE for another)`
+        : `${engine.name}: the model's chat template is not known here (pass --chat-template FILE); using j1's chatml format`,
+    );
     return format;
   }
   const detected = detectReasoningFormat(chat.template);

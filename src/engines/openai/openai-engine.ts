@@ -1,10 +1,11 @@
 import { J1Error, errorMessage } from "../../core/errors.js";
 import { segmentsText } from "../../core/chat-format.js";
-import { promptPieces, tokenizePieces } from "../../core/prompt-pieces.js";
+import { detectSpacePrefix, promptPieces, tokenizePieces, type PieceVocabulary } from "../../core/prompt-pieces.js";
 import type { PromptSegment } from "../../core/template.js";
 import type { Engine, EngineCapabilities, EngineDescription, EngineSession, ModelChatTemplate, OpenOptions } from "../engine.js";
 import { WarningLog, type EngineWarning } from "../engine-warnings.js";
 import { DEFAULT_MAX_RETRIES } from "../retry.js";
+import { readGgufVocabulary, type GgufVocabulary } from "../gguf-vocabulary.js";
 import type { OpenAIApi, RequestShape } from "./completion-request.js";
 import { HttpClient } from "./http-client.js";
 import { OpenAISession } from "./openai-session.js";
@@ -66,6 +67,10 @@ interface EngineParts {
   bos?: number;
   contextSize?: number;
   chatTemplate?: ModelChatTemplate;
+  /** The served GGUF's facts, where /props names a file j1 can read. */
+  gguf?: GgufVocabulary;
+  /** End-of-thinking texts checked (or being checked) at start, by text. */
+  thinkEndChecks: Map<string, Promise<void>>;
   /** Aborting it cancels every request in flight (dispose). */
   lifetime: AbortController;
   warnings: WarningLog;
@@ -157,16 +162,36 @@ export class OpenAIEngine implements Engine {
     }
 
     let chatTemplate: ModelChatTemplate | undefined;
+    let gguf: GgufVocabulary | undefined;
     if (flavor === "llama-server") {
       try {
         const props = await readLlamaServerProps(client, root);
         contextSize = props.contextSize ?? contextSize;
         chatTemplate = props.chatTemplate;
+        gguf = props.modelPath ? await readGgufVocabulary(props.modelPath).catch(() => undefined) : undefined;
+        if (props.builtinTemplate || (gguf && !gguf.hasChatTemplate && chatTemplate)) {
+          // As in process: a model without a template of its own gets j1's fallback (and its note), not the server's.
+          chatTemplate = undefined;
+          warnings.other("builtin-template", "llama-server reports its built-in ChatML template: the GGUF carries no chat template of its own, so j1 renders the prompt as it does in process for such a model (see the prompt format's note)");
+        }
       } catch (error) {
         if (error instanceof J1Error && error.code === "cancelled") throw error;
         warnings.other("props", `${root}/props failed (${errorMessage(error)}): the context size per sequence is unknown`);
       }
-      if (tokenPrompts || api === "chat") await checkThinkEndVisible(client, root, tokenizer, thinkEnd, bos);
+    }
+    // The piece rule's view of the vocabulary: its added tokens from the served GGUF where it can be read
+    // (the same list the in-process engine uses), whether it puts a space before every text from the server.
+    const vocabulary: PieceVocabulary = { addedTokens: gguf?.addedTokens };
+    if (tokenPrompts) {
+      if (!gguf) warnings.other("vocabulary", "the served vocabulary's added tokens are unknown here (llama-server's model file is not readable on this machine, or another server): judged text is broken at special-looking strings (a pattern) instead, which may miss an added token of another shape and splits strings that only look special");
+      vocabulary.spacePrefix = await detectSpacePrefix(tokenizer.pieceTokenizer());
+    }
+    tokenizer.vocabulary = vocabulary;
+    const thinkEndChecks = new Map<string, Promise<void>>();
+    if (flavor === "llama-server" && (tokenPrompts || api === "chat")) {
+      const check = checkThinkEndVisible(client, root, tokenizer, thinkEnd, bos);
+      thinkEndChecks.set(thinkEnd, check);
+      await check;
     }
     if (api === "chat") {
       const problem = await chatTemplateProblem(client, shape, thinkEnd);
@@ -179,7 +204,7 @@ export class OpenAIEngine implements Engine {
 
     const requested = options.verdictTopK ?? DEFAULT_VERDICT_TOP_K;
     const verdictTopK = flavor === "vllm" && options.verdictTopK === undefined ? VLLM_MAX_LOGPROBS : flavor === "generic" || flavor === "ollama" ? Math.min(requested, OPENAI_MAX_LOGPROBS) : requested;
-    return new OpenAIEngine({ client, counter, tokenizer: known ? tokenizer : undefined, tokenPrompts, bos, contextSize, chatTemplate, lifetime, warnings, shape, concurrency, verdictTopK });
+    return new OpenAIEngine({ client, counter, tokenizer: known ? tokenizer : undefined, tokenPrompts, bos, contextSize, chatTemplate, gguf, thinkEndChecks, lifetime, warnings, shape, concurrency, verdictTopK });
   }
 
   /** Options the server could not honour, one entry per setting. */
@@ -210,6 +235,25 @@ export class OpenAIEngine implements Engine {
     return this.parts.chatTemplate;
   }
 
+  async architecture(): Promise<string | undefined> {
+    return this.parts.gguf?.architecture;
+  }
+
+  /**
+   * The start-up check for the end of thinking of the detected format (`[/THINK]`, harmony's `<|end|>`),
+   * once per text: on llama-server a control token there must come back as text (`--special`).
+   */
+  async checkThinkEnd(thinkEnd: string): Promise<void> {
+    const { shape, tokenPrompts, client, tokenizer, bos, thinkEndChecks } = this.parts;
+    if (shape.flavor !== "llama-server" || !tokenizer || !(tokenPrompts || shape.api === "chat")) return;
+    let check = thinkEndChecks.get(thinkEnd);
+    if (!check) {
+      check = checkThinkEndVisible(client, shape.root, tokenizer, thinkEnd, bos);
+      thinkEndChecks.set(thinkEnd, check);
+    }
+    await check;
+  }
+
   /**
    * The prompt's ids by the piece rule, tokenized by the server (pieces in parallel, joined in order),
    * with BOS in front when the model wants it and the rendered template did not already write it.
@@ -217,10 +261,7 @@ export class OpenAIEngine implements Engine {
   async tokenizePrompt(prompt: readonly PromptSegment[], signal?: AbortSignal): Promise<number[]> {
     const tokenizer = this.parts.tokenizer;
     if (!tokenizer) throw new J1Error("engine", "this server has no tokenizer j1 can use");
-    const pieces = promptPieces(prompt);
-    const tokenized = await Promise.all(pieces.map((piece) => tokenizer.tokenize(piece.text, piece.parseSpecial, { signal })));
-    let index = 0;
-    const ids = await tokenizePieces(pieces, { tokenize: () => tokenized[index++] });
+    const ids = await tokenizePieces(promptPieces(prompt, tokenizer.vocabulary), tokenizer.pieceTokenizer(signal), tokenizer.vocabulary);
     const { bos } = this.parts;
     if (bos !== undefined && ids[0] !== bos) ids.unshift(bos);
     return ids;

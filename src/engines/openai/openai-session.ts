@@ -42,8 +42,9 @@ interface OpenAIMark extends SessionMark {
  *
  * Token-id sessions (the default) hold token ids, exactly as the in-process engine does: the prompt by
  * the piece rule, each generated step as the ids the server sampled (without the stop word's tokens or
- * the end-of-sequence token, which never enter the sequence in process either), appended text (the
- * wait text, `</think>`, `[[`: trusted) tokenized with special-token parsing on. Nothing is ever
+ * the end-of-sequence token, which never enter the sequence in process either), appended text
+ * (`</think>`, `[[`: trusted, with special-token parsing on; the user's wait text by the judged-text
+ * rule) tokenized as a continuation, as in process. Nothing is ever
  * detokenized and tokenized again, so no step can shift a token boundary.
  *
  * Text sessions (`allowTextPrompt`: an unknown server, Ollama, or the chat API) hold text and re-send it.
@@ -97,13 +98,13 @@ export class OpenAISession implements EngineSession {
     return { text: outcome.text, tokens, stop };
   }
 
-  async append(text: string, options: { signal?: AbortSignal } = {}): Promise<number> {
+  async append(text: string, options: { signal?: AbortSignal; trusted?: boolean } = {}): Promise<number> {
     this.assertOpen();
     if (text.length === 0) return 0;
     let tokens: number;
     if (this.tokenMode) {
-      // Appended text is j1's own (the wait text, the end of thinking, the answer prefix): trusted.
-      const ids = await (this.parts.tokenizer as ServerTokenizer).tokenize(text, true, { signal: options.signal });
+      // j1's own text (the end of thinking, the answer prefix) is trusted; the user's wait text is not.
+      const ids = await (this.parts.tokenizer as ServerTokenizer).injected(text, options.trusted ?? true, options.signal);
       if (this.parts.contextSize !== undefined && this.sequenceLength() + ids.length > this.parts.contextSize) {
         throw new J1Error("engine", `context full: cannot append ${ids.length} tokens to a sequence of ${this.sequenceLength()} (the server holds ${this.parts.contextSize} per sequence)`);
       }
@@ -236,12 +237,12 @@ export class OpenAISession implements EngineSession {
     const ids = outcome.tokenIds;
     const retokenize = async (reason: string) => {
       warnings.other(`retokenized:${reason}`, `generated text was tokenized again (${reason}): its ids may differ from what the model sampled`);
-      return (tokenizer as ServerTokenizer).tokenize(outcome.text, true, { signal });
+      return (tokenizer as ServerTokenizer).continuation(outcome.text, true, signal);
     };
     if (!ids) return retokenize("the server returned no token ids");
     if (outcome.stop === "end") return ids.length > 0 && outcome.stopKnown ? ids.slice(0, -1) : ids;
     if (stopText === undefined) return ids;
-    const stopIds = await (tokenizer as ServerTokenizer).tokenize(stopText, true, { signal });
+    const stopIds = await (tokenizer as ServerTokenizer).continuation(stopText, true, signal);
     if (endsWith(ids, stopIds)) return ids.slice(0, ids.length - stopIds.length);
     return retokenize(`the stop text "${stopText}" did not end on a token boundary`);
   }
@@ -262,8 +263,8 @@ export class OpenAISession implements EngineSession {
   private async choicePaths(request: AnswerRequest, tokenizer: ServerTokenizer): Promise<ChoicePath[]> {
     // As in process: choices and suffix as plain text (no special-token parsing).
     const tokenized = new Map<string, number[]>();
-    await Promise.all(request.choices.map(async (choice) => tokenized.set(choice, await tokenizer.tokenize(choice, false, { signal: request.signal }))));
-    const terminator = request.suffix.length > 0 ? (await tokenizer.tokenize(request.suffix, false, { signal: request.signal }))[0] : undefined;
+    await Promise.all(request.choices.map(async (choice) => tokenized.set(choice, await tokenizer.continuation(choice, false, request.signal))));
+    const terminator = request.suffix.length > 0 ? (await tokenizer.continuation(request.suffix, false, request.signal))[0] : undefined;
     return choicePaths(request.choices, (text) => tokenized.get(text) ?? [], terminator);
   }
 

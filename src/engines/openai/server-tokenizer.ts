@@ -1,4 +1,5 @@
 import { J1Error } from "../../core/errors.js";
+import { continuationIds, tokenizeInjected, type PieceTokenizer, type PieceVocabulary } from "../../core/prompt-pieces.js";
 import { malformedAnswer, type HttpClient } from "./http-client.js";
 import type { ServerFlavor } from "./server-flavor.js";
 
@@ -24,6 +25,11 @@ export interface TokenPiece {
 export class ServerTokenizer {
   private readonly cache = new Map<string, number[]>();
   private readonly url: string;
+  /**
+   * The piece rule's view of the served vocabulary (its added tokens when the server's GGUF can be read,
+   * whether it puts a space prefix on every text): set once at start by the engine.
+   */
+  vocabulary: PieceVocabulary = {};
 
   constructor(
     private readonly client: HttpClient,
@@ -49,6 +55,21 @@ export class ServerTokenizer {
     });
     if (text.length <= 64) this.cache.set(key, tokens);
     return tokens;
+  }
+
+  /** This tokenizer as the piece rule calls it. */
+  pieceTokenizer(signal?: AbortSignal): PieceTokenizer {
+    return { tokenize: (text, parseSpecial) => this.tokenize(text, parseSpecial, { signal }) };
+  }
+
+  /** `text`'s ids where it continues a sequence: no space prefix of its own on SentencePiece vocabularies. */
+  continuation(text: string, parseSpecial: boolean, signal?: AbortSignal): Promise<number[]> {
+    return continuationIds(text, parseSpecial, this.pieceTokenizer(signal), this.vocabulary);
+  }
+
+  /** Injected text's ids: trusted (j1's own) or by the judged-text rule (the user's wait text). */
+  injected(text: string, trusted: boolean, signal?: AbortSignal): Promise<number[]> {
+    return tokenizeInjected(text, trusted, this.pieceTokenizer(signal), this.vocabulary);
   }
 
   /** Ids with their printed text; llama-server only (`with_pieces`), undefined elsewhere. */
