@@ -235,6 +235,11 @@ export class OpenAIEngine implements Engine {
     return this.parts.chatTemplate;
   }
 
+  /** The piece rule's view of the served vocabulary (added tokens from the GGUF where readable, space prefix). */
+  get vocabulary(): PieceVocabulary {
+    return this.parts.tokenizer?.vocabulary ?? {};
+  }
+
   async architecture(): Promise<string | undefined> {
     return this.parts.gguf?.architecture;
   }

@@ -286,7 +286,11 @@ export class OpenAISession implements EngineSession {
         return combineReported(paths, new Map([["", root]]), topLogprobs, describe);
       }
       const distributions = new Map<string, Map<number, number>>();
-      const root = candidateDistribution(answered ? (answered.topLogprobs[0] ?? []) : ((await this.probe([], before, request))?.[0] ?? []));
+      // llama-server drops a position's candidates when the stop string tokenizes alone into more tokens than
+      // the model wrote for it (a space-prefix vocabulary: "]]" alone is "▁]]"), so an answer may carry none:
+      // then the root is read from a probe like any other position.
+      const answeredFirst = answered?.topLogprobs[0];
+      const root = candidateDistribution(answeredFirst && answeredFirst.length > 0 ? answeredFirst : ((await this.probe([], before, request))?.[0] ?? []));
       if (root) distributions.set("", root);
       for (const prefix of branchPrefixes(paths)) {
         const reported = candidateDistribution((await this.probe(prefix, before, request))?.[0] ?? []);
