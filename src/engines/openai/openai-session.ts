@@ -290,7 +290,8 @@ export class OpenAISession implements EngineSession {
       // the model wrote for it (a space-prefix vocabulary: "]]" alone is "▁]]"), so an answer may carry none:
       // then the root is read from a probe like any other position.
       const answeredFirst = answered?.topLogprobs[0];
-      const root = candidateDistribution(answeredFirst && answeredFirst.length > 0 ? answeredFirst : ((await this.probe([], before, request))?.[0] ?? []));
+      const dropped = answered !== undefined && !(answeredFirst && answeredFirst.length > 0) && this.parts.tokenizer?.vocabulary.spacePrefix === true;
+      const root = candidateDistribution(answered && !dropped ? (answeredFirst ?? []) : ((await this.probe([], before, request))?.[0] ?? []));
       if (root) distributions.set("", root);
       for (const prefix of branchPrefixes(paths)) {
         const reported = candidateDistribution((await this.probe(prefix, before, request))?.[0] ?? []);
