@@ -44,7 +44,10 @@ const CHUNK = 1 << 20;
 /** A header larger than this is not a GGUF j1 should trust (real vocabularies are a few MB). */
 const MAX_HEADER = 256 << 20;
 
-/** Sequential reads over a file handle, a chunk at a time. */
+/**
+ * Sequential reads over a file handle, a chunk at a time. A value already in the chunk is read without
+ * awaiting (a vocabulary is hundreds of thousands of strings: a promise per string cost seconds).
+ */
 class Reader {
   private buffer = Buffer.alloc(0);
   private start = 0;
@@ -55,8 +58,11 @@ class Reader {
     private readonly path: string,
   ) {}
 
-  private async need(bytes: number): Promise<void> {
-    if (this.offset + bytes <= this.start + this.buffer.length) return;
+  private has(bytes: number): boolean {
+    return this.offset + bytes <= this.start + this.buffer.length;
+  }
+
+  private async load(bytes: number): Promise<void> {
     if (this.offset + bytes > MAX_HEADER) throw new J1Error("bad-input", `${this.path}: the GGUF header is larger than ${MAX_HEADER >> 20} MB`, { context: { file: this.path } });
     const length = Math.max(CHUNK, bytes);
     const chunk = Buffer.alloc(length);
@@ -66,34 +72,72 @@ class Reader {
     this.start = this.offset;
   }
 
-  private async view(bytes: number): Promise<Buffer> {
-    await this.need(bytes);
+  /** Makes `bytes` readable without awaiting; a promise only when the chunk must be refilled. */
+  need(bytes: number): Promise<void> | undefined {
+    return this.has(bytes) ? undefined : this.load(bytes);
+  }
+
+  private take(bytes: number): Buffer {
     const at = this.offset - this.start;
     this.offset += bytes;
     return this.buffer.subarray(at, at + bytes);
   }
 
   async u32(): Promise<number> {
-    return (await this.view(4)).readUInt32LE(0);
+    await this.need(4);
+    return this.take(4).readUInt32LE(0);
   }
 
   async i32(): Promise<number> {
-    return (await this.view(4)).readInt32LE(0);
+    await this.need(4);
+    return this.take(4).readInt32LE(0);
   }
 
   async u64(): Promise<number> {
-    const value = (await this.view(8)).readBigUInt64LE(0);
+    await this.need(8);
+    return this.checkedLength(this.take(8).readBigUInt64LE(0));
+  }
+
+  private checkedLength(value: bigint): number {
     if (value > BigInt(MAX_HEADER)) throw new J1Error("bad-input", `${this.path}: a GGUF length of ${value} is not plausible`, { context: { file: this.path } });
     return Number(value);
   }
 
   async string(): Promise<string> {
     const length = await this.u64();
-    return (await this.view(length)).toString("utf8");
+    await this.need(length);
+    return this.take(length).toString("utf8");
+  }
+
+  /** `count` strings, read synchronously while the chunk holds them. */
+  async strings(count: number): Promise<string[]> {
+    const values: string[] = [];
+    for (let index = 0; index < count; index++) {
+      if (!this.has(8)) await this.load(8);
+      const at = this.offset - this.start;
+      this.offset += 8;
+      // Two 32-bit halves: no BigInt per string.
+      const high = this.buffer.readUInt32LE(at + 4);
+      const length = high === 0 ? this.buffer.readUInt32LE(at) : this.checkedLength(this.buffer.readBigUInt64LE(at));
+      if (!this.has(length)) await this.load(length);
+      values.push(this.take(length).toString("utf8"));
+    }
+    return values;
+  }
+
+  /** `count` 32-bit signed integers. */
+  async i32s(count: number): Promise<number[]> {
+    await this.need(4 * count);
+    const bytes = this.take(4 * count);
+    const values: number[] = [];
+    for (let index = 0; index < count; index++) values.push(bytes.readInt32LE(4 * index));
+    return values;
   }
 
   async skip(bytes: number): Promise<void> {
-    await this.view(bytes);
+    // Skipping needs no bytes in memory: move on and drop the chunk if it is passed.
+    this.offset += bytes;
+    if (this.offset > MAX_HEADER) throw new J1Error("bad-input", `${this.path}: the GGUF header is larger than ${MAX_HEADER >> 20} MB`, { context: { file: this.path } });
   }
 }
 
@@ -104,6 +148,7 @@ async function skipValue(reader: Reader, type: number): Promise<void> {
     const count = await reader.u64();
     const size = FIXED_SIZE[itemType];
     if (size !== undefined) return reader.skip(size * count);
+    if (itemType === ValueType.STRING) return void (await reader.strings(count));
     for (let index = 0; index < count; index++) await skipValue(reader, itemType);
     return;
   }
@@ -112,13 +157,11 @@ async function skipValue(reader: Reader, type: number): Promise<void> {
   await reader.skip(size);
 }
 
-async function arrayOf<T>(reader: Reader, key: string, expected: number, item: () => Promise<T>): Promise<T[]> {
+async function arrayOf(reader: Reader, key: string, expected: number): Promise<{ itemType: number; count: number }> {
   const itemType = await reader.u32();
   const count = await reader.u64();
   if (itemType !== expected) throw new Error(`${key} holds values of type ${itemType}, not ${expected}`);
-  const values: T[] = [];
-  for (let index = 0; index < count; index++) values.push(await item());
-  return values;
+  return { itemType, count };
 }
 
 /** Reads the vocabulary facts of a GGUF file (its header only). */
@@ -143,8 +186,8 @@ export async function readGgufVocabulary(path: string): Promise<GgufVocabulary> 
     for (let index = 0; index < count; index++) {
       const key = await reader.string();
       const type = await reader.u32();
-      if (key === "tokenizer.ggml.tokens" && type === ValueType.ARRAY) tokens = await arrayOf(reader, key, ValueType.STRING, () => reader.string());
-      else if (key === "tokenizer.ggml.token_type" && type === ValueType.ARRAY) types = await arrayOf(reader, key, ValueType.I32, () => reader.i32());
+      if (key === "tokenizer.ggml.tokens" && type === ValueType.ARRAY) tokens = await reader.strings((await arrayOf(reader, key, ValueType.STRING)).count);
+      else if (key === "tokenizer.ggml.token_type" && type === ValueType.ARRAY) types = await reader.i32s((await arrayOf(reader, key, ValueType.I32)).count);
       else if (key === "tokenizer.chat_template") {
         result.hasChatTemplate = true;
         await skipValue(reader, type);
