@@ -2,7 +2,7 @@
  * Benchmark: j1 on model-shaped GGUFs (the real Qwen3 tokenizer, 151,936-token vocabulary, constructed
  * weights), each figure against its baseline measured in the same process.
  *
- *   node dist/bench/real-models.js [--sections 1,2,3,4] [--threads N] [--reps N] [--answer-reps N]
+ *   node dist/bench/real-models.js [--sections 1,2,3,4,5] [--samples K] [--threads N] [--reps N] [--answer-reps N]
  *                                  [--batch-tokens N] [--rounds N] [--http-waits N] [--no-serialized]
  *
  * 1. Thinking: ms per thinking token in j1 (Judge over createLlamaCppEngine, waits 0/2/8, greedy)
@@ -28,6 +28,8 @@
  * 4. Over HTTP: the real llama-server on the Qwen3-shaped model, Judge over createEngine({engine:
  *    "openai"}), waits 0..8 on one pair: trace tokens, evaluated, cached and the prefix-cache hit rate;
  *    then three judgments whose prompt the server has not seen (the cold case).
+ * 5. Samples that share their prompt: K samples of one pair with 1 and K sequences (and llama-server slots):
+ *    evaluated tokens against one prompt plus the samples' continuations.
  *
  * Token counts do not depend on the machine; times do (and on what else runs on it).
  */
@@ -37,7 +39,7 @@ import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import { verdictChoices, DEFAULT_PAIRWISE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE, type JudgeTemplate, type PromptSegment } from "../src/core/template.js";
 import { traceTokens } from "../src/core/usage.js";
 import { createEngine } from "../src/engines/create-engine.js";
-import type { AnswerRequest, EngineSession } from "../src/engines/engine.js";
+import type { AnswerRequest, Engine, EngineSession } from "../src/engines/engine.js";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { LlamaCppSession } from "../src/engines/llamacpp/llamacpp-session.js";
 import { defaultShapedSpec, type ShapedModelSpec } from "../src/engines/shaped/families.js";
@@ -56,7 +58,7 @@ const batchTokens = flag("--batch-tokens", 24);
 const rounds = flag("--rounds", 3);
 const httpWaits = flag("--http-waits", 8);
 const sectionsIndex = args.indexOf("--sections");
-const sections = new Set((sectionsIndex >= 0 ? args[sectionsIndex + 1] : "1,2,3,4").split(",").map(Number));
+const sections = new Set((sectionsIndex >= 0 ? args[sectionsIndex + 1] : "1,2,3,4,5").split(",").map(Number));
 
 // ---- helpers ---------------------------------------------------------------------------------------
 
@@ -224,12 +226,22 @@ interface AnswerFigures {
   reads: Record<string, number>;
 }
 
-/** Times the session's private answer parts (top-k read, branch probes, grammar generation). */
+/**
+ * Times the session's private answer parts (distribution reads, off-path probes; a probe's read counts in
+ * both) and counts the probability entries node-llama-cpp hands to JavaScript ("entries read").
+ */
 function instrumentAnswerParts(): { parts: Map<string, number[]>; restore: () => void; start: () => void; take: () => Record<string, number> } {
   const proto = LlamaCppSession.prototype as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  const names = { readDistribution: "read verdict position", probe: "branch probes", generateUnder: "grammar generation" } as const;
+  const names = { readDistribution: "distribution reads", probe: "off-path probes" } as const;
   const originals = new Map<string, (...a: unknown[]) => Promise<unknown>>();
   const current = new Map<string, number>();
+  const feedAndRead = proto.feedAndRead;
+  originals.set("feedAndRead", feedAndRead);
+  proto.feedAndRead = async function (this: unknown, ...a: unknown[]) {
+    const read = (await feedAndRead.apply(this, a)) as Map<number, number>;
+    current.set("entries read", (current.get("entries read") ?? 0) + read.size);
+    return read;
+  };
   for (const [method, label] of Object.entries(names)) {
     const original = proto[method];
     originals.set(method, original);
@@ -251,7 +263,7 @@ function instrumentAnswerParts(): { parts: Map<string, number[]>; restore: () =>
     start: () => current.clear(),
     take: () => {
       const out: Record<string, number> = {};
-      for (const label of Object.values(names)) out[label] = current.get(label) ?? 0;
+      for (const label of [...Object.values(names), "entries read"]) out[label] = current.get(label) ?? 0;
       return out;
     },
   };
@@ -365,10 +377,10 @@ async function sectionAnswer(): Promise<void> {
     await engine.dispose();
   }
   console.log(`## 2. The answer step vs a plain evaluate loop (Qwen3-shaped, 64 wide x 2 layers, vocabulary 151,936)\n`);
-  console.log(`threads ${threads}; ${answerReps} reps each (after 2 untimed), medians. Both feed the same pending tokens after the same prefix and produce as many tokens as the answer did; j1 reads the untempered distribution at the verdict position (top-64 first), probes branches over the whole vocabulary, and generates the rest under a grammar.\n`);
+  console.log(`threads ${threads}; ${answerReps} reps each (after 2 untimed), medians. Both feed the same pending tokens after the same prefix and produce as many tokens as the answer did; j1 walks the choices' tokens: a top-64 read of the untempered distribution at the verdict position and after each verdict token a choice continues, the next token drawn from it among those a choice allows (no grammar); prefixes off the chosen path are probed (top-64) and erased. "probability entries read" = entries handed to JavaScript (machine-independent; the whole vocabulary is 151,936).\n`);
   console.log(
     table(
-      ["choices", "pending fed", "answer tokens", "verdict", "j1 evaluated", "plain evaluated", "j1 answer() ms", "plain ms", "j1/plain", "read verdict position ms", "branch probes ms", "grammar generation ms"],
+      ["choices", "pending fed", "answer tokens", "verdict", "j1 evaluated", "plain evaluated", "probability entries read", "j1 answer() ms", "plain ms", "j1/plain", "distribution reads ms", "of which off-path probes ms"],
       figures.map((x) => [
         x.label,
         x.pending,
@@ -376,12 +388,12 @@ async function sectionAnswer(): Promise<void> {
         JSON.stringify(x.verdict),
         x.j1Evaluated,
         x.plainEvaluated,
+        x.parts["entries read"] ?? 0,
         f(x.j1Ms),
         f(x.plainMs),
         `${f(x.j1Ms / x.plainMs)}x`,
-        f(x.parts["read verdict position"] ?? 0),
-        f(x.parts["branch probes"] ?? 0),
-        f(x.parts["grammar generation"] ?? 0),
+        f(x.parts["distribution reads"] ?? 0),
+        f(x.parts["off-path probes"] ?? 0),
       ]),
     ),
   );
@@ -423,6 +435,43 @@ function shortPrompt(tag: string): PromptSegment[] {
 
 const poolNote = () => (process.env.UV_THREADPOOL_SIZE ? `UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE}` : "default libuv pool (4 threads)");
 
+/**
+ * Counts what node-llama-cpp puts in each batch of an engine's context (its private native context, read
+ * here for the figure only): sequences and tokens per decodeBatch call.
+ */
+function batchFill(engine: LlamaCppEngine): { take: () => { batches: number; sequences: number; tokens: number } } {
+  const native = (engine as unknown as { context: { _ctx: Record<string, (...a: unknown[]) => unknown> } }).context._ctx;
+  let batches = 0;
+  let sequences = 0;
+  let tokens = 0;
+  const seen = new Set<number>();
+  const add = native.addToBatch.bind(native);
+  const decode = native.decodeBatch.bind(native);
+  // The native methods are read-only on the prototype: shadow them on the instance.
+  Object.defineProperty(native, "addToBatch", {
+    value: (...a: unknown[]) => {
+      seen.add(a[0] as number);
+      tokens += (a[2] as Uint32Array).length;
+      return add(...a);
+    },
+  });
+  Object.defineProperty(native, "decodeBatch", {
+    value: (...a: unknown[]) => {
+      batches++;
+      sequences += seen.size;
+      seen.clear();
+      return decode(...a);
+    },
+  });
+  return {
+    take: () => {
+      const out = { batches, sequences, tokens };
+      batches = sequences = tokens = 0;
+      return out;
+    },
+  };
+}
+
 async function sectionBatched(): Promise<void> {
   const modelPath = await shapedModelPath("qwen3", { width: 512, layers: 4 });
   const contextSize = 512;
@@ -433,6 +482,8 @@ async function sectionBatched(): Promise<void> {
   try {
     for (const samples of [1, 4, 16]) {
       const wide = await createLlamaCppEngine({ model: modelPath, threads, contextSize, sequences: samples });
+      const fill = batchFill(wide);
+      const fills: number[] = [];
       const batchedRates: number[] = [];
       const sequentialRates: number[] = [];
       const stepTimes: number[] = [];
@@ -444,9 +495,12 @@ async function sectionBatched(): Promise<void> {
           // Batched: K sessions at once; prompts fed (and one token generated) before the clock starts.
           const sessions = await Promise.all(Array.from({ length: samples }, (_, k) => wide.open(shortPrompt(`batched ${samples}/${round}/${k}`))));
           await Promise.all(sessions.map((session, k) => session.generate({ stopAt: "</think>", maxTokens: 1, temperature: 0, seed: k })));
+          fill.take();
           let started = performance.now();
           const results = await Promise.all(sessions.map((session, k) => think(session, batchTokens, k)));
           const batchedMs = performance.now() - started;
+          const filled = fill.take();
+          if (round >= 0) fills.push(filled.sequences / filled.batches);
           await Promise.all(sessions.map((session) => session.close()));
           // One by one on one sequence: the same work, each prompt fed before its clock starts.
           let sequentialMs = 0;
@@ -486,6 +540,7 @@ async function sectionBatched(): Promise<void> {
         f(step, 1),
         f(step / samples, 2),
         f(step / singleStepMs, 2),
+        f(median(fills), 1),
         `${wrongBatched}/${runs}`,
         `${wrongSequential}/${runs}`,
       ]);
@@ -495,7 +550,7 @@ async function sectionBatched(): Promise<void> {
   }
   console.log(`## 3. Batched samples (Qwen3-shaped wide build: 512 wide x 4 layers, vocabulary 151,936; ${poolNote()})\n`);
   console.log(`threads ${threads}; ${batchTokens} generated tokens per sequence (the wait text replaces each end of thinking: one token per sequence per step), ${rounds} rounds after one untimed, medians; prompts fed before timing. "step" = one decode of K tokens (one per sequence) plus sampling K distributions. "wrong" = sequences whose greedy tokens left the table's trajectory (wrong logits).\n`);
-  console.log(table(["K", "batched tok/s", "one-by-one tok/s", "speedup", "ms per batch step", "ms per token in batch", "step time vs K=1", "wrong batched", "wrong one-by-one"], rows));
+  console.log(table(["K", "batched tok/s", "one-by-one tok/s", "speedup", "ms per batch step", "ms per token in batch", "step time vs K=1", "sequences per batch", "wrong batched", "wrong one-by-one"], rows));
   if (wrongExamples.length > 0) console.log(`\nwrong sequences, e.g.: ${wrongExamples.join("; ")}; expected ${JSON.stringify(expectedThinking(batchTokens))}`);
   console.log(`\ngoal: speedup >= 2.5x at K = 16\n`);
 }
@@ -577,6 +632,58 @@ async function sectionHttp(): Promise<void> {
   }
 }
 
+// ---- 5. samples that share their prompt -------------------------------------------------------------
+
+/**
+ * K samples of one pair (greedy, waits 2) with one sequence against K sequences, in process, and over
+ * llama-server with 1 slot against K slots when it is built: evaluated tokens (the goal: prompt once plus
+ * K continuations), the prompt's share, and wall time. Each judgment gets a prompt the engine has not seen.
+ */
+async function sectionSharedPrompt(): Promise<void> {
+  const samples = flag("--samples", 16);
+  const modelPath = await shapedModelPath("qwen3");
+  const rows: Array<Array<string | number>> = [];
+  const judgeOnce = async (engine: Engine, label: string, tag: string) => {
+    const template: JudgeTemplate = { ...DEFAULT_PAIRWISE_TEMPLATE, system: `Shared ${tag}. ${DEFAULT_PAIRWISE_TEMPLATE.system}` };
+    const judge = await Judge.create({ engine, template, scaling: { waits: 2 } });
+    const started = performance.now();
+    const judgment = await judge.judgePair({ question: "Which answer is better?", a: "first answer", b: "second answer" }, { samples, temperature: 0 });
+    const ms = performance.now() - started;
+    if (judgment.status !== "ok") throw new Error(`${label}: ${judgment.error}`);
+    const prompt = judgment.runs[0].usage.promptTokens;
+    const continuations = judgment.runs.reduce((sum, run) => sum + traceTokens(run.usage) - run.usage.promptTokens, 0);
+    rows.push([label, samples, prompt, continuations, judgment.usage.evaluatedTokens, f(judgment.usage.evaluatedTokens / (prompt + continuations), 2), f(judgment.usage.evaluatedTokens / prompt, 2), f(ms, 0)]);
+  };
+  for (const sequences of [1, samples]) {
+    const engine = await createLlamaCppEngine({ model: modelPath, threads, contextSize: 1024, sequences });
+    try {
+      await judgeOnce(engine, `in process, ${sequences} sequence${sequences > 1 ? "s" : ""}`, `local ${sequences}`);
+    } finally {
+      await engine.dispose();
+    }
+  }
+  const binary = findLlamaServer();
+  if (binary) {
+    for (const slots of [1, samples]) {
+      const server = await startLlamaServer({ modelPath, binary, contextSize: 1024 * slots, parallel: slots, threads });
+      try {
+        const engine = await createEngine({ engine: "openai", baseUrl: `${server.baseUrl}/v1`, timeoutMs: 60_000, parallel: slots });
+        try {
+          await judgeOnce(engine, `llama-server, ${slots} slot${slots > 1 ? "s" : ""}`, `http ${slots}`);
+        } finally {
+          await engine.dispose();
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  console.log(`## 5. Samples that share their prompt (Qwen3-shaped, 64 wide x 2 layers; ${samples} greedy samples of one pair, waits 2)\n`);
+  console.log(`threads ${threads}. "ideal" = one prompt + every sample's continuation (thinking, waits, answer). Before issue 19: 3,184 evaluated with 16 sequences against 499 with one, in process; 3,046 against 472 over llama-server with 16 slots.${binary ? "" : " llama-server not built (scripts/build-llama-server.sh): HTTP rows skipped."}\n`);
+  console.log(table(["engine", "samples", "prompt", "continuations", "evaluated", "evaluated / ideal", "evaluated / prompt", "ms"], rows));
+  console.log("\ngoal: evaluated / ideal ~ 1 whatever the parallelism (and below 2 prompts for `j1 judge --samples 8 --parallel 8`)\n");
+}
+
 // ---- main ----------------------------------------------------------------------------------------------
 
 async function main() {
@@ -588,6 +695,7 @@ async function main() {
     [3, "batched", sectionBatched],
     [3.5, "batched, sampling serialized", sectionBatchedSerialized],
     [4, "http", sectionHttp],
+    [5, "shared prompt", sectionSharedPrompt],
   ];
   for (const [number, name, run] of all) {
     // 3b (the serialized re-run) goes with 3, unless this is that re-run or the pool is one thread already.

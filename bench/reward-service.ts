@@ -12,6 +12,9 @@
  * (with --baseline) runs the same clients against a bare node:http server that only reads the body and
  * answers a fixed reward: the ceiling of this machine for any Node service, so the figures can be read.
  * Figures depend on the machine and on what else runs on it: the client shares its cores with the server.
+ *
+ * Batches: one request holding 256 and then 1,024 responses (`{query, prompts, labels}` lists, as
+ * OpenRLHF posts a whole batch), three times each: the time to answer against OpenRLHF's 180 s timeout.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import http from "node:http";
@@ -143,21 +146,55 @@ function scoringAlone(bodies: ReturnType<typeof samples>): number {
   return ((performance.now() - started) * 1000) / rounds;
 }
 
+/** OpenRLHF's remote reward client's timeout per request. */
+const OPENRLHF_TIMEOUT_MS = 180_000;
+export const BATCH_SIZES = [256, 1024];
+
+interface BatchResult {
+  responses: number;
+  bodyBytes: number;
+  medianMs: number;
+  maxMs: number;
+  errors: number;
+}
+
+/** One request holding `size` responses (the samples in turn), answered three times; every reward checked. */
+async function runBatch(url: URL, bodies: ReturnType<typeof samples>, size: number): Promise<BatchResult> {
+  const parsed = bodies.map((sample) => ({ ...(JSON.parse(sample.body) as { query: string[]; prompts: string[]; labels: string[] }), reward: sample.reward }));
+  const picked = Array.from({ length: size }, (_, index) => parsed[index % parsed.length]);
+  const body = JSON.stringify({ query: picked.map((entry) => entry.query[0]), prompts: picked.map((entry) => entry.prompts[0]), labels: picked.map((entry) => entry.labels[0]) });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  let errors = 0;
+  for (let round = 0; round < 3; round++) {
+    const started = performance.now();
+    const reply = await post(url, body, agent);
+    times.push(performance.now() - started);
+    const rewards = reply.status === 200 ? (JSON.parse(reply.text) as { rewards: number[] }).rewards : [];
+    errors += rewards.length === size ? picked.filter((entry, index) => rewards[index] !== entry.reward).length : size;
+  }
+  agent.destroy();
+  times.sort((x, y) => x - y);
+  return { responses: size, bodyBytes: Buffer.byteLength(body), medianMs: times[1], maxMs: times[2], errors };
+}
+
 /** Starts a server, warms it up, runs every client count against it, stops it with SIGTERM. */
-async function measure(bodies: ReturnType<typeof samples>, bare: boolean): Promise<{ url: string; results: PhaseResult[] }> {
+async function measure(bodies: ReturnType<typeof samples>, bare: boolean): Promise<{ url: string; results: PhaseResult[]; batches: BatchResult[] }> {
   const { url, child } = await startService(bare);
   const endpoint = new URL("/get_reward", url);
   const results: PhaseResult[] = [];
+  const batches: BatchResult[] = [];
   try {
     await runPhase(endpoint, 8, bodies, 1, 2000, !bare); // warm-up: JIT, connections
     for (const clients of clientCounts) results.push(await runPhase(endpoint, clients, bodies, seconds, maxRequests, !bare));
+    if (!bare) for (const size of BATCH_SIZES) batches.push(await runBatch(endpoint, bodies, size));
   } finally {
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");
     const code = await exited;
     if (code !== 0) process.exitCode = 1;
   }
-  return { url, results };
+  return { url, results, batches };
 }
 
 function printTable(title: string, results: readonly PhaseResult[]): void {
@@ -172,21 +209,24 @@ function printTable(title: string, results: readonly PhaseResult[]): void {
 
 async function main(): Promise<void> {
   const bodies = samples();
-  const { url, results } = await measure(bodies, false);
+  const { url, results, batches } = await measure(bodies, false);
   const baseline = withBaseline ? (await measure(bodies, true)).results : undefined;
   const microseconds = scoringAlone(bodies);
   const bodyBytes = Math.round(bodies.reduce((sum, sample) => sum + Buffer.byteLength(sample.body), 0) / bodies.length);
 
   if (asJson) {
-    console.log(JSON.stringify({ bodyBytes, scoringMicroseconds: microseconds, phases: results, baseline }));
+    console.log(JSON.stringify({ bodyBytes, scoringMicroseconds: microseconds, phases: results, baseline, batches }));
   } else {
     printTable(`reward service on ${url}: OpenRLHF-shaped requests of ~${bodyBytes} bytes, keep-alive, ${seconds}s or ${maxRequests} requests per phase`, results);
     if (baseline) printTable("baseline: bare node:http reading the same bodies and answering a fixed reward", baseline);
     console.log(`scoring alone (parse label, find response, read output), in process: ${microseconds.toFixed(1)} µs per request`);
     const wide = results.find((row) => row.clients === 64);
+    for (const batch of batches) {
+      console.log(`one batch of ${batch.responses} responses (${(batch.bodyBytes / 1e6).toFixed(1)} MB): median ${batch.medianMs.toFixed(0)} ms, max ${batch.maxMs.toFixed(0)} ms (${((100 * batch.maxMs) / OPENRLHF_TIMEOUT_MS).toFixed(3)}% of OpenRLHF's 180 s timeout), ${batch.errors} wrong rewards`);
+    }
     if (wide) console.log(`goal at 64 clients (>= 5000 req/s, p99 < 20 ms): ${wide.requestsPerSecond >= 5000 && wide.p99Ms < 20 ? "met" : "NOT met"} on this machine`);
   }
-  if (results.some((row) => row.errors > 0)) process.exitCode = 1;
+  if (results.some((row) => row.errors > 0) || batches.some((batch) => batch.errors > 0)) process.exitCode = 1;
 }
 
 await main();

@@ -144,7 +144,7 @@ describe("adaptive scaling on the controlled judge (real node-llama-cpp)", () =>
     assert.ok((probes[3].confidence ?? 1) < 0.9 && (probes[4].confidence ?? 0) >= 0.9);
     // The last probe is the answer itself (kept, not rolled back); the four before it are the price.
     assert.equal(judgment.usage.probeTokens, probes.slice(0, 4).reduce((sum, seen) => sum + seen.evaluatedTokens, 0));
-    assert.equal(judgment.usage.probeTokens, 4 * 3, "each probe: the end of thinking, the answer prefix, the verdict");
+    assert.equal(judgment.usage.probeTokens, 4 * 2, "each probe: the end of thinking and the answer prefix (the verdict is read after them, never fed)");
   });
 
   it("on an item it is sure of, stops at once and costs what a plain judgment costs (nothing evaluated twice)", async () => {

@@ -31,7 +31,8 @@ describe("j1 judge (CLI, real engine, tiny model)", () => {
     const { usage } = judgment;
     const spanTokens = judgment.trace.reduce((sum, span) => sum + span.tokens, 0);
     assert.equal(usage.promptTokens + usage.thinkingTokens + usage.injectedTokens + usage.answerTokens, spanTokens);
-    assert.equal(usage.evaluatedTokens + usage.cachedTokens, spanTokens - 1);
+    // Every token evaluated once, except the verdict (read at its position, not fed) and the "]]" after it.
+    assert.equal(usage.evaluatedTokens + usage.cachedTokens, spanTokens - 2);
   });
 
   it("the human view streams thinking with injected parts marked, then the verdict", () => {

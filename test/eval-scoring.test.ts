@@ -257,3 +257,24 @@ test("scoring without a decision for every item is an error naming the item", ()
   const items = [scored("x", "harmless", "A"), scored("y", "harmless", "A")];
   assert.throws(() => getBenchmark("harmless").score(items, new Map([["x", decision("x", "A")]])), /no decision for item "y"/);
 });
+
+test("the bootstrap of an accuracy rule resamples credits as numbers and gives exactly the interval of scoring each resample by the rule", async () => {
+  const { accuracyRule } = await import("../src/eval/scoring/accuracy-rule.js");
+  const { bootstrapInterval } = await import("../src/eval/scoring/bootstrap.js");
+  const verdicts: Array<Verdict | null> = ["A", "B", "tie", null];
+  const items: ScoredItem[] = Array.from({ length: 301 }, (_, index) => ({
+    id: `x:${index}`,
+    category: ["easy", "hard", "code"][index % 3],
+    label: index % 2 === 0 ? "A" : "B",
+    // Every 30 items a group of three of one category (resampled as one unit).
+    ...(index % 30 < 9 && index % 3 === 0 ? { group: `g${Math.floor(index / 30)}` } : {}),
+  }));
+  const decisions = new Map<string, ItemDecision>(items.map((item, index) => [item.id, { itemId: item.id, verdict: verdicts[(index * 7919) % 4], orders: {} } as unknown as ItemDecision]));
+  for (const options of [{ undecided: 0, average: "items" as const }, { undecided: 0.5, average: "categories" as const }]) {
+    const rule = accuracyRule(options);
+    const generic = bootstrapInterval(items, (sample) => rule(sample, decisions).score, { seed: 7 });
+    const fast = bootstrapInterval(items, () => Number.NaN, { seed: 7, additive: rule.additive?.(decisions) });
+    assert.deepEqual(fast, generic, JSON.stringify(options));
+    assert.ok(generic[0] < generic[1]);
+  }
+});

@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { traceText } from "../src/core/trace.js";
+import { traceTokens } from "../src/core/usage.js";
 import type { Judgment } from "../src/core/judgment.js";
 import { DEFAULT_CHOICE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE } from "../src/core/template.js";
 import { j1CacheDir } from "../src/engines/cache-dir.js";
@@ -300,37 +301,73 @@ for (const shape of SHAPES) {
 }
 
 describe("batched sequences on a large vocabulary (the j1 command)", () => {
-  const run = async (extra: string[], uvThreads: string | undefined) => {
+  const shape = () => SHAPES.find((candidate) => candidate.name === "qwen3-shaped") as ModelShape;
+  const expected = () => shape().start + `Wait${shape().afterWait}`.repeat(4);
+  const j1 = async (args: string[], uvThreads: string | undefined) => {
     const { spawnSync } = await import("node:child_process");
     const path = await import("node:path");
     const { fileURLToPath } = await import("node:url");
+    const { mkdtempSync } = await import("node:fs");
+    const os = await import("node:os");
     const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
     const env = { ...process.env };
     if (uvThreads === undefined) delete env.UV_THREADPOOL_SIZE;
     else env.UV_THREADPOOL_SIZE = uvThreads;
+    const cwd = mkdtempSync(path.join(os.tmpdir(), "j1-batched-"));
     const model = await shapedModelPath("qwen3");
-    const result = spawnSync(process.execPath, [path.join(root, "bin/j1"), "judge", "--model", model, "-q", "2+2?", "-a", "4", "-b", "5", "--waits", "4", "--samples", "16", "--temperature", "0", "--threads", "1", "--json", ...extra], { env, encoding: "utf8", timeout: 180_000 });
+    const result = spawnSync(process.execPath, [path.join(root, "bin/j1"), "judge", "--model", model, "--temperature", "0", "--threads", "1", ...args], { env, cwd, encoding: "utf8", timeout: 180_000 });
     assert.equal(result.status, 0, result.stderr);
-    const judgment = JSON.parse(result.stdout) as Judgment;
-    assert.equal(judgment.runs.length, 16);
-    const shape = SHAPES.find((candidate) => candidate.name === "qwen3-shaped") as ModelShape;
-    return { traces: new Set(judgment.runs.map((run) => traceText(run.trace.slice(1)))), stderr: result.stderr, expected: shape.start + `Wait${shape.afterWait}`.repeat(4) };
+    return { stdout: result.stdout, stderr: result.stderr, cwd };
   };
+  const tokensOf = (judgment: Judgment) => judgment.runs.map((run) => ({ trace: traceText(run.trace.slice(1)), verdict: run.verdict, thinking: run.usage.thinkingTokens, answer: run.usage.answerTokens }));
 
-  it("by default (one sequence in process), 16 greedy samples all follow the model's trajectory", async () => {
-    const { traces, expected } = await run([], undefined);
-    assert.equal(traces.size, 1, [...traces].join("\n---\n"));
-    assert.ok([...traces][0].startsWith(expected));
+  it("with no UV_THREADPOOL_SIZE set, --parallel 16 batches 16 items and each greedy token equals its unbatched twin (--parallel 1), with no warning", async () => {
+    const { writeFileSync } = await import("node:fs");
+    const path = await import("node:path");
+    const os = await import("node:os");
+    const input = path.join(os.tmpdir(), `j1-batched-${process.pid}.jsonl`);
+    writeFileSync(input, Array.from({ length: 16 }, (_, index) => JSON.stringify({ id: `p${index}`, question: `Item ${index}: 2+2?`, a: "4", b: `${index + 5}` })).join("\n") + "\n");
+    const byId = (stdout: string) => new Map(stdout.trim().split("\n").map((line) => JSON.parse(line) as Judgment & { id: string }).map((judgment) => [judgment.id, tokensOf(judgment)]));
+    const batched = await j1(["--input", input, "--waits", "4", "--parallel", "16", "--progress", "quiet"], undefined);
+    const single = await j1(["--input", input, "--waits", "4", "--parallel", "1", "--progress", "quiet"], undefined);
+    const batchedRuns = byId(batched.stdout);
+    assert.equal(batchedRuns.size, 16);
+    assert.deepEqual(batchedRuns, byId(single.stdout));
+    for (const runs of batchedRuns.values()) assert.ok(runs[0].trace.startsWith(expected()), runs[0].trace);
+    assert.doesNotMatch(batched.stderr, /UV_THREADPOOL_SIZE/);
   });
 
-  it("16 sequences batched with UV_THREADPOOL_SIZE=1: the same trajectory in every sequence", async () => {
-    const { traces, expected } = await run(["--parallel", "16"], "1");
-    assert.equal(traces.size, 1, [...traces].join("\n---\n"));
-    assert.ok([...traces][0].startsWith(expected));
+  it("16 sequences batched on a larger libuv pool (set by the user): the engine warns and says what to do", async () => {
+    const { stderr } = await j1(["-q", "2+2?", "-a", "4", "-b", "5", "--waits", "4", "--parallel", "16", "--json"], "4");
+    assert.match(stderr, /warning: 16 sequences batched with UV_THREADPOOL_SIZE=4: .*run through the j1 command/);
   });
 
-  it("16 sequences batched on a larger libuv pool: the engine warns (node-llama-cpp's parallel samplers race)", async () => {
-    const { stderr } = await run(["--parallel", "16"], "4");
-    assert.match(stderr, /warning: several sequences batched with UV_THREADPOOL_SIZE other than 1/);
+  it("a larger libuv pool without --parallel: one sequence in process, no warning", async () => {
+    const { stderr, stdout } = await j1(["-q", "2+2?", "-a", "4", "-b", "5", "--swap", "--json"], "4");
+    assert.equal((JSON.parse(stdout) as Judgment).runs.length, 2);
+    assert.doesNotMatch(stderr, /UV_THREADPOOL_SIZE/);
+  });
+
+  it("8 samples with --parallel 8 share their prompt: evaluated = one prompt + each sample's continuation, below twice the prompt, the same tokens as one sequence, no warning", async () => {
+    const run = async (parallel: string, extra: string[] = []) => {
+      const { stdout, stderr } = await j1(["-q", "2+2?", "-a", "4", "-b", "5", "--samples", "8", "--parallel", parallel, "--json", ...extra], undefined);
+      return { judgment: JSON.parse(stdout) as Judgment, stderr };
+    };
+    const wide = await run("8");
+    const narrow = await run("1");
+    const prompt = wide.judgment.runs[0].usage.promptTokens;
+    assert.equal(wide.judgment.runs.length, 8);
+    assert.ok(wide.judgment.usage.evaluatedTokens < 2 * prompt, `evaluated ${wide.judgment.usage.evaluatedTokens}, one prompt ${prompt}`);
+    assert.equal(wide.judgment.usage.evaluatedTokens, narrow.judgment.usage.evaluatedTokens);
+    assert.deepEqual(tokensOf(wide.judgment), tokensOf(narrow.judgment));
+    assert.doesNotMatch(wide.stderr, /warning/);
+    // With waits, and both orders side by side: each order's prompt once, then only what each sample added
+    // (its thinking, waits and answer, and its prompt's last token fed again for the first logits).
+    const swapped = (await run("8", ["--waits", "4", "--swap"])).judgment;
+    const prompts = new Set(swapped.runs.map((run) => `${run.order}:${run.usage.promptTokens}`));
+    const promptOnce = [...prompts].reduce((sum, key) => sum + Number(key.split(":")[1]), 0);
+    const continuations = swapped.runs.reduce((sum, run) => sum + traceTokens(run.usage) - run.usage.promptTokens, 0);
+    assert.equal(swapped.runs.length, 16);
+    assert.ok(swapped.usage.evaluatedTokens <= promptOnce + continuations + swapped.runs.length, `evaluated ${swapped.usage.evaluatedTokens}, prompts ${promptOnce}, continuations ${continuations}`);
   });
 });

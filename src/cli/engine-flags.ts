@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseSampleStop, type SampleStop } from "../core/scaling/sample-stop.js";
 import { parseStopRule, STOP_RULES } from "../core/scaling/stop-rule.js";
 import { Option, type Command } from "commander";
@@ -7,6 +8,7 @@ import { J1Error, badInput } from "../core/errors.js";
 import type { EngineConfig, EngineKind } from "../engines/create-engine.js";
 import type { SamplingOptions } from "../engines/engine.js";
 import { DEFAULT_MODEL } from "../engines/llamacpp/model-source.js";
+import { samplersSerialised } from "../engines/llamacpp/sampling-threads.js";
 import { ENGINES } from "../engines/engine-registry.js";
 import { CHAT_FORMAT_CHOICES, isChatFormatChoice, type ChatFormatChoice } from "../judge/prompt-format.js";
 import { downloadProgress } from "./progress.js";
@@ -20,7 +22,8 @@ export function addEngineFlags(command: Command): Command {
   return command
     .addOption(new Option("--engine <name>", ENGINES.map((entry) => `${entry.kind}: ${entry.description}`).join("; ")).choices(ENGINES.map((entry) => entry.kind)).default("llamacpp"))
     .option("-m, --model <model>", `GGUF path, hf: URI, "tiny" (offline test model) or "tiny-controlled" (its verdicts move with the item and the waits: the control for adaptive scaling); with --engine openai or ai-sdk, the served model name`)
-    .option("--base-url <url>", "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (implies --engine openai)")
+    .option("--base-url <url>", "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (implies --engine openai); repeat it for a fleet: each judgment goes to one server, a failed server's judgments move to another", (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option("--base-url-file <file>", "a fleet's servers, one base URL a line (# starts a comment); added to any --base-url")
     .option("--api-key <key>", "API key for --base-url (default: $J1_API_KEY or $OPENAI_API_KEY)")
     .addOption(new Option("--api <kind>", "server API: completions (raw continuation) or chat (fallback)").choices(["completions", "chat"]).default("completions"))
     .option("--threads <n>", "CPU threads for llama.cpp", positiveInt("--threads"))
@@ -58,7 +61,9 @@ export function addScalingFlags(command: Command): Command {
 export interface EngineFlagValues {
   engine: EngineKind;
   model?: string;
-  baseUrl?: string;
+  /** Every --base-url given (a fleet when more than one, with --base-url-file's). */
+  baseUrl: string[];
+  baseUrlFile?: string;
   apiKey?: string;
   api: "completions" | "chat";
   threads?: number;
@@ -93,21 +98,28 @@ export interface ScalingFlagValues {
 }
 
 export function engineConfig(values: EngineFlagValues, defaults: { parallel?: number } = {}): EngineConfig {
-  for (const [flag, value] of [["--model", values.model], ["--base-url", values.baseUrl]] as const) {
+  const urls = [...(values.baseUrl ?? []), ...(values.baseUrlFile === undefined ? [] : readBaseUrlFile(values.baseUrlFile))];
+  for (const [flag, value] of [["--model", values.model], ...urls.map((url) => ["--base-url", url] as const)] as const) {
     // An empty value (an unset shell variable, say) would otherwise mean the current folder or no server.
     if (value !== undefined && value.trim() === "") throw badInput("must not be empty", { field: flag });
   }
   // --base-url alone means the openai engine; --engine ai-sdk (or another) with it keeps the engine asked for.
-  const engine: EngineKind = values.baseUrl && values.engine === "llamacpp" ? "openai" : values.engine;
+  const engine: EngineKind = urls.length > 0 && values.engine === "llamacpp" ? "openai" : values.engine;
+  if (urls.length > 1 && engine !== "openai") throw badInput(`several servers (a fleet) need --engine openai, not ${engine}`, { field: "--base-url" });
   return {
     engine,
     model: engine === "llamacpp" ? values.model ?? DEFAULT_MODEL : values.model,
-    baseUrl: values.baseUrl,
+    baseUrl: urls[0],
+    baseUrls: urls.length > 1 ? urls : undefined,
     apiKey: values.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY,
     api: values.api,
     threads: values.threads,
     contextSize: values.contextSize,
-    parallel: values.parallel ?? (engine === "llamacpp" && !samplersSerialised() ? 1 : defaults.parallel),
+    // In process, more than one sequence by default only when node-llama-cpp's samplers run one at a time
+    // (engines/llamacpp/sampling-threads.ts): the j1 command arranges it; a Node started with a larger pool
+    // gets one sequence unless --parallel asks for more (honoured, with the engine's warning). A server's own
+    // slots (llama-server /props) bound its requests unless --parallel says otherwise.
+    parallel: values.parallel ?? (engine === "llamacpp" && !samplersSerialised() ? 1 : engine === "openai" ? undefined : defaults.parallel),
     timeoutMs: values.timeout,
     maxRetries: values.retries,
     allowTextPrompt: values.allowTextPrompt,
@@ -116,14 +128,25 @@ export function engineConfig(values: EngineFlagValues, defaults: { parallel?: nu
 }
 
 /**
- * node-llama-cpp samples the sequences of one batch on parallel libuv threads, and llama.cpp's lazy in-place
- * reorder of a batch's logits is not thread-safe: on a large vocabulary (Qwen3's 151,936) batched greedy
- * tokens were measured wrong (44 of 48 sequences at 16 in parallel; 0 with one pool thread). The pool size
- * is fixed before any JavaScript runs, so in-process runs default to one sequence unless Node was started
- * with UV_THREADPOOL_SIZE=1; an explicit --parallel is honoured, with the engine's warning.
+ * --base-url-file: one base URL a line; blank lines and `#` comments are skipped. Each entry must be an
+ * http(s) URL; the error names the file and line.
  */
-export function samplersSerialised(): boolean {
-  return process.env.UV_THREADPOOL_SIZE === "1";
+export function readBaseUrlFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw badInput(`cannot read the fleet's server list: ${(error as Error).message}`, { file, field: "--base-url-file" });
+  }
+  const urls: string[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.replace(/#.*$/, "").trim();
+    if (line === "") return;
+    if (!/^https?:\/\/\S+$/.test(line)) throw badInput(`"${line}" is not an http(s) base URL`, { file, line: index + 1, field: "--base-url-file" });
+    urls.push(line);
+  });
+  if (urls.length === 0) throw badInput("lists no server", { file, field: "--base-url-file" });
+  return urls;
 }
 
 export function chatFormat(values: EngineFlagValues): ChatFormatChoice {

@@ -55,6 +55,13 @@ export interface JudgmentRun {
   trace: TraceSpan[];
   usage: Usage;
   wallMs: number;
+  /** The server the run ended on, when the engine judged over several (a fleet of `--base-url`s). */
+  server?: string;
+  /**
+   * The servers the run left because they failed (refused, dropped or hung), in order, with the failure:
+   * the run went on from its last step on the next server. Absent when none failed.
+   */
+  failovers?: Array<{ from: string; to: string; error: string }>;
 }
 
 /** Votes per verdict: A, B and tie always present (pairs), other letters as a choice among N gets them. */

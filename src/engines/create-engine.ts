@@ -9,6 +9,8 @@ export interface EngineConfig {
   model?: string;
   /** openai: the server's base URL, e.g. http://127.0.0.1:8080/v1. */
   baseUrl?: string;
+  /** openai: a fleet, every server's base URL (`baseUrl` is the first); each judgment goes to one of them. */
+  baseUrls?: string[];
   apiKey?: string;
   threads?: number;
   contextSize?: number;

@@ -2,6 +2,8 @@ import type { PromptSegment } from "../core/template.js";
 import type { EngineWarning } from "./engine-warnings.js";
 
 export type { EngineWarning } from "./engine-warnings.js";
+export type { Failover, ServerFigures, SessionRoute } from "./server-route.js";
+import type { ServerFigures, SessionRoute } from "./server-route.js";
 
 /**
  * The engine seam. A session holds one growing text (prompt, then whatever is generated or appended);
@@ -35,6 +37,8 @@ export interface Engine {
   checkThinkEnd?(thinkEnd: string): Promise<void>;
   /** What the engine could not do as asked (one entry per setting), for stderr, --json, the store and reports. */
   readonly warnings?: readonly EngineWarning[];
+  /** Figures per server, for engines that spread sessions over several (a fleet of OpenAI-compatible servers). */
+  servers?(): ServerFigures[];
   dispose(): Promise<void>;
 }
 
@@ -55,6 +59,14 @@ export interface EngineCapabilities {
   thinkingControl?: "token" | "none";
   /** The engine takes chat messages (core/chat-messages.ts) rather than one rendered text. */
   takesMessages?: boolean;
+  /**
+   * sequential: sessions on the same prompt reuse its evaluation only when they run one after another
+   * (the prompt lives in one sequence's or one server slot's cache, and cannot be copied to another while
+   * it is in use), so the judge runs the samples of one prompt one after another: K samples cost the prompt
+   * once plus K continuations, at the speed of one by one. Absent: sessions may run in any order (a
+   * server whose prefix cache is shared by concurrent requests, or an API that does not say).
+   */
+  promptSharing?: "sequential";
 }
 
 export interface ModelChatTemplate {
@@ -81,6 +93,12 @@ export interface EngineDescription {
 
 export interface OpenOptions {
   signal?: AbortSignal;
+  /**
+   * What keeps the sessions of one judgment together (the judge passes its item key): engines with
+   * several servers send every session with the same key to the same server, whose prefix cache then
+   * holds the judgment, and pass it on to routers as an affinity key.
+   */
+  affinityKey?: string;
 }
 
 export interface GenerateRequest {
@@ -158,6 +176,8 @@ export interface EngineSession {
   /** Drops everything after the mark: the next step continues from there, with nothing re-evaluated. */
   rollback(mark: SessionMark): Promise<void>;
   usage(): SessionUsage;
+  /** The server the session ran on and its failovers, for engines with several servers; undefined otherwise. */
+  route?(): SessionRoute | undefined;
   /** Frees the session (returns a sequence to its pool); idempotent. */
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type { ChatFormatChoice } from "../judge/prompt-format.js";
 import type { EngineConfig } from "../engines/create-engine.js";
 import type { JudgingOptions } from "../jobs/item-plan.js";
 import type { Benchmark, OrderProtocol } from "./types.js";
+import type { Shard } from "./shard.js";
 
 /** `--order` for the pairs benchmark: the pair as the file gives it, one seeded random order, or both orders. */
 export type PairOrder = "as-given" | "shuffle" | "both";
@@ -29,6 +30,8 @@ export interface EvalSettings extends Omit<JudgingOptions, "scaling" | "finalPoi
   order?: PairOrder;
   /** Per benchmark: the protocol variant (--variant); absent: the official protocol. */
   variants?: Record<string, string>;
+  /** `--shard i/n`: judge only this share of the items (eval/shard.ts); `j1 runs merge` joins the shards. */
+  shard?: Shard;
   /** Items per benchmark (a grouped benchmark is completed to the end of the last group). */
   limit?: number;
   skipBad: boolean;

@@ -3,11 +3,12 @@ import { resolvePromptFormat } from "../judge/prompt-format.js";
 import { buildItemPlan, passesFor, templateFor, type JudgingOptions, type PlannedItem } from "../jobs/item-plan.js";
 import { storedSettings } from "../jobs/run-settings.js";
 import { runJudgingJob, type JobProgress, type JobResult } from "../jobs/judging-job.js";
-import type { Engine } from "../engines/engine.js";
+import type { Engine, ServerFigures } from "../engines/engine.js";
 import type { RunRecord, RunStore } from "../store/types.js";
 import { dataFiles, effectiveProtocol, type EvalSettings } from "./eval-settings.js";
 import { runItems, scoredItem } from "./item-stream.js";
 import { getBenchmark } from "./benchmarks/registry.js";
+import { ShardDealer } from "./shard.js";
 import type { Benchmark, BenchmarkItem, LoadOptions, ScoredItem } from "./types.js";
 
 export type EvalProgress = JobProgress;
@@ -30,27 +31,39 @@ export interface EvalRunOptions {
   onRun?: (run: RunRecord) => void;
 }
 
-export type EvalRunResult = JobResult;
+export type EvalRunResult = JobResult & {
+  /** Per server, when the engine judged over a fleet (engine.servers()). */
+  servers?: ServerFigures[];
+};
 
 export function loadOptionsFor(settings: EvalSettings, benchmark: string, onSkip?: (error: Error) => void): LoadOptions {
   return { data: dataFiles(settings, benchmark), skipBad: settings.skipBad, map: settings.map, onSkip, seed: settings.seed, variant: settings.variants?.[benchmark] };
 }
 
 /** Pass one: every item is read and checked before any judging, so bad data stops a run before it starts. */
-export async function collectItems(settings: EvalSettings, onSkip?: (error: Error) => void): Promise<{ items: ScoredItem[]; skipped: number; perBenchmark: Map<string, number>; judgments: Map<string, number> }> {
+export async function collectItems(
+  settings: EvalSettings,
+  onSkip?: (error: Error) => void,
+  /** Each item as it streams by; with `keep: false` the items are not kept (a dry run counts, flat in memory). */
+  stream?: { keep: boolean; onItem: (benchmark: string, item: ScoredItem) => void },
+): Promise<{ items: ScoredItem[]; skipped: number; perBenchmark: Map<string, number>; judgments: Map<string, number> }> {
   const items: ScoredItem[] = [];
   let skipped = 0;
   const perBenchmark = new Map<string, number>();
   const judgments = new Map<string, number>();
+  const dealer = settings.shard ? new ShardDealer(settings.shard) : undefined;
   for (const name of settings.benchmarks) {
     const benchmark = getBenchmark(name);
     const count = { items: 0 };
     for await (const item of runItems(benchmark, loadOptionsFor(settings, name, (error) => { skipped++; onSkip?.(error); }), settings.limit)) {
+      if (dealer && !dealer.take(item)) continue;
       // The template check the real run makes, so --dry-run refuses what the run would refuse.
       const planned = plannedItem(settings, benchmark, item);
       templateFor(planned, settings.template);
       judgments.set(name, (judgments.get(name) ?? 0) + passesFor(planned, settings));
-      items.push(scoredItem(item));
+      const scored = scoredItem(item);
+      stream?.onItem(name, scored);
+      if (stream?.keep !== false) items.push(scored);
       count.items++;
     }
     perBenchmark.set(name, count.items);
@@ -89,14 +102,21 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
   const { settings, store, engine } = options;
   let skipped = 0;
   let pass = 0;
+  // --shard i/n: each pass deals the items again (the same way), and the last full pass's record is kept.
+  let dealt: ShardDealer | undefined;
   const items = async function* (): AsyncGenerator<PlannedItem> {
     // Skipped rows are counted (and reported) on the first pass; the second passes over them quietly.
     const counting = pass++ === 0;
+    const dealer = settings.shard ? new ShardDealer(settings.shard) : undefined;
     for (const name of settings.benchmarks) {
       const benchmark = getBenchmark(name);
       const onSkip = counting ? (error: Error) => { skipped++; options.onSkip?.(error); } : () => undefined;
-      for await (const item of runItems(benchmark, loadOptionsFor(settings, name, onSkip), settings.limit)) yield plannedItem(settings, benchmark, item);
+      for await (const item of runItems(benchmark, loadOptionsFor(settings, name, onSkip), settings.limit)) {
+        if (dealer && !dealer.take(item)) continue;
+        yield plannedItem(settings, benchmark, item);
+      }
     }
+    dealt = dealer;
   };
   const resolved = await resolvePromptFormat(settings.chatFormat, engine, { chatTemplateFile: settings.chatTemplateFile, reasoning: settings.reasoning });
   const format = { ...resolved, notes: [...resolved.notes, ...capabilityNotes(engine)] };
@@ -121,6 +141,11 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     onRun: options.onRun,
   });
   // What the engine could not do as asked and what the format fell back to, kept with the run for reports.
-  if (!result.interrupted) store.setRunStatus(result.runId, "done", { warnings: engine.warnings ?? [], notes: format.notes });
-  return result;
+  // A fleet's figures per server (sessions, tokens, cache reuse, errors, failovers) are kept with the run too.
+  const servers = engine.servers?.();
+  const fleet = servers && servers.length > 1 ? { servers } : {};
+  // A shard keeps where its items stand in the whole run, for `j1 runs merge`.
+  const shard = dealt ? { shard: dealt.record() } : {};
+  if (!result.interrupted) store.setRunStatus(result.runId, "done", { warnings: engine.warnings ?? [], notes: format.notes, ...fleet, ...shard });
+  return { ...result, ...fleet };
 }

@@ -102,7 +102,7 @@ export function engineConfigOf(options: IntegrationOptions): EngineConfig {
     threads: options.threads,
     contextSize: options.contextSize,
     // One in-process sequence unless asked: batched sampling in node-llama-cpp is not thread-safe on large
-    // vocabularies (see cli/engine-flags.ts, samplersSerialised); a server takes a few requests at once.
+    // vocabularies (see engines/llamacpp/sampling-threads.ts); a server takes a few requests at once.
     parallel: options.parallel ?? (engine === "llamacpp" ? 1 : 4),
     allowTextPrompt: options.allowTextPrompt,
   };

@@ -231,14 +231,25 @@ export class Judge {
     };
     const results: Drawn[] = [];
     const early = samples > 1 ? options.earlyStop : undefined;
-    if (early === undefined) {
+    // Samples of one order share its prompt; where the engine shares a prompt only between sessions that
+    // follow each other, they run one after another (orders, and other items, still run side by side).
+    const sequential = this.engine.capabilities.promptSharing === "sequential";
+    if (early === undefined && sequential) {
+      const chains = orders.map(async (order) => {
+        const mine: Drawn[] = [];
+        for (let sample = 0; sample < samples; sample++) mine.push(await draw(order, sample));
+        return mine;
+      });
+      for (const mine of await Promise.all(chains)) results.push(...mine);
+    } else if (early === undefined) {
       const tasks: Array<Promise<Drawn>> = [];
       for (const order of orders) for (let sample = 0; sample < samples; sample++) tasks.push(draw(order, sample));
       results.push(...(await Promise.all(tasks)));
     } else {
-      // Each order draws in waves of the engine's parallel sessions, and stops once every point's vote is
-      // settled: samples are drawn in seed order, so the first k are those a full run would draw.
-      const wave = Math.max(1, this.engine.capabilities.parallelSessions);
+      // Each order draws in waves of the engine's parallel sessions (one at a time where samples share the
+      // prompt sequentially), and stops once every point's vote is settled: samples are drawn in seed
+      // order, so the first k are those a full run would draw.
+      const wave = sequential ? 1 : Math.max(1, this.engine.capabilities.parallelSessions);
       await Promise.all(
         orders.map(async (order) => {
           const mine: Drawn[] = [];
@@ -305,7 +316,8 @@ export class Judge {
     };
     let session;
     try {
-      session = await this.engine.open(prompt, { signal: options.signal });
+      // Every session of one item's judgment carries its key, so an engine with several servers keeps them on one.
+      session = await this.engine.open(prompt, { signal: options.signal, affinityKey: options.itemKey });
       const result = await runThinking(session, {
         template: this.template,
         policies,
@@ -318,7 +330,10 @@ export class Judge {
         signal: options.signal,
         onEvent: options.onEvent ? (event) => options.onEvent?.({ ...event, order, sample }) : undefined,
       });
-      return { order, sample, seed, runs: result.runs.map(toRun), evaluated: result.evaluatedTokens };
+      const route = session.route?.();
+      const runs = result.runs.map(toRun);
+      if (route) for (const run of runs) Object.assign(run, { server: route.server }, route.failovers.length > 0 ? { failovers: route.failovers } : {});
+      return { order, sample, seed, runs, evaluated: result.evaluatedTokens };
     } catch (error) {
       if (error instanceof J1Error && error.code === "cancelled") throw error;
       if (options.signal?.aborted) throw error;
@@ -337,6 +352,8 @@ export class Judge {
         usage: { ...emptyUsage(), evaluatedTokens: session?.usage().evaluatedTokens ?? 0 },
         wallMs: performance.now() - started,
       };
+      const route = session?.route?.();
+      if (route) Object.assign(failed, { server: route.server }, route.failovers.length > 0 ? { failovers: route.failovers } : {});
       return { order, sample, seed, runs: policies.map(() => failed), evaluated: failed.usage.evaluatedTokens };
     } finally {
       await session?.close();

@@ -259,7 +259,9 @@ function settingsOf(body: StartBody, options: EvalRunsOptions): EvalSettings {
 function engineSettings(engine: Engine): EvalSettings["engine"] {
   const described = engine.describe();
   const model = typeof described.modelFile === "string" && described.model !== "tiny" && described.model !== "tiny-controlled" ? described.modelFile : described.model;
-  return { engine: described.engine, model, baseUrl: typeof described.baseUrl === "string" ? described.baseUrl : undefined };
+  // A fleet describes itself by all its base URLs, space-separated (openai-engine.ts describe()).
+  const urls = typeof described.baseUrl === "string" ? described.baseUrl.split(" ") : [];
+  return { engine: described.engine, model, baseUrl: urls[0], baseUrls: urls.length > 1 ? urls : undefined };
 }
 
 function insideRoot(file: string, root: string, field: string): string {

@@ -217,7 +217,8 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
     app.use("*", cors({ origin: [...options.corsOrigins], allowHeaders: ["authorization", "content-type"], allowMethods: ["GET", "POST", "DELETE", "OPTIONS"], maxAge: 600 }));
   }
 
-  app.get("/health", (c) => c.json({ status: "ok", version: VERSION, engine: engine.describe(), queue: { running: gate.running, waiting: gate.waiting, limit: gate.waitLimit, parallel: gate.limit } }));
+  // A fleet's figures per server (up or down, slots, sessions, tokens, cache reuse, errors, failovers).
+  app.get("/health", (c) => c.json({ status: "ok", version: VERSION, engine: engine.describe(), queue: { running: gate.running, waiting: gate.waiting, limit: gate.waitLimit, parallel: gate.limit }, ...(engine.servers ? { servers: engine.servers() } : {}) }));
 
   const auth = requireToken(options.token, refuse, { realm: "j1" });
   const limit = limitBody(options.maxBodyBytes, refuse);

@@ -3,10 +3,10 @@ import { stream as streamText } from "hono/streaming";
 import type { TraceSpan } from "../core/trace.js";
 import { J1Error } from "../core/errors.js";
 import { renderJson } from "../eval/report/index.js";
-import { buildRunReport } from "../eval/run-report.js";
 import { FINAL_POINT } from "../eval/sweep.js";
 import type { RunRecord, RunStore, StoredDecision } from "../store/types.js";
 import type { Refuse } from "./http-guards.js";
+import { ReportCache } from "./report-cache.js";
 
 /** Below this confidence an item counts as low-confidence for `?filter=low-confidence`. */
 export const LOW_CONFIDENCE = 0.6;
@@ -24,6 +24,7 @@ const MAX_QUERY = 200;
  */
 export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: MiddlewareHandler, refuse: Refuse): void {
   const noStore = "no run store (start j1 serve with --store FILE, or run j1 eval first)";
+  const reports = store ? new ReportCache(store) : undefined;
   const findRun = (id: string): RunRecord | undefined => {
     try {
       return store?.getRun(id);
@@ -40,7 +41,7 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     const run = findRun(c.req.param("id"));
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
     // A run still going (or stopped) has items without a decision: it is scored once it is done.
-    const report = Array.isArray(run.settings.benchmarks) && run.status === "done" ? buildRunReport(store, run.id) : undefined;
+    const report = Array.isArray(run.settings.benchmarks) && run.status === "done" ? reports?.report(run) : undefined;
     return c.json(JSON.parse(JSON.stringify({ run, report })));
   });
 
@@ -50,7 +51,7 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
     const saved = store.getReport(run.id);
     if (!saved && run.status !== "done") return refuse(c, 409, `run ${run.id} is ${run.status}: its report is ready when every item is judged${run.status === "running" ? "" : ` (continue it: j1 eval --resume ${run.id})`}`);
-    const report = saved ?? buildRunReport(store, run.id);
+    const report = saved ?? reports?.report(run);
     return c.json((JSON.parse(renderJson([report as never])) as unknown[])[0]);
   });
 

@@ -33,6 +33,8 @@ export interface StartLlamaServerOptions {
   extraArgs?: string[];
   /** How long to wait for GET /health to answer 200. Default 60 000 ms. */
   startTimeoutMs?: number;
+  /** Listen on this port (a server restarted where a killed one was); default: a free port. */
+  port?: number;
 }
 
 export interface RunningLlamaServer {
@@ -199,7 +201,7 @@ class StartError extends Error {
 }
 
 async function startOnce(options: StartLlamaServerOptions, binary: string): Promise<RunningLlamaServer> {
-  const port = await getFreePort();
+  const port = options.port ?? (await getFreePort());
   const args = [
     "-m", options.modelPath,
     "--host", "127.0.0.1",

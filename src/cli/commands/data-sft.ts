@@ -164,7 +164,7 @@ async function settingsFromFlags(flags: DataSftFlags): Promise<SftSettings> {
     kind: SFT_RUN_KIND,
     source: source as Record<string, unknown>,
     limit: flags.limit,
-    engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
+    engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, baseUrls: config.baseUrls, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
     template,
     chatFormat: chatFormat(flags),
     chatTemplateFile: flags.chatTemplate === undefined ? undefined : path.resolve(flags.chatTemplate),
@@ -238,7 +238,7 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
       engine = await createEngine({
         ...settings.engine,
         apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY,
-        parallel: settings.engine.parallel ?? Math.max(2, settings.samples * 2 * 2),
+        parallel: settings.engine.parallel ?? (settings.engine.engine === "openai" ? undefined : Math.max(2, settings.samples * 2 * 2)),
       });
       return engine;
     };

@@ -1,7 +1,9 @@
+import type { ScoredItem } from "../../eval/types.js";
 import path from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_SCALING } from "../../core/budget.js";
 import { badInput } from "../../core/errors.js";
+import type { ServerFigures } from "../../engines/engine.js";
 import { createEngine } from "../../engines/create-engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { readTemplateFile } from "../../judge/template-file.js";
@@ -15,6 +17,7 @@ import { renderTerminal } from "../../eval/report/index.js";
 import { buildRunReport } from "../../eval/run-report.js";
 import { collectItems, runEval } from "../../eval/runner.js";
 import { checkSweeps, parseSweep } from "../../eval/sweep.js";
+import { parseShard, type Shard } from "../../eval/shard.js";
 import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, scalingOptions, voteOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { downloadProgress, parseProgressMode, Progress, type ProgressMode } from "../progress.js";
@@ -28,6 +31,7 @@ interface EvalFlags extends EngineFlagValues, ScalingFlagValues {
   variant: string[];
   map?: string;
   limit?: number;
+  shard?: Shard;
   skipBad: boolean;
   dryRun: boolean;
   sweep: string[];
@@ -54,6 +58,7 @@ export function registerEval(program: Command): void {
     .option("--variant <name>", "a benchmark's protocol variant besides the official one: NAME, or BENCH=NAME with several benchmarks (rewardbench2: ratings, rotations)", collectRaw, [])
     .option("--map <mapping>", "pairs: field mapping, e.g. question=input,a=output_1,b=output_2,label=label")
     .option("--limit <n>", "items per benchmark (groups are completed)", integerFlag("--limit", 1))
+    .option("--shard <i/n>", "judge the i-th of n shares of the items (deterministic, disjoint, whole groups), e.g. on n machines; join them with j1 runs merge", parseShard)
     .option("--skip-bad", "skip malformed rows (counted in the report) instead of stopping", false)
     .option("--dry-run", "load and validate the data, print item counts and the judgments the run would make; no model", false)
     .option(
@@ -149,9 +154,10 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
     variants: parseVariants(flags.variant, benchmarks),
     order: benchmarks.some((name) => ORDER_BENCHMARKS.includes(name)) ? (flags.order ?? "shuffle") : undefined,
     limit: flags.limit,
+    shard: flags.shard,
     skipBad: flags.skipBad,
     map: parseFieldMap(flags.map),
-    engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
+    engine: { engine: config.engine, model: config.model, baseUrl: config.baseUrl, baseUrls: config.baseUrls, api: config.api, threads: config.threads, contextSize: config.contextSize, parallel: config.parallel },
     // No --template: each benchmark's official prompt where it has one, else j1's default for the item's kind.
     template: flags.template ? await readTemplateFile(flags.template) : undefined,
     chatFormat: chatFormat(flags),
@@ -178,6 +184,7 @@ function defaultLabel(settings: EvalSettings): string {
   if (settings.scaling.maxThinkingTokens) parts.push(`cap ${settings.scaling.maxThinkingTokens}`);
   if (settings.samples > 1) parts.push(`K=${settings.samples}`);
   if (settings.swap) parts.push("swap");
+  if (settings.shard) parts.push(`shard ${settings.shard.index}/${settings.shard.count}`);
   return parts.join(", ");
 }
 
@@ -214,7 +221,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     const checked = await collectItems(settings, (error) => skippedErrors.push(error.message));
     refuseEmpty(settings, checked.perBenchmark, flags.allowEmpty);
     if (settings.engine.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
-    const engine = await createEngine({ ...settings.engine, onDownloadProgress: downloadProgress("downloading model"), apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, parallel: settings.engine.parallel ?? Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2) });
+    const engine = await createEngine({ ...settings.engine, onDownloadProgress: downloadProgress("downloading model"), apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, parallel: settings.engine.parallel ?? (settings.engine.engine === "openai" ? undefined : Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2)) });
     const interrupt = stopOnInterrupt();
     const progress = new Progress("eval", undefined, flags.progress);
     try {
@@ -252,6 +259,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
           }
         }
       }
+      for (const server of result.servers ?? []) console.error(`j1: ${serverLine(server)}`);
       if (skippedErrors.length) console.error(`j1: skipped ${skippedErrors.length} malformed rows (--skip-bad); first: ${skippedErrors[0]}`);
       const status = result.interrupted ? "interrupted" : "done";
       console.error(`j1: run ${result.runId} ${status}: ${result.items} items (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before) in ${store?.file}`);
@@ -271,6 +279,13 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
   }
 }
 
+/** One server of a fleet, for the end of a run. */
+export function serverLine(server: ServerFigures): string {
+  const cached = server.cachedTokens + server.evaluatedTokens > 0 ? ` (${((100 * server.cachedTokens) / (server.cachedTokens + server.evaluatedTokens)).toFixed(1)}% from cache)` : "";
+  const trouble = server.errors + server.failovers > 0 ? `, ${server.errors} errors, ${server.failovers} sessions moved away` : "";
+  return `server ${server.baseUrl} ${server.up ? "up" : "down"}: ${server.sessions} sessions, ${server.requests} requests, ${server.evaluatedTokens} tokens evaluated, ${server.cachedTokens} cached${cached}${trouble}`;
+}
+
 /** The exit code of a finished run in which some judgment failed (engine or parse error), without --allow-errors. */
 export const EXIT_FAILED_JUDGMENTS = 3;
 
@@ -286,20 +301,42 @@ function refuseEmpty(settings: EvalSettings, perBenchmark: ReadonlyMap<string, n
   throw badInput(`no items to judge in ${files.join("; ")}: pass --allow-empty to run anyway`, { field: "--data" });
 }
 
+/** One shared entry per distinct label and kind: the imbalance check needs only those, not the items. */
+const labelEntries = new Map<string, { label: string; kind?: ScoredItem["kind"] }>();
+function labelEntry(item: ScoredItem): { label: string; kind?: ScoredItem["kind"] } {
+  const key = `${item.kind ?? ""}\u0000${item.label}`;
+  let entry = labelEntries.get(key);
+  if (!entry) labelEntries.set(key, (entry = item.kind === undefined ? { label: item.label } : { label: item.label, kind: item.kind }));
+  return entry;
+}
+
 async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean): Promise<void> {
   const skipped: string[] = [];
-  const collected = await collectItems(settings, (error) => skipped.push(error.message));
+  // Counted as the items stream by, none kept: memory stays flat however large the file (300k rows).
+  const categoriesOf = new Map<string, Record<string, number>>();
+  const labelsOf = new Map<string, Array<{ label: string; kind?: ScoredItem["kind"] }>>();
+  const collected = await collectItems(settings, (error) => skipped.push(error.message), {
+    keep: false,
+    onItem: (name, item) => {
+      let categories = categoriesOf.get(name);
+      if (!categories) categoriesOf.set(name, (categories = {}));
+      categories[item.category] = (categories[item.category] ?? 0) + 1;
+      let labels = labelsOf.get(name);
+      if (!labels) labelsOf.set(name, (labels = []));
+      labels.push(labelEntry(item));
+    },
+  });
   refuseEmpty(settings, collected.perBenchmark, allowEmpty);
   const benchmarks = settings.benchmarks.map((name) => {
     const benchmark = getBenchmark(name);
-    const categories: Record<string, number> = {};
-    for (const item of collected.items) if (item.id.startsWith(`${name}:`)) categories[item.category] = (categories[item.category] ?? 0) + 1;
+    const categories = categoriesOf.get(name) ?? {};
     const items = collected.perBenchmark.get(name) ?? 0;
     const protocol = effectiveProtocol(settings, benchmark);
-    const warning = labelImbalanceWarning(name, protocol, collected.items.filter((item) => item.id.startsWith(`${name}:`)));
+    const warning = labelImbalanceWarning(name, protocol, labelsOf.get(name) ?? []);
     return { benchmark: name, protocol, items, categories, judgments: collected.judgments.get(name) ?? 0, ...(warning === undefined ? {} : { warning }) };
   });
-  const summary = { dryRun: true, items: collected.items.length, skipped: collected.skipped, judgments: benchmarks.reduce((sum, bench) => sum + bench.judgments, 0), benchmarks, skippedRows: skipped.slice(0, 20) };
+  const total = [...collected.perBenchmark.values()].reduce((sum, count) => sum + count, 0);
+  const summary = { dryRun: true, items: total, skipped: collected.skipped, judgments: benchmarks.reduce((sum, bench) => sum + bench.judgments, 0), benchmarks, skippedRows: skipped.slice(0, 20) };
   if (json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;

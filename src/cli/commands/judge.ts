@@ -102,7 +102,10 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
 
   const template = flags.template ? await readTemplateFile(flags.template) : flags.pointwise ? DEFAULT_POINTWISE_TEMPLATE : undefined;
   const orders = flags.swap ? 2 : 1;
-  const config = engineConfig(flags, { parallel: Math.min(64, flags.samples * orders * (flags.input ? 2 : 1)) });
+  // In process the samples of one order follow each other on one sequence (they share its prompt): more
+  // sequences than orders would sit idle for one pair.
+  const concurrentSamples = flags.baseUrl === undefined && flags.engine === "llamacpp" ? 1 : flags.samples;
+  const config = engineConfig(flags, { parallel: Math.min(64, concurrentSamples * orders * (flags.input ? 2 : 1)) });
   if (config.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
   const callOptions: JudgeCallOptions = voteOptions(flags);
   if (!single) {

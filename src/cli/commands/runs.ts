@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { badInput, errorMessage } from "../../core/errors.js";
 import { buildRunReport } from "../../eval/run-report.js";
 import { renderTerminal } from "../../eval/report/index.js";
+import { mergeShards } from "../../eval/shard-merge.js";
 import { defaultStorePath, openExistingStore, openRunStore, type RunStore } from "../../store/run-store.js";
 
 /**
@@ -21,7 +22,7 @@ function openOutput(file: string): Promise<WriteStream> {
 }
 
 export function registerRuns(program: Command): void {
-  const runs = program.command("runs").description("Runs in the run store: list, show, export.");
+  const runs = program.command("runs").description("Runs in the run store: list, show, export, merge.");
   const storeOption = ["--store <file>", "run store (SQLite)", defaultStorePath()] as const;
 
   runs
@@ -100,6 +101,47 @@ export function registerRuns(program: Command): void {
         }
       } finally {
         store.close();
+      }
+    });
+
+  runs
+    .command("merge <shards...>")
+    .description("Join the shards of one eval run (j1 eval --shard i/n, each in its own store) into one run whose report is the unsharded run's. A shard is STORE (its one finished shard run) or STORE@RUN.")
+    .option("--store <file>", "the store the merged run is written to (created when missing)", defaultStorePath())
+    .option("--label <text>", "the merged run's name (default: the shards' label without the shard)")
+    .option("--json", "print the merged report as JSON", false)
+    .action((shards: string[], flags: { store: string; label?: string; json: boolean }) => {
+      const stores = new Map<string, RunStore>();
+      const open = (file: string, create: boolean) => {
+        const key = path.resolve(file);
+        let store = stores.get(key);
+        if (!store) {
+          store = create ? openRunStore(file) : openExistingStore(file);
+          stores.set(key, store);
+        }
+        return store;
+      };
+      try {
+        const target = open(flags.store, true);
+        const sources = shards.map((spec) => {
+          const at = spec.lastIndexOf("@");
+          const file = at > 0 ? spec.slice(0, at) : spec;
+          const store = open(file, false);
+          if (at > 0) return { store, run: store.getRun(spec.slice(at + 1)) };
+          const candidates = store.listRuns().filter((run) => run.kind === "eval" && run.status === "done" && (run.summary as { shard?: unknown } | undefined)?.shard !== undefined);
+          if (candidates.length !== 1) {
+            throw badInput(candidates.length === 0 ? "holds no finished shard run (j1 eval --shard i/n)" : `holds ${candidates.length} finished shard runs (${candidates.map((run) => run.id).join(", ")}): name one as ${file}@RUN`, { file: path.resolve(file), field: "shards" });
+          }
+          return { store, run: store.getRun(candidates[0].id) };
+        });
+        const merged = mergeShards(sources, target, flags.label);
+        const report = buildRunReport(target, merged.runId);
+        target.saveReport(merged.runId, report);
+        if (flags.json) process.stdout.write(`${JSON.stringify({ ...report, merged }, null, 2)}\n`);
+        else process.stdout.write(`${renderTerminal([report])}\n`);
+        console.error(`j1: merged ${merged.shards} shards into run ${merged.runId}: ${merged.items} items, ${merged.judgments} judgments in ${target.file}`);
+      } finally {
+        for (const store of stores.values()) store.close();
       }
     });
 }

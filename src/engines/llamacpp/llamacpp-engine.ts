@@ -8,6 +8,7 @@ import type { Engine, EngineCapabilities, EngineDescription, EngineSession, Engi
 import { getRuntime } from "./llama-runtime.js";
 import { LlamaCppSession } from "./llamacpp-session.js";
 import { resolveModel, type ResolveModelOptions } from "./model-source.js";
+import { SAMPLING_RACE_ADVICE, samplersSerialised } from "./sampling-threads.js";
 import { SequencePool } from "./sequence-pool.js";
 
 export interface LlamaCppEngineOptions extends ResolveModelOptions {
@@ -58,13 +59,11 @@ export class LlamaCppEngine implements Engine {
     readonly vocabulary: PieceVocabulary,
   ) {
     this.pool = new SequencePool(sequences);
-    this.capabilities = { grammar: true, probabilities: true, tokenLevelInjection: true, parallelSessions: sequences.length };
-    if (sequences.length > 1 && process.env.UV_THREADPOOL_SIZE !== "1") {
-      // See bin/j1: parallel samplers race on llama.cpp's lazy logits reorder and corrupt batched tokens.
-      this.warnings.push({
-        type: "other",
-        message: "several sequences batched with UV_THREADPOOL_SIZE other than 1: node-llama-cpp samples them on parallel threads, which was measured to corrupt tokens on large vocabularies; start Node with UV_THREADPOOL_SIZE=1 (j1 runs one sequence in process by default otherwise)",
-      });
+    // node-llama-cpp 3.21.1 cannot copy a sequence's cache to another (no llama_memory_seq_cp): a prompt is
+    // shared by samples that follow each other on the sequence holding it (open() prefers that sequence).
+    this.capabilities = { grammar: true, probabilities: true, tokenLevelInjection: true, parallelSessions: sequences.length, promptSharing: "sequential" };
+    if (sequences.length > 1 && !samplersSerialised()) {
+      this.warnings.push({ type: "other", message: `${sequences.length} sequences batched with UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "unset (4 threads)"}: ${SAMPLING_RACE_ADVICE}` });
     }
   }
 

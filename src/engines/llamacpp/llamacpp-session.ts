@@ -4,7 +4,6 @@ import { J1Error } from "../../core/errors.js";
 import { continuationIds, tokenizeInjected, type PieceTokenizer, type PieceVocabulary } from "../../core/prompt-pieces.js";
 import { deriveSeed } from "../../core/seed.js";
 import type { AnswerRequest, AnswerResult, EngineSession, GenerateRequest, GenerateResult, SamplingOptions, SessionMark, SessionUsage } from "../engine.js";
-import { choiceGrammar } from "./verdict-grammar.js";
 
 /** Room kept free at the end of the context for the forced end of thinking and the verdict. */
 const ANSWER_RESERVE = 48;
@@ -166,40 +165,59 @@ export class LlamaCppSession implements EngineSession {
   }
 
   /**
-   * The verdict. Confidence is read first, at the verdict position, from the untempered distribution
-   * (temperature 1, no truncation, no grammar: core/choice-probabilities.ts), and only there and at the
-   * prefixes where choices branch ("1" before "0" or "]]"): the full distribution is O(vocabulary) work
-   * in JavaScript, so it is never asked for on the other answer tokens. The first verdict token is then
-   * drawn from those same probabilities over the choices' first tokens (greedy: the most likely), and
-   * the rest is generated under a grammar for what can follow it, so nothing is evaluated twice.
+   * The verdict, walked along the choices' tokens. At the verdict position, and after each verdict token
+   * where a choice continues, the untempered distribution (temperature 1, no truncation, no grammar:
+   * core/choice-probabilities.ts) is read as a top-k list, and the next token is drawn from it among the
+   * tokens some choice allows there (greedy: the most likely). Those reads are the confidence's factors
+   * and the generation at once, so the answer evaluates what plain generation would, and no grammar runs
+   * over the vocabulary; a prefix off the chosen path ("1" when the verdict is "7" and "10" is a choice)
+   * is probed from the verdict position and erased. The whole vocabulary is read only when a needed token
+   * is not in the top k. The rest of the answer suffix follows the choice as given (what a grammar would
+   * force).
    */
   async answer(request: AnswerRequest): Promise<AnswerResult> {
     const { model } = this.parts;
-    const terminator = (await this.continuation(request.suffix, false))[0];
+    // As continuations: on a space-prefix vocabulary "A" alone would be "▁A", not what follows "[[".
+    const suffixTokens = await this.continuation(request.suffix, false);
     const tokenized = new Map<string, Token[]>();
     for (const choice of request.choices) tokenized.set(choice, await this.continuation(choice, false));
-    const paths = choicePaths(request.choices, (text) => tokenized.get(text) ?? [], terminator);
-    const root = await this.readDistribution(this.takePending(), paths);
-    if (request.signal?.aborted) throw new J1Error("cancelled", "answer cancelled");
-    const distributions = new Map<string, Map<Token, number>>([["", root]]);
-    for (const prefix of branchPrefixes(paths)) distributions.set(prefix.join(","), await this.probe(prefix as Token[]));
+    const paths = choicePaths(request.choices, (text) => tokenized.get(text) ?? [], suffixTokens[0]);
+    const distributions = new Map<string, Map<Token, number>>();
+    const verdictPosition = this.sequence.nextTokenIndex + this.pending.length - 1;
+    const chosen: Token[] = [];
+    let feed = this.takePending();
+    for (;;) {
+      const allowed = nextTokens(paths, chosen);
+      const distribution = await this.readDistribution(feed, allowed, paths.length);
+      if (request.signal?.aborted) throw new J1Error("cancelled", "answer cancelled");
+      distributions.set(chosen.join(","), distribution);
+      const seed = chosen.length === 0 ? deriveSeed(request.seed, "first-verdict-token") : deriveSeed(request.seed, "verdict-token", chosen.length);
+      const token = pickToken(allowed, distribution, request.temperature, seed);
+      chosen.push(token);
+      if (nextTokens(paths, chosen).length === 0 || chosen.length >= request.maxTokens) break;
+      feed = [token];
+    }
+    // Probabilities still missing: prefixes off the chosen path, read from the verdict position.
+    const offPath = branchPrefixes(paths).filter((prefix) => !distributions.has(prefix.join(",")));
+    let pendingAnswer = chosen.slice(-1);
+    if (offPath.length > 0) {
+      await this.eraseFrom(verdictPosition + 1);
+      for (const prefix of offPath) distributions.set(prefix.join(","), await this.probe(prefix as Token[], nextTokens(paths, prefix as Token[]), paths.length));
+      pendingAnswer = [...chosen];
+    }
     const combined = combineChoicePaths(paths, (prefix) => {
       const distribution = distributions.get(prefix.join(","));
       return distribution ? (token) => distribution.get(token as Token) ?? 0 : undefined;
     });
-
-    const first = pickFirstToken(paths, root, request.temperature, deriveSeed(request.seed, "first-verdict-token"));
-    const firstText = model.detokenize([first], false);
-    const generated: Token[] = [first];
-    const rest = request.choices.filter((choice) => choice.startsWith(firstText)).map((choice) => choice.slice(firstText.length));
-    if (!model.detokenize(generated, false).endsWith(request.suffix) && generated.length < request.maxTokens) {
-      generated.push(...(await this.generateUnder(first, rest, request)));
-    } else {
-      this.pending.push(first);
-    }
+    // The suffix after the choice: the part the chosen path did not already end with.
+    const ended = chosen[chosen.length - 1] === suffixTokens[0] && suffixTokens.length > 0;
+    const rest = ended ? suffixTokens.slice(1) : model.detokenize(chosen, false).endsWith(request.suffix) ? [] : suffixTokens;
+    const answer = [...chosen, ...rest.slice(0, Math.max(0, request.maxTokens - chosen.length))];
+    // The tokens not fed wait for the next step, as in `generate` (a sweep's rollback drops them unfed).
+    this.pending.push(...pendingAnswer, ...answer.slice(chosen.length));
     return {
-      text: model.detokenize(generated, false),
-      tokens: generated.length,
+      text: model.detokenize(answer, false),
+      tokens: answer.length,
       choiceProbabilities: combined.probabilities,
       probabilityNote: combined.missing,
     };
@@ -221,56 +239,29 @@ export class LlamaCppSession implements EngineSession {
   /**
    * Feeds `input` and returns the next-token distribution after it, untempered. Asks for the top
    * candidates first (normalising over the choices needs only ratios, and a top-k list is cheap to hand
-   * over); the whole vocabulary only when a choice's first token is not among them.
+   * over: the whole map is 151,936 entries on Qwen3); the whole vocabulary only when a token in `needed`
+   * is not among them.
    */
-  private async readDistribution(input: Token[], paths: readonly ChoicePath[]): Promise<Map<Token, number>> {
-    const top = await this.feedAndRead(input, Math.max(64, paths.length * 4));
-    if (paths.every((path) => top.has(path.tokens[0] as Token))) return top;
+  private async readDistribution(input: Token[], needed: readonly Token[], choices: number): Promise<Map<Token, number>> {
+    const top = await this.feedAndRead(input, Math.max(64, choices * 4));
+    if (needed.every((token) => top.has(token))) return top;
     // Read the same position again over the whole vocabulary: erase the last fed token and feed it again.
     const end = this.sequence.nextTokenIndex;
     await this.sequence.eraseContextTokenRanges([{ start: end - 1, end }]);
     return this.feedAndRead([input[input.length - 1]], 0);
   }
 
-  /** The full distribution after `prefix` (fed, read, then erased again). */
-  private async probe(prefix: Token[]): Promise<Map<Token, number>> {
+  /** The distribution after `prefix` (fed, read, then erased again). */
+  private async probe(prefix: Token[], needed: readonly Token[], choices: number): Promise<Map<Token, number>> {
     const start = this.sequence.nextTokenIndex;
-    const distribution = await this.feedAndRead(prefix, 0);
-    await this.sequence.eraseContextTokenRanges([{ start, end: this.sequence.nextTokenIndex }]);
+    const distribution = await this.readDistribution(prefix, needed, choices);
+    await this.eraseFrom(start);
     return distribution;
   }
 
-  /** Generates what follows the first verdict token, constrained to the choices' rest and the suffix. */
-  private async generateUnder(first: Token, rest: string[], request: AnswerRequest): Promise<Token[]> {
-    const { model, llama } = this.parts;
-    const grammar = await choiceGrammar(llama, [...new Set(rest)], request.suffix);
-    const { LlamaGrammarEvaluationState } = await import("node-llama-cpp");
-    const grammarEvaluationState = new LlamaGrammarEvaluationState({ model, grammar });
-    const generated: Token[] = [];
-    const iterator = this.sequence.evaluate([first], {
-      temperature: request.temperature,
-      topK: 0,
-      topP: 1,
-      minP: 0,
-      seed: request.seed,
-      grammarEvaluationState,
-      yieldEogToken: true,
-    });
-    let last = first;
-    try {
-      for await (const token of iterator) {
-        if (request.signal?.aborted) throw new J1Error("cancelled", "answer cancelled");
-        if (model.isEogToken(token)) break;
-        generated.push(token);
-        last = token;
-        if (model.detokenize([first, ...generated], false).endsWith(request.suffix) || generated.length + 1 >= request.maxTokens) break;
-      }
-    } finally {
-      await iterator.return(undefined);
-    }
-    // The last sampled token was yielded but never fed: it waits for the next step, as in `generate`.
-    this.pending.push(last);
-    return generated;
+  private async eraseFrom(start: number): Promise<void> {
+    const end = this.sequence.nextTokenIndex;
+    if (start < end) await this.sequence.eraseContextTokenRanges([{ start, end }]);
   }
 
   mark(): SessionMark {
@@ -330,12 +321,20 @@ function neutralSampling(sampling: SamplingOptions | undefined): { topK: number;
   return { topK: sampling?.topK ?? 0, topP: sampling?.topP ?? 1, minP: sampling?.minP ?? 0 };
 }
 
+/** The tokens that some choice's path allows after `prefix` (none: a path ends there). */
+function nextTokens(paths: readonly ChoicePath[], prefix: readonly Token[]): Token[] {
+  const next = new Set<Token>();
+  for (const path of paths) {
+    if (path.tokens.length > prefix.length && prefix.every((token, index) => path.tokens[index] === token)) next.add(path.tokens[prefix.length] as Token);
+  }
+  return [...next];
+}
+
 /**
- * The first verdict token, from the untempered probabilities of the choices' first tokens: the most
- * likely one when greedy, else drawn with p^(1/T) from a uniform number derived from the seed.
+ * A verdict token among `candidates`, from the untempered probabilities: the most likely one when greedy,
+ * else drawn with p^(1/T) from a uniform number derived from the seed.
  */
-function pickFirstToken(paths: readonly ChoicePath[], distribution: ReadonlyMap<Token, number>, temperature: number, seed: number): Token {
-  const candidates = [...new Set(paths.map((path) => path.tokens[0] as Token))];
+function pickToken(candidates: readonly Token[], distribution: ReadonlyMap<Token, number>, temperature: number, seed: number): Token {
   const probability = (token: Token) => distribution.get(token) ?? 0;
   if (temperature <= 0) return candidates.reduce((best, token) => (probability(token) > probability(best) ? token : best), candidates[0]);
   const weights = candidates.map((token) => Math.pow(probability(token), 1 / temperature));

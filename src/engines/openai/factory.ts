@@ -10,6 +10,7 @@ export const openAIFactory: EngineFactory = {
     const { createOpenAIEngine } = await import("./openai-engine.js");
     return createOpenAIEngine({
       baseUrl: config.baseUrl,
+      baseUrls: config.baseUrls,
       apiKey: config.apiKey,
       model: config.model,
       api: config.api ?? "completions",

@@ -13,6 +13,12 @@ export interface HttpClientOptions {
   retryDelayMs?: number;
   /** Aborts everything in flight when the engine is disposed. */
   lifetime?: AbortSignal;
+  /**
+   * False in a fleet of several servers: a refused or dropped connection or a timeout is thrown at once
+   * (not retried on the same server), because the fleet sends the request to another server instead
+   * (fleet.ts). Default true.
+   */
+  retryUnreachable?: boolean;
 }
 
 export interface RequestOptions<T = unknown> {
@@ -25,6 +31,8 @@ export interface RequestOptions<T = unknown> {
    * like a 5xx.
    */
   read?: (json: unknown, url: string) => T;
+  /** Extra request headers (the fleet's affinity key for routers). */
+  headers?: Record<string, string>;
 }
 
 /** A 200 whose JSON lacks what the caller needs: retried like a 5xx (and given up when it repeats). */
@@ -65,6 +73,11 @@ export class HttpClient {
     this.semaphore = new Semaphore(options.concurrency);
   }
 
+  /** Sets the bound on requests in flight (the server's slots, once known). */
+  setConcurrency(limit: number): void {
+    this.semaphore.resize(limit);
+  }
+
   get inFlight(): number {
     return this.semaphore.inUse;
   }
@@ -81,7 +94,7 @@ export class HttpClient {
     const signal = anySignal([options.signal, this.options.lifetime]);
     return retryWithExponentialBackoff(
       async () => {
-        const json = await this.once(method, url, body, signal);
+        const json = await this.once(method, url, body, signal, options.headers);
         return options.read ? options.read(json, url) : (json as T);
       },
       {
@@ -93,7 +106,7 @@ export class HttpClient {
     );
   }
 
-  private async once(method: string, url: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+  private async once(method: string, url: string, body: unknown, signal: AbortSignal | undefined, extraHeaders: Record<string, string> | undefined): Promise<unknown> {
     const release = await this.semaphore.acquire(signal);
     const attempt = new AbortController();
     let timedOut = false;
@@ -104,7 +117,7 @@ export class HttpClient {
     const onCancel = () => attempt.abort(signal?.reason);
     signal?.addEventListener("abort", onCancel, { once: true });
     try {
-      const headers: Record<string, string> = { accept: "application/json" };
+      const headers: Record<string, string> = { accept: "application/json", ...extraHeaders };
       if (body !== undefined) headers["content-type"] = "application/json";
       if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
       const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: attempt.signal });
@@ -124,15 +137,16 @@ export class HttpClient {
       if (signal?.aborted) throw new J1Error("cancelled", `${method} ${url}: cancelled`, { context: { url }, cause: error });
       if (timedOut) {
         throw new J1Error("engine-timeout", `${method} ${url}: no complete answer within ${this.options.timeoutMs} ms`, {
-          context: { url, timeoutMs: this.options.timeoutMs },
-          retryable: true,
+          context: { url, timeoutMs: this.options.timeoutMs, unreachable: true },
+          retryable: this.options.retryUnreachable !== false,
           cause: error,
         });
       }
       const code = networkErrorCode(error);
+      const transient = code !== undefined && TRANSIENT_NETWORK_CODES.has(code);
       throw new J1Error("engine-http", `${method} ${url}: ${errorMessage(error)}${causeText(error)}`, {
-        context: { url, networkError: code },
-        retryable: code !== undefined && TRANSIENT_NETWORK_CODES.has(code),
+        context: { url, networkError: code, unreachable: transient },
+        retryable: transient && this.options.retryUnreachable !== false,
         cause: error,
       });
     } finally {

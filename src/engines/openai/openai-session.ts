@@ -1,11 +1,12 @@
 import { branchPrefixes, choicePaths, type ChoicePath, type ChoiceProbabilityResult } from "../../core/choice-probabilities.js";
 import { J1Error } from "../../core/errors.js";
+import { continuationIds, tokenizeInjected, type PieceTokenizer, type PieceVocabulary } from "../../core/prompt-pieces.js";
 import type { AnswerRequest, AnswerResult, EngineSession, GenerateRequest, GenerateResult, SessionMark, SessionUsage } from "../engine.js";
 import type { WarningLog } from "../engine-warnings.js";
 import { buildRequest, type ContinuationInput, type ContinuationRequest, type RequestShape } from "./completion-request.js";
 import { parseCompletion, type CompletionOutcome } from "./completion-response.js";
-import type { HttpClient } from "./http-client.js";
-import type { ServerTokenizer } from "./server-tokenizer.js";
+import type { FleetRoute } from "./fleet.js";
+import type { SessionRoute } from "../server-route.js";
 import type { TokenCounter } from "./token-counter.js";
 import { candidateDistribution, combineReported, textChoiceProbabilities } from "./verdict-probabilities.js";
 
@@ -13,12 +14,16 @@ import { candidateDistribution, combineReported, textChoiceProbabilities } from 
 const ANSWER_RESERVE = 48;
 
 export interface OpenAISessionParts {
-  client: HttpClient;
+  /** The server this session runs on, and the way to the next one if it fails (fleet.ts). */
+  route: FleetRoute;
+  /** The request shape every server of the fleet shares (its URLs are each server's own). */
   shape: RequestShape;
   warnings: WarningLog;
   counter: TokenCounter;
-  /** The server's tokenizer; undefined for servers j1 cannot tokenize with. */
-  tokenizer?: ServerTokenizer;
+  /** Whether the server's tokenizer can be used; false for servers j1 cannot tokenize with. */
+  tokenize: boolean;
+  /** The piece rule's view of the served vocabulary: injected text is tokenized as a continuation by it. */
+  vocabulary: PieceVocabulary;
   /** Token ids of the prompt (BOS included) for token-id sessions; undefined for text sessions. */
   promptIds?: number[];
   promptText: string;
@@ -104,7 +109,7 @@ export class OpenAISession implements EngineSession {
     let tokens: number;
     if (this.tokenMode) {
       // j1's own text (the end of thinking, the answer prefix) is trusted; the user's wait text is not.
-      const ids = await (this.parts.tokenizer as ServerTokenizer).injected(text, options.trusted ?? true, options.signal);
+      const ids = await tokenizeInjected(text, options.trusted ?? true, this.pieceTokenizer(options.signal), this.parts.vocabulary);
       if (this.parts.contextSize !== undefined && this.sequenceLength() + ids.length > this.parts.contextSize) {
         throw new J1Error("engine", `context full: cannot append ${ids.length} tokens to a sequence of ${this.sequenceLength()} (the server holds ${this.parts.contextSize} per sequence)`);
       }
@@ -119,8 +124,8 @@ export class OpenAISession implements EngineSession {
 
   async answer(request: AnswerRequest): Promise<AnswerResult> {
     this.assertOpen();
-    const { shape, tokenizer, topLogprobs } = this.parts;
-    const paths = tokenizer ? await this.choicePaths(request, tokenizer) : undefined;
+    const { shape, topLogprobs } = this.parts;
+    const paths = this.parts.tokenize ? await this.choicePaths(request) : undefined;
     const before = this.ids.length;
     // llama-server's n_probs are the raw softmax whatever the sampling (server-context.cpp
     // populate_token_probs); elsewhere logprobs may be tempered, so they are read from a probe at T = 1.
@@ -176,6 +181,10 @@ export class OpenAISession implements EngineSession {
     return { promptTokens: this.promptTokens, evaluatedTokens: this.evaluated, cachedTokens: this.cached };
   }
 
+  route(): SessionRoute | undefined {
+    return this.parts.route.route();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -209,9 +218,17 @@ export class OpenAISession implements EngineSession {
   }
 
   private async send(step: Omit<ContinuationRequest, "input">, signal: AbortSignal | undefined, input: ContinuationInput = this.input()): Promise<CompletionOutcome> {
-    const { client, shape, warnings } = this.parts;
-    const { url, body } = buildRequest({ ...step, input }, shape, warnings);
-    const outcome = await client.postJson(url, body, { signal, read: (json, answeredUrl) => parseCompletion(json, step.stop[0], answeredUrl) });
+    const { route, warnings } = this.parts;
+    // Sent to the session's server; if it is gone, the same request (the whole sequence) to the next one.
+    const { url, outcome } = await route.call(async (member) => {
+      const { url, body } = buildRequest({ ...step, input }, member.shape, warnings);
+      const outcome = await member.client.postJson(url, body, { signal, headers: route.headers, read: (json, answeredUrl) => parseCompletion(json, step.stop[0], answeredUrl) });
+      member.figures.requests++;
+      member.figures.evaluatedTokens += outcome.evaluatedTokens ?? 0;
+      member.figures.cachedTokens += outcome.cachedTokens ?? 0;
+      return { url, outcome };
+    }, signal);
+    const { shape } = this.parts;
     // llama-server's chat answer repeats the partial assistant message it continued; vLLM's does not.
     if (shape.api === "chat" && shape.flavor === "llama-server" && input.kind === "text" && outcome.text.startsWith(input.continuation)) {
       outcome.text = outcome.text.slice(input.continuation.length);
@@ -233,16 +250,16 @@ export class OpenAISession implements EngineSession {
    * (vLLM before 0.10.2), leaves only the text: it is tokenized again, with a warning.
    */
   private async keptIds(outcome: CompletionOutcome, stopText: string | undefined, signal: AbortSignal | undefined): Promise<number[]> {
-    const { tokenizer, warnings } = this.parts;
+    const { warnings } = this.parts;
     const ids = outcome.tokenIds;
     const retokenize = async (reason: string) => {
       warnings.other(`retokenized:${reason}`, `generated text was tokenized again (${reason}): its ids may differ from what the model sampled`);
-      return (tokenizer as ServerTokenizer).continuation(outcome.text, true, signal);
+      return continuationIds(outcome.text, true, this.pieceTokenizer(signal), this.parts.vocabulary);
     };
     if (!ids) return retokenize("the server returned no token ids");
     if (outcome.stop === "end") return ids.length > 0 && outcome.stopKnown ? ids.slice(0, -1) : ids;
     if (stopText === undefined) return ids;
-    const stopIds = await (tokenizer as ServerTokenizer).continuation(stopText, true, signal);
+    const stopIds = await continuationIds(stopText, true, this.pieceTokenizer(signal), this.parts.vocabulary);
     if (endsWith(ids, stopIds)) return ids.slice(0, ids.length - stopIds.length);
     return retokenize(`the stop text "${stopText}" did not end on a token boundary`);
   }
@@ -260,11 +277,23 @@ export class OpenAISession implements EngineSession {
     return Math.max(0, outcome.completionTokens - cut);
   }
 
-  private async choicePaths(request: AnswerRequest, tokenizer: ServerTokenizer): Promise<ChoicePath[]> {
+  /** Through the session's server's tokenizer (the fleet serves one model: any server's ids are the same). */
+  private tokenizeText(text: string, parseSpecial: boolean, signal: AbortSignal | undefined): Promise<number[]> {
+    const { route } = this.parts;
+    return route.call((member) => member.tokenizer.tokenize(text, parseSpecial, { signal, headers: route.headers }), signal);
+  }
+
+  /** The session's server's tokenizer as the piece rule calls it. */
+  private pieceTokenizer(signal: AbortSignal | undefined): PieceTokenizer {
+    return { tokenize: (text, parseSpecial) => this.tokenizeText(text, parseSpecial, signal) };
+  }
+
+  private async choicePaths(request: AnswerRequest): Promise<ChoicePath[]> {
     // As in process: choices and suffix as plain text (no special-token parsing).
     const tokenized = new Map<string, number[]>();
-    await Promise.all(request.choices.map(async (choice) => tokenized.set(choice, await tokenizer.continuation(choice, false, request.signal))));
-    const terminator = request.suffix.length > 0 ? (await tokenizer.continuation(request.suffix, false, request.signal))[0] : undefined;
+    // As continuations: on a space-prefix vocabulary "A" alone would be "▁A", not what follows "[[".
+    await Promise.all(request.choices.map(async (choice) => tokenized.set(choice, await continuationIds(choice, false, this.pieceTokenizer(request.signal), this.parts.vocabulary))));
+    const terminator = request.suffix.length > 0 ? (await continuationIds(request.suffix, false, this.pieceTokenizer(request.signal), this.parts.vocabulary))[0] : undefined;
     return choicePaths(request.choices, (text) => tokenized.get(text) ?? [], terminator);
   }
 
@@ -290,7 +319,7 @@ export class OpenAISession implements EngineSession {
       // the model wrote for it (a space-prefix vocabulary: "]]" alone is "▁]]"), so an answer may carry none:
       // then the root is read from a probe like any other position.
       const answeredFirst = answered?.topLogprobs[0];
-      const dropped = answered !== undefined && !(answeredFirst && answeredFirst.length > 0) && this.parts.tokenizer?.vocabulary.spacePrefix === true;
+      const dropped = answered !== undefined && !(answeredFirst && answeredFirst.length > 0) && this.parts.vocabulary.spacePrefix === true;
       const root = candidateDistribution(answered && !dropped ? (answeredFirst ?? []) : ((await this.probe([], before, request))?.[0] ?? []));
       if (root) distributions.set("", root);
       for (const prefix of branchPrefixes(paths)) {

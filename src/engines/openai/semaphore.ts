@@ -9,8 +9,22 @@ export class Semaphore {
   private held = 0;
   private readonly waiting: Array<{ grant: () => void }> = [];
 
-  constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new J1Error("bad-input", `concurrency must be a whole number >= 1, got ${limit}`);
+  constructor(private limitValue: number) {
+    checkLimit(limitValue);
+  }
+
+  get limit(): number {
+    return this.limitValue;
+  }
+
+  /** Changes the bound (a server's slots become known after its first answers); a raised bound admits waiters. */
+  resize(limit: number): void {
+    checkLimit(limit);
+    this.limitValue = limit;
+    while (this.held < this.limitValue && this.waiting.length > 0) {
+      this.held++;
+      (this.waiting.shift() as { grant: () => void }).grant();
+    }
   }
 
   get inUse(): number {
@@ -20,7 +34,7 @@ export class Semaphore {
   /** Resolves with a release function once a permit is free; a cancelled wait leaves the queue. */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(new J1Error("cancelled", "cancelled while waiting for a free request slot", { cause: signal.reason }));
-    if (this.held < this.limit) {
+    if (this.held < this.limitValue) {
       this.held++;
       return Promise.resolve(this.releaser());
     }
@@ -46,10 +60,14 @@ export class Semaphore {
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiting.shift();
-      // The permit passes straight to the next waiter, so `held` stays the same.
+      // The permit passes straight to the next waiter (`held` stays the same), unless the bound was lowered.
+      const next = this.held <= this.limitValue ? this.waiting.shift() : undefined;
       if (next) next.grant();
       else this.held--;
     };
   }
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new J1Error("bad-input", `concurrency must be a whole number >= 1, got ${limit}`);
 }

@@ -7,6 +7,8 @@ import { readTokenIds, routeIsMissing, type ServerTokenizer } from "./server-tok
 /** What llama-server's GET /props tells: the context per slot, the model's chat template and its file. */
 export interface LlamaServerProps {
   contextSize?: number;
+  /** Requests it serves at once (`-np`, reported as `total_slots`). */
+  slots?: number;
   chatTemplate?: ModelChatTemplate;
   /** The served GGUF's path (on the server's machine). */
   modelPath?: string;
@@ -29,6 +31,7 @@ export async function readLlamaServerProps(client: HttpClient, root: string): Pr
   if (typeof settings?.n_ctx === "number") props.contextSize = settings.n_ctx;
   if (typeof body?.model_path === "string" && body.model_path.length > 0) props.modelPath = body.model_path;
   if (body?.chat_template === LLAMA_SERVER_BUILTIN_CHATML) props.builtinTemplate = true;
+  if (typeof body?.total_slots === "number" && Number.isInteger(body.total_slots) && body.total_slots >= 1) props.slots = body.total_slots;
   if (typeof body?.chat_template === "string" && body.chat_template.length > 0) {
     props.chatTemplate = {
       template: body.chat_template,

@@ -1,5 +1,5 @@
 import { J1Error } from "../../core/errors.js";
-import { continuationIds, tokenizeInjected, type PieceTokenizer, type PieceVocabulary } from "../../core/prompt-pieces.js";
+import type { PieceTokenizer } from "../../core/prompt-pieces.js";
 import { malformedAnswer, type HttpClient } from "./http-client.js";
 import type { ServerFlavor } from "./server-flavor.js";
 
@@ -25,11 +25,6 @@ export interface TokenPiece {
 export class ServerTokenizer {
   private readonly cache = new Map<string, number[]>();
   private readonly url: string;
-  /**
-   * The piece rule's view of the served vocabulary (its added tokens when the server's GGUF can be read,
-   * whether it puts a space prefix on every text): set once at start by the engine.
-   */
-  vocabulary: PieceVocabulary = {};
 
   constructor(
     private readonly client: HttpClient,
@@ -42,7 +37,7 @@ export class ServerTokenizer {
     this.url = `${root}/tokenize`;
   }
 
-  async tokenize(text: string, parseSpecial: boolean, options: { signal?: AbortSignal; addSpecial?: boolean } = {}): Promise<number[]> {
+  async tokenize(text: string, parseSpecial: boolean, options: { signal?: AbortSignal; addSpecial?: boolean; headers?: Record<string, string> } = {}): Promise<number[]> {
     const addSpecial = options.addSpecial ?? false;
     if (text.length === 0 && !addSpecial) return [];
     const key = `${parseSpecial ? 1 : 0}${addSpecial ? 1 : 0}${text}`;
@@ -51,6 +46,7 @@ export class ServerTokenizer {
     const tokens = await this.client.postJson(this.url, this.body(text, parseSpecial, addSpecial, false), {
       signal: options.signal,
       retries: this.retries,
+      headers: options.headers,
       read: (json, url) => readTokenIds(json, url),
     });
     if (text.length <= 64) this.cache.set(key, tokens);
@@ -60,16 +56,6 @@ export class ServerTokenizer {
   /** This tokenizer as the piece rule calls it. */
   pieceTokenizer(signal?: AbortSignal): PieceTokenizer {
     return { tokenize: (text, parseSpecial) => this.tokenize(text, parseSpecial, { signal }) };
-  }
-
-  /** `text`'s ids where it continues a sequence: no space prefix of its own on SentencePiece vocabularies. */
-  continuation(text: string, parseSpecial: boolean, signal?: AbortSignal): Promise<number[]> {
-    return continuationIds(text, parseSpecial, this.pieceTokenizer(signal), this.vocabulary);
-  }
-
-  /** Injected text's ids: trusted (j1's own) or by the judged-text rule (the user's wait text). */
-  injected(text: string, trusted: boolean, signal?: AbortSignal): Promise<number[]> {
-    return tokenizeInjected(text, trusted, this.pieceTokenizer(signal), this.vocabulary);
   }
 
   /** Ids with their printed text; llama-server only (`with_pieces`), undefined elsewhere. */

@@ -21,10 +21,12 @@ function creditedAccuracy(items: readonly ScoredItem[], decisions: Decisions, un
 
 /** Plain accuracy, the official rule of the benchmarks that have no structure beyond a pair. */
 export function accuracyRule(options: AccuracyRuleOptions): OfficialRule {
-  return (items, decisions) => {
+  const rule: OfficialRule = (items, decisions) => {
     if (options.average === "items") return { score: creditedAccuracy(items, decisions, options.undecided), parts: {} };
     const parts: Record<string, number> = {};
     for (const [category, members] of byCategory(items)) parts[category] = creditedAccuracy(members, decisions, options.undecided);
     return { score: mean(Object.values(parts)), parts };
   };
+  rule.additive = (decisions) => ({ credit: (item) => verdictCredit(decisionFor(decisions, item).verdict, item.label, options.undecided), average: options.average, scale: 100 });
+  return rule;
 }

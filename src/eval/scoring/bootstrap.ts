@@ -27,6 +27,15 @@ export interface BootstrapOptions {
   resamples?: number;
   /** Coverage of the interval; 0.95 by default. */
   level?: number;
+  /** The official rule as a mean of per-item credits, when it is one (official-rule.ts). */
+  additive?: AdditiveScore;
+}
+
+/** A score that is `scale` times the mean credit over items, or the mean over categories of their means. */
+export interface AdditiveScore {
+  credit: (item: ScoredItem) => number;
+  average: "items" | "categories";
+  scale: number;
 }
 
 /**
@@ -88,6 +97,32 @@ export function bootstrapInterval(
   const random = seededRandom(deriveSeed(options.seed ?? 0, "bootstrap"));
   const strata = unitsByCategory(items);
   const scores: number[] = [];
+  const additive = options.additive && additiveStrata(strata, options.additive);
+  if (options.additive && additive) {
+    // The same draws as below, summing each drawn unit's credits: the resample's items in the same order,
+    // so the same score (credits are sums of halves and ones, exact in floating point), in O(units).
+    const { average, scale } = options.additive;
+    for (let draw = 0; draw < resamples; draw++) {
+      let totalSum = 0;
+      let totalCount = 0;
+      let categoryMeans = 0;
+      for (const stratum of additive) {
+        let sum = 0;
+        let count = 0;
+        const units = stratum.sums.length;
+        for (let pick = 0; pick < units; pick++) {
+          const index = Math.floor(random() * units);
+          sum += stratum.sums[index];
+          count += stratum.counts[index];
+        }
+        totalSum += sum;
+        totalCount += count;
+        categoryMeans += scale * (sum / count);
+      }
+      scores.push(average === "items" ? scale * (totalSum / totalCount) : categoryMeans / additive.length);
+    }
+    return intervalOf(scores, level);
+  }
   for (let draw = 0; draw < resamples; draw++) {
     const sample: ScoredItem[] = [];
     for (const units of strata) {
@@ -99,7 +134,33 @@ export function bootstrapInterval(
     }
     scores.push(officialScore(sample));
   }
+  return intervalOf(scores, level);
+}
+
+function intervalOf(scores: number[], level: number): [number, number] {
   scores.sort((x, y) => x - y);
   const tail = (1 - level) / 2;
   return [quantile(scores, tail), quantile(scores, 1 - tail)];
+}
+
+/**
+ * Each stratum's units as credit sums and item counts, or undefined when a unit's items span categories
+ * (then a resample's categories are not its strata, and only the rule itself can score it).
+ */
+function additiveStrata(strata: readonly Unit[][], additive: AdditiveScore): Array<{ sums: Float64Array; counts: Uint32Array }> | undefined {
+  const out: Array<{ sums: Float64Array; counts: Uint32Array }> = [];
+  for (const units of strata) {
+    const sums = new Float64Array(units.length);
+    const counts = new Uint32Array(units.length);
+    for (let index = 0; index < units.length; index++) {
+      const members = units[index].items;
+      for (const item of members) {
+        if (item.category !== members[0].category) return undefined;
+        sums[index] += additive.credit(item);
+      }
+      counts[index] = members.length;
+    }
+    out.push({ sums, counts });
+  }
+  return out;
 }
