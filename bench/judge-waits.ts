@@ -85,7 +85,7 @@ async function main() {
       cached += judgment.usage.cachedTokens;
       trace += traceTokens(judgment.usage);
       prompt += judgment.usage.promptTokens;
-      const promptTokens = engine.tokenizePrompt(judge.renderPair(pair));
+      const promptTokens = await engine.tokenizePrompt(judge.renderPair(pair));
       const generate = traceTokens(judgment.usage) - judgment.usage.promptTokens;
       const directTime = await directRun(directSequence, promptTokens, generate);
       directSeconds += directTime;

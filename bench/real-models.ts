@@ -157,7 +157,7 @@ async function sectionThinking(): Promise<void> {
         // What j1 does before its first token and the direct run does not time: render (the GGUF's Jinja
         // chat template) and tokenize.
         const renderStarted = performance.now();
-        const promptTokens = engine.tokenizePrompt(judge.renderPair(pair));
+        const promptTokens = await engine.tokenizePrompt(judge.renderPair(pair));
         const renderMs = performance.now() - renderStarted;
         const generate = traceTokens(judgment.usage) - judgment.usage.promptTokens;
         const direct = await directRun(directSequence, promptTokens, generate);

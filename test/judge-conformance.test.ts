@@ -267,7 +267,7 @@ for (const shape of SHAPES) {
       const localPrompt = (await Judge.create({ engine: local })).renderPair(pair);
       const remotePrompt = (await Judge.create({ engine: remote })).renderPair(pair);
       assert.deepEqual(remotePrompt, localPrompt);
-      const localIds = local.tokenizePrompt(localPrompt);
+      const localIds = await local.tokenizePrompt(localPrompt);
       assert.deepEqual(await remote.tokenizePrompt(remotePrompt), localIds);
       // Every control or user-defined token in the prompt comes from the template's scaffolding, none from judged text.
       const special = (token: number) => {

@@ -269,7 +269,7 @@ test("openai engine on llama-server (tiny model): the ids node-llama-cpp feeds, 
     }
     // The whole prompt: the same ids (BOS by the model's rule) in both engines.
     const ids = await remote.tokenizePrompt(prompt);
-    assert.deepEqual(ids, [...local.tokenizePrompt(prompt)]);
+    assert.deepEqual(ids, [...(await local.tokenizePrompt(prompt))]);
     assert.equal(ids[0], local.model.tokens.bos);
   });
 
@@ -417,7 +417,7 @@ test("openai engine on llama-server serving a Qwen3-shaped model (the real Qwen3
     assert.ok(!judged.includes(vocabulary.tokenId("<|im_end|>")));
     const localJudge = await Judge.create({ engine: local, chatFormat: "auto" });
     assert.deepEqual(localJudge.renderPair(pair), prompt, "both engines render with the same template");
-    assert.deepEqual(await remote.tokenizePrompt(prompt), [...local.tokenizePrompt(prompt)]);
+    assert.deepEqual(await remote.tokenizePrompt(prompt), [...(await local.tokenizePrompt(prompt))]);
   });
 
   await t.test("a judgment with a wait: the same trace and confidence over HTTP as in process", async () => {

@@ -20,7 +20,7 @@ import { getLlama, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaContex
 import { J1Error } from "../src/core/errors.js";
 import { f16ToF32, f32ToF16 } from "../src/engines/tiny/gguf.js";
 import { storedLogit } from "../src/engines/tiny/markov-weights.js";
-import { defaultShapedSpec, SHAPED_FAMILIES, SHAPED_FAMILY_IDS, verdictChoiceProbabilities, type ShapedFamilyId } from "../src/engines/shaped/families.js";
+import { defaultShapedSpec, SHAPED_FAMILIES, SHAPED_FAMILY_IDS, verdictChoiceProbabilities, type ByteLevelFamilyId, type ShapedFamilyId } from "../src/engines/shaped/families.js";
 import { HARMONY_CHAT_TEMPLATE } from "../src/engines/shaped/harmony-template.js";
 import { buildShapedModelFrom, ensureShapedModel, loadShapedVocabulary, SHAPED_MODEL_NOTE, type ShapedVocabulary } from "../src/engines/shaped/shaped-model.js";
 import { packageTokenizerDir, readTokenizerFiles } from "../src/engines/shaped/tokenizer-files.js";
@@ -30,7 +30,7 @@ const require = createRequire(import.meta.url);
 
 /** The exact token ids of each family's trajectory, as the real tokenizer numbers them. */
 const EXPECTED: Record<
-    ShapedFamilyId,
+    ByteLevelFamilyId,
     { greedy: number[]; wait: number; afterWait: number[]; answer: number[]; verdict: number[]; tokens: Array<[string, number, "control" | "userDefined", boolean]> }
 > = {
     qwen3: {
@@ -223,7 +223,7 @@ async function assertVerdictProbabilities(m: Loaded, verdictLogits: Readonly<Rec
     const prompt = judgePrompt(m);
     const thought = [...t.start, ...t.endThink].map(m.vocab.tokenId) as Token[];
     const answer = m.model.tokenize(t.afterThinkEnd + t.answerPrefix, true);
-    assert.deepEqual(answer, EXPECTED[m.vocab.family.id].answer);
+    assert.deepEqual(answer, EXPECTED[m.vocab.family.id as ByteLevelFamilyId].answer);
     const atPrefix = await nextDistribution(m, [...prompt, ...thought, ...answer]);
     const expected = Object.fromEntries(Object.entries(verdictLogits).map(([v, l]) => [v, storedLogit(l, "f16")]));
     const z = Object.values(expected).reduce((s, l) => s + Math.exp(l), 0);

@@ -8,10 +8,18 @@ export interface ReasoningFormat {
   thinkStart: string;
   thinkEnd: string;
   afterThinkEnd: string;
+  /**
+   * How j1's instructions name the thinking in this format: `inside` replaces "inside <think> and
+   * </think>", `after` replaces "After </think>," (harmony's are channels, not tags: naming its tokens in
+   * trusted text would write them as real control tokens).
+   */
+  instructions: { inside: string; after: string };
 }
 
+const TAG_INSTRUCTIONS = { inside: "inside <think> and </think>", after: "After </think>," };
+
 /** Qwen3, DeepSeek-R1 and its distills, QwQ, …: `<think>…</think>` then "\n\n" and the answer. */
-export const THINK_FORMAT: ReasoningFormat = { name: "think", thinkStart: "<think>\n", thinkEnd: "</think>", afterThinkEnd: "\n\n" };
+export const THINK_FORMAT: ReasoningFormat = { name: "think", thinkStart: "<think>\n", thinkEnd: "</think>", afterThinkEnd: "\n\n", instructions: TAG_INSTRUCTIONS };
 
 /** gpt-oss (harmony): the analysis channel, then a new assistant message on the final channel. */
 export const HARMONY_FORMAT: ReasoningFormat = {
@@ -19,16 +27,26 @@ export const HARMONY_FORMAT: ReasoningFormat = {
   thinkStart: "<|channel|>analysis<|message|>",
   thinkEnd: "<|end|>",
   afterThinkEnd: "<|start|>assistant<|channel|>final<|message|>",
+  instructions: { inside: "in your analysis channel", after: "Then, in your final channel," },
 };
 
 /** Magistral-style `[THINK]…[/THINK]`. */
-export const BRACKET_THINK_FORMAT: ReasoningFormat = { name: "bracket-think", thinkStart: "[THINK]", thinkEnd: "[/THINK]", afterThinkEnd: "" };
+export const BRACKET_THINK_FORMAT: ReasoningFormat = {
+  name: "bracket-think",
+  thinkStart: "[THINK]",
+  thinkEnd: "[/THINK]",
+  afterThinkEnd: "",
+  instructions: { inside: "inside [THINK] and [/THINK]", after: "After [/THINK]," },
+};
 
 /**
  * A template with no thinking format of its own (Llama 3.1, the tiny model's ChatML): j1's `<think>` as
  * plain text, as the named formats have always used it.
  */
-export const TEXT_THINK_FORMAT: ReasoningFormat = { name: "think-text", thinkStart: "<think>\n", thinkEnd: "</think>", afterThinkEnd: "" };
+export const TEXT_THINK_FORMAT: ReasoningFormat = { name: "think-text", thinkStart: "<think>\n", thinkEnd: "</think>", afterThinkEnd: "", instructions: TAG_INSTRUCTIONS };
+
+/** How j1's default instructions name the thinking (the `<think>` formats' wording). */
+export const DEFAULT_THINKING_INSTRUCTIONS = TAG_INSTRUCTIONS;
 
 export const REASONING_FORMATS: readonly ReasoningFormat[] = [THINK_FORMAT, HARMONY_FORMAT, BRACKET_THINK_FORMAT, TEXT_THINK_FORMAT];
 

@@ -24,6 +24,17 @@ export interface Engine {
    * server's `/props`): what `--chat-format auto` renders with.
    */
   chatTemplate?(): Promise<ModelChatTemplate | undefined>;
+  /**
+   * The model's `general.architecture` ("llama", "gemma3", …), where the engine can read it: with no chat
+   * template, `--chat-format auto` picks j1's named format for the family from it.
+   */
+  architecture?(): Promise<string | undefined>;
+  /**
+   * Start-up check of the end-of-thinking text the judge will watch (the detected format's, known only
+   * once the prompt format is resolved): throws a bad-input error with the fix when the engine would never
+   * see the model write it (a server that hides control tokens). Called once per text before judging.
+   */
+  checkThinkEnd?(thinkEnd: string): Promise<void>;
   /** What the engine could not do as asked (one entry per setting), for stderr, --json, the store and reports. */
   readonly warnings?: readonly EngineWarning[];
   /** Figures per server, for engines that spread sessions over several (a fleet of OpenAI-compatible servers). */
@@ -154,8 +165,12 @@ export interface SessionMark {
 export interface EngineSession {
   readonly promptTokens: number;
   generate(request: GenerateRequest): Promise<GenerateResult>;
-  /** Appends text to the sequence; returns its token count. */
-  append(text: string, options?: { signal?: AbortSignal }): Promise<number>;
+  /**
+   * Appends text to the sequence; returns its token count. Trusted (the default: j1's own `</think>`,
+   * `[[`) may hold special tokens; `trusted: false` (the user's wait text) is tokenized by the judged-text
+   * rule, so `<|eot_id|>` in it stays text.
+   */
+  append(text: string, options?: { signal?: AbortSignal; trusted?: boolean }): Promise<number>;
   answer(request: AnswerRequest): Promise<AnswerResult>;
   mark(): SessionMark;
   /** Drops everything after the mark: the next step continues from there, with nothing re-evaluated. */

@@ -98,6 +98,8 @@ export class Judge {
   readonly template: JudgeTemplate;
   readonly format: PromptFormat;
   readonly scaling: ScalingOptions;
+  /** The engine's start-up check of this judge's end of thinking (the detected format's), run once. */
+  private thinkEndChecked: Promise<void> | undefined;
 
   /** A judge on the engine's own chat template (`chatFormat` "auto", the default) or a named format. */
   static async create(options: Omit<JudgeOptions, "chatFormat" | "promptFormat"> & { chatFormat?: ChatFormatChoice } & ResolveFormatOptions): Promise<Judge> {
@@ -213,6 +215,10 @@ export class Judge {
     options: JudgeCallOptions,
     fold: (runs: JudgmentRun[]) => Omit<Judgment, "wallMs">,
   ): Promise<SweepJudgments> {
+    // Before any judgment: a server that would hide this end of thinking (`[/THINK]` without --special) is
+    // refused with the fix, never run with every thinking "ended" by j1's injected delimiter.
+    this.thinkEndChecked ??= this.engine.checkThinkEnd?.(this.template.thinkEnd) ?? Promise.resolve();
+    await this.thinkEndChecked;
     const samples = Math.max(1, options.samples ?? 1);
     const baseSeed = options.seed ?? 0;
     const pass = this.passPolicies(options);

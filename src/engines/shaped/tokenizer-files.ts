@@ -24,6 +24,7 @@ export type HfConfigToken = string | { content: string } | null | undefined;
 
 export interface HfTokenizerJson {
     added_tokens?: HfAddedToken[];
+    normalizer?: unknown;
     pre_tokenizer?: unknown;
     post_processor?: unknown;
     model: {
@@ -44,8 +45,15 @@ export interface HfTokenizerConfig {
     add_eos_token?: boolean;
 }
 
+/**
+ * How the vocabulary writes text: byte-level BPE (GPT-2 style: Qwen, Llama 3, o200k; " me" is "Ġme") or
+ * SentencePiece BPE (Llama 2, Mistral v0.1: " me" is "▁me", a "▁" put before the text, bytes as `<0x0A>`).
+ */
+export type VocabularyKind = "byte-level" | "sentencepiece";
+
 export interface TokenizerFiles {
     dir: string;
+    kind: VocabularyKind;
     tokenizer: HfTokenizerJson;
     config: HfTokenizerConfig;
     /** sha256 (hex) of both files' bytes: names what a model was built from. */
@@ -99,8 +107,12 @@ export async function readTokenizerFiles(dir: string): Promise<TokenizerFiles> {
     if (t.model.type !== "BPE") throw bad("model.type", `is ${JSON.stringify(t.model.type)}; only BPE tokenizers are supported`);
     if (typeof t.model.vocab !== "object" || t.model.vocab === null) throw bad("model.vocab", "missing");
     if (!Array.isArray(t.model.merges)) throw bad("model.merges", "missing");
-    if (!JSON.stringify(t.pre_tokenizer ?? null).includes('"ByteLevel"')) {
-        throw bad("pre_tokenizer", "has no ByteLevel step; only byte-level BPE tokenizers (GPT-2 style: Qwen, Llama 3, o200k) are supported");
+    const byteLevel = JSON.stringify(t.pre_tokenizer ?? null).includes('"ByteLevel"');
+    // SentencePiece converted to BPE: the text gets "▁" for spaces (a Metaspace step, or a normalizer that
+    // prepends "▁" and replaces " ").
+    const sentencePiece = /"Metaspace"|"prepend":"\u2581"|"content":"\u2581"/.test(JSON.stringify([t.normalizer ?? null, t.pre_tokenizer ?? null]));
+    if (!byteLevel && !sentencePiece) {
+        throw bad("pre_tokenizer", "has no ByteLevel step and no SentencePiece \"▁\" step; only byte-level BPE (GPT-2 style: Qwen, Llama 3, o200k) and SentencePiece BPE (Llama 2, Mistral) tokenizers are supported");
     }
     if (t.added_tokens !== undefined && !Array.isArray(t.added_tokens)) throw bad("added_tokens", "not a list");
     const c = config.value as HfTokenizerConfig;
@@ -108,7 +120,7 @@ export async function readTokenizerFiles(dir: string): Promise<TokenizerFiles> {
         throw new J1Error("bad-input", `${configFile}: not a JSON object`, { context: { file: configFile } });
     }
     const sha256 = createHash("sha256").update(tokenizer.bytes).update(config.bytes).digest("hex");
-    return { dir, tokenizer: t, config: c, sha256 };
+    return { dir, kind: byteLevel ? "byte-level" : "sentencepiece", tokenizer: t, config: c, sha256 };
 }
 
 /** The text of a special token as tokenizer_config.json gives it (a string or an AddedToken object). */

@@ -37,6 +37,8 @@ export interface TinyModelSpec {
     transitions: Record<string, TinyTransition[]>;
     /** Words to add to the vocabulary (as single tokens) even if no transition mentions them. */
     extraWords?: string[];
+    /** Write no `tokenizer.chat_template` (a GGUF without one, as some real ones are). */
+    withoutChatTemplate?: boolean;
     /** `llama.context_length`; default 32768 (real benchmark prompts are thousands of byte tokens). */
     contextLength?: number;
     /** Logit of every token a state's row does not list; default -40 (effectively probability 0). */
@@ -329,7 +331,7 @@ export function buildTinyModel(spec: TinyModelSpec = defaultTinySpec()): Buffer 
         { key: "tokenizer.ggml.add_bos_token", value: gguf.bool(true) },
         { key: "tokenizer.ggml.add_eos_token", value: gguf.bool(false) },
         { key: "tokenizer.ggml.add_space_prefix", value: gguf.bool(false) },
-        { key: "tokenizer.chat_template", value: gguf.str(CHATML_TEMPLATE) },
+        ...(spec.withoutChatTemplate ? [] : [{ key: "tokenizer.chat_template", value: gguf.str(CHATML_TEMPLATE) }]),
     ];
     return encodeGguf(metadata, tensors);
 }
