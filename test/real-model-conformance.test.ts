@@ -36,6 +36,8 @@ const CAP = 12;
  * 0.004 to 0.015. Prompt token ids, greedy traces and verdicts were identical. See docs/engine-facts.md.
  */
 const CONFIDENCE_TOLERANCE = 0.05;
+/** How close (in nats) two next tokens may be for the engines' greedy traces to part there (see forkedAtNearTies). */
+const NEAR_TIE = 0.35;
 const PAIR = { question: "What is 2+2?", a: "2+2 = 4.", b: "2+2 = 5." };
 type EngineName = "llamacpp" | "llama-server";
 const ENGINES: readonly EngineName[] = ["llamacpp", "llama-server"];
@@ -124,6 +126,12 @@ for (const shape of MODELS) {
       assert.equal(judgment.status, "ok", judgment.error);
       assert.ok(judgment.score !== null && Number.isInteger(judgment.score) && judgment.score >= 1 && judgment.score <= 10, String(judgment.score));
       const probabilities = judgment.runs[0].choiceProbabilities;
+      if (engine === "llama-server" && !probabilities) {
+        // The server gives its top 50 candidates at each position: a score outside them makes P unknown,
+        // reported as missing, never guessed (seen with Gemma 3 270M's 262k vocabulary).
+        assert.equal(judgment.confidence, undefined);
+        return judgment;
+      }
       assert.ok(probabilities, judgment.runs[0].error ?? "probabilities reported");
       assert.ok(Math.abs(Object.values(probabilities).reduce((sum, p) => sum + p, 0) - 1) < 1e-6);
       return judgment;
@@ -176,9 +184,11 @@ for (const shape of MODELS) {
       const prompt = (await judgeOn("llamacpp")).renderPair({ ...PAIR, b: payload });
       assert.ok(judgedText(prompt).includes(specials[0].slice(1)), "the payload is in the judged text");
       const ids = await local.tokenizePrompt(prompt);
+      // Whitespace runs are user-defined tokens in Gemma's vocabulary: that is how the model always reads
+      // "\n", in judged text too. Every other control or user-defined token must come from the template.
       const special = (token: number) => {
         const attributes = local.model.getTokenAttributes(token as never);
-        return attributes.control || attributes.userDefined;
+        return attributes.control || (attributes.userDefined && local.model.detokenize([token as never], true).trim() !== "");
       };
       const fromScaffolding = prompt.filter((segment) => segment.trusted).flatMap((segment) => local.model.tokenize(segment.text, true)).filter(special).length;
       const bos = ids[0] === local.model.tokens.bos && !prompt[0].text.startsWith(local.model.detokenize([ids[0]], true)) ? 1 : 0;
@@ -213,7 +223,8 @@ for (const shape of MODELS) {
         });
         assert.equal(text, rendered + "<think>\n");
       } else {
-        assert.ok(judge.format.notes.some((note) => /chat template is not known/.test(note)), judge.format.notes.join("; "));
+        assert.ok(judge.format.notes.some((note) => /carries no chat template; its general\.architecture is "gemma3", so j1 uses its named gemma format/.test(note)), judge.format.notes.join("; "));
+        assert.match(text, /^<start_of_turn>user\n/);
       }
     });
 
@@ -227,17 +238,56 @@ for (const shape of MODELS) {
           assert.deepEqual(await remote.tokenizePrompt(prompt), await local.tokenizePrompt(prompt));
         }
       });
-      it("same prompt tokens, greedy trace, verdict and score in every case; confidence within the measured tolerance", () => {
+      /**
+       * Where the two greedy traces of a pair case part, whether they part at a near tie: the in-process
+       * distribution after the common prefix has the two engines' next tokens as its top two, within
+       * NEAR_TIE nats of each other (the evaluation-path noise measured on these Q4 models is about 0.16
+       * nats). A fork anywhere else fails the test.
+       */
+      const forkedAtNearTies = async (title: string, a: Judgment, b: Judgment): Promise<boolean> => {
+        const texts = (judgment: Judgment) => judgment.runs.map((run) => traceText(run.trace.slice(1)));
+        if (JSON.stringify(texts(a)) === JSON.stringify(texts(b)) || !/^(pair:|waits|swap)/.test(title)) return false;
+        const local = engines.get("llamacpp") as LlamaCppEngine;
+        const judge = await judgeOn("llamacpp");
+        for (const [index, run] of a.runs.entries()) {
+          const left = traceText(run.trace.slice(1));
+          const right = traceText(b.runs[index].trace.slice(1));
+          if (left === right) continue;
+          let common = 0;
+          while (common < left.length && left[common] === right[common]) common++;
+          const prefix = left.slice(0, common);
+          const ids = [...(await local.tokenizePrompt(judge.renderPair(PAIR, run.order))), ...(prefix ? local.model.tokenize(prefix) : [])];
+          const context = await local.model.createContext({ contextSize: 2048, threads: 1, sequences: 1 });
+          try {
+            const sequence = context.getSequence();
+            await sequence.evaluateWithoutGeneratingNewTokens(ids.slice(0, -1) as never);
+            const out = await sequence.controlledEvaluate([[ids.at(-1) as never, { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } }]]);
+            const top = [...(out.at(-1)?.next?.probabilities?.entries() ?? [])].sort((x, y) => y[1] - x[1]).slice(0, 2);
+            const pieces = top.map(([token]) => local.model.detokenize([token], true));
+            const rest = [left.slice(common), right.slice(common)];
+            assert.ok(pieces.every((piece) => rest.some((text) => text.startsWith(piece))), `${title}: the traces part after ${JSON.stringify(prefix)} on ${JSON.stringify(rest.map((text) => text.slice(0, 12)))}, not on the top two tokens ${JSON.stringify(pieces)}`);
+            const gap = Math.log(top[0][1] / top[1][1]);
+            assert.ok(gap < NEAR_TIE, `${title}: the traces part at a gap of ${gap.toFixed(3)} nats, more than a near tie`);
+          } finally {
+            await context.dispose();
+          }
+        }
+        return true;
+      };
+      it("same prompt tokens, greedy trace, verdict and score in every case (or a fork at a near tie); confidence within the measured tolerance", async () => {
         assert.ok(results.size >= 5, `${results.size} cases recorded`);
         for (const [title, byEngine] of results) {
           const a = byEngine.get("llamacpp");
           const b = byEngine.get("llama-server");
           assert.ok(a && b, `${title}: judged on both engines`);
           assert.equal(b.usage.promptTokens, a.usage.promptTokens, `${title}: prompt tokens`);
+          const forked = await forkedAtNearTies(title, a, b);
+          if (forked) continue;
           assert.deepEqual(b.runs.map((run) => traceText(run.trace.slice(1))), a.runs.map((run) => traceText(run.trace.slice(1))), `${title}: traces`);
           assert.equal(b.verdict, a.verdict, `${title}: verdict`);
           assert.equal(b.score, a.score, `${title}: score`);
-          if (a.confidence !== undefined || b.confidence !== undefined) assert.ok(Math.abs((a.confidence ?? -1) - (b.confidence ?? -2)) < CONFIDENCE_TOLERANCE, `${title}: confidence ${a.confidence} vs ${b.confidence}`);
+          if (b.confidence === undefined && a.confidence !== undefined) assert.equal(b.runs[0].choiceProbabilities, undefined, `${title}: the server's confidence missing, and said so`);
+          else if (a.confidence !== undefined || b.confidence !== undefined) assert.ok(Math.abs((a.confidence ?? -1) - (b.confidence ?? -2)) < CONFIDENCE_TOLERANCE, `${title}: confidence ${a.confidence} vs ${b.confidence}`);
         }
       });
     });
