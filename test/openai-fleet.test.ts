@@ -115,6 +115,7 @@ describe("a fleet of two real llama-servers", { skip }, () => {
     const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
     assert.equal(code, 0, stderr);
     assert.ok(killedAt !== undefined && killedAt < items, `killed after ${killedAt} of ${items}`);
+    assert.notEqual(stdout.trim(), "", `j1 eval printed no report; its stderr:\n${stderr.slice(-3000)}`);
     const result = JSON.parse(stdout) as { run: { runId: string; items: number; judged: number }; benchmarks: Array<{ uniform?: unknown }> };
     assert.equal(result.run.items, items);
     assert.equal(result.run.judged, items);

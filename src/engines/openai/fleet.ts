@@ -151,9 +151,24 @@ export class FleetRoute {
     return { server: this.current.baseUrl, failovers: [...this.moves] };
   }
 
-  /** Waits for a seat on the session's server (a fleet of several), moving on if the server goes down meanwhile. */
-  async admit(signal?: AbortSignal): Promise<void> {
-    if (this.fleet.size < 2 || this.seat) return;
+  /** A seat being waited for: requests of one session issued at once (its prompt's pieces) share one wait. */
+  private admitting: Promise<void> | undefined;
+
+  /**
+   * Waits for a seat on the session's server (a fleet of several), moving on if the server goes down
+   * meanwhile. Concurrent calls share one wait: each taking its own seat would leak all but one of them
+   * (a session keeps one), and once a server's seats leaked every session waited on nothing that could
+   * wake it, so Node ended the process with exit code 0 and no output.
+   */
+  admit(signal?: AbortSignal): Promise<void> {
+    if (this.fleet.size < 2 || this.seat) return Promise.resolve();
+    this.admitting ??= this.takeSeat(signal).finally(() => {
+      this.admitting = undefined;
+    });
+    return this.admitting;
+  }
+
+  private async takeSeat(signal?: AbortSignal): Promise<void> {
     for (;;) {
       const member = this.current;
       const release = await member.seats.acquire(signal);
