@@ -80,7 +80,9 @@ for (const shape of MODELS) {
       const binary = findLlamaServer();
       if (!binary) throw new Error("llama-server is not built: run scripts/build-llama-server.sh (npm test does)");
       server = await startLlamaServer({ modelPath, binary, contextSize: 2048 * 2, parallel: 2, threads: 1 });
-      engines.set("llama-server", await createOpenAIEngine({ baseUrl: `${server.baseUrl}/v1`, timeoutMs: 120_000, concurrency: 2 }));
+      // Thinking in chunks of 5 tokens (the default is 256): every trace over HTTP is then several requests,
+      // and must still be the in-process trace token for token.
+      engines.set("llama-server", await createOpenAIEngine({ baseUrl: `${server.baseUrl}/v1`, timeoutMs: 120_000, concurrency: 2, thinkingChunkTokens: 5 }));
     });
     after(async () => {
       for (const engine of engines.values()) await engine.dispose();

@@ -47,6 +47,11 @@ export interface OpenAIEngineOptions {
   concurrency?: number;
   /** Per request attempt (default 120 000 ms); a timeout is retried. */
   timeoutMs?: number;
+  /**
+   * Thinking is asked for in chunks so no request outlives `timeoutMs`: the first chunk's tokens (default
+   * 256); later chunks are sized from the speed measured to take about a quarter of the timeout.
+   */
+  thinkingChunkTokens?: number;
   /** Default 4. */
   maxRetries?: number;
   /** First backoff delay in ms (default 500). */
@@ -97,6 +102,9 @@ interface EngineParts {
   shape: RequestShape;
   concurrency: number;
   verdictTopK: number;
+  /** Per request attempt: long thinking is asked for in chunks that each take a fraction of it. */
+  timeoutMs: number;
+  thinkingChunkTokens?: number;
 }
 
 /**
@@ -276,7 +284,7 @@ export class OpenAIEngine implements Engine {
 
     const requested = options.verdictTopK ?? DEFAULT_VERDICT_TOP_K;
     const verdictTopK = flavor === "vllm" && options.verdictTopK === undefined ? VLLM_MAX_LOGPROBS : flavor === "generic" || flavor === "ollama" ? Math.min(requested, OPENAI_MAX_LOGPROBS) : requested;
-    return new OpenAIEngine({ fleet, counter, tokenPrompts, bos, contextSize, chatTemplate, lifetime, warnings, shape, concurrency, verdictTopK, known, gguf, thinkEndChecks, vocabulary, primary: { client, tokenizer } });
+    return new OpenAIEngine({ fleet, counter, tokenPrompts, bos, contextSize, chatTemplate, lifetime, warnings, shape, concurrency, verdictTopK, known, gguf, thinkEndChecks, vocabulary, primary: { client, tokenizer }, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, thinkingChunkTokens: options.thinkingChunkTokens });
   }
 
   /** Options the server could not honour, one entry per setting. */
@@ -399,6 +407,8 @@ export class OpenAIEngine implements Engine {
       promptTokens,
       contextSize,
       topLogprobs: verdictTopK,
+      requestTimeoutMs: this.parts.timeoutMs,
+      firstChunkTokens: this.parts.thinkingChunkTokens,
       onClose: () => {
         route.leave();
         this.sessions.delete(session);

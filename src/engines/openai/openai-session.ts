@@ -12,6 +12,11 @@ import { candidateDistribution, combineReported, textChoiceProbabilities } from 
 
 /** Room kept free at the end of the context for the forced end of thinking and the verdict (as in process). */
 const ANSWER_RESERVE = 48;
+/** Thinking is asked for in chunks (generateChunked): the first is this long, the next sized by speed. */
+const FIRST_CHUNK_TOKENS = 256;
+const MIN_CHUNK_TOKENS = 32;
+/** A chunk is sized to take about this share of the per-request timeout at the speed measured so far. */
+const CHUNK_SHARE_OF_TIMEOUT = 0.25;
 
 export interface OpenAISessionParts {
   /** The server this session runs on, and the way to the next one if it fails (fleet.ts). */
@@ -32,6 +37,10 @@ export interface OpenAISessionParts {
   contextSize?: number;
   /** Candidates asked for at the verdict position. */
   topLogprobs: number;
+  /** The per-request timeout: long thinking is asked for in chunks that take a fraction of it. */
+  requestTimeoutMs: number;
+  /** The first thinking chunk's tokens (default FIRST_CHUNK_TOKENS). */
+  firstChunkTokens?: number;
   onClose: () => void;
 }
 
@@ -78,6 +87,97 @@ export class OpenAISession implements EngineSession {
     // Which limit binds says why thinking ended: the caller's cap, or the context being full.
     const limitStop: GenerateResult["stop"] = wanted <= room ? "length" : "context";
     if (limit === 0) return { text: "", tokens: 0, stop: limitStop };
+    if (!this.tokenMode) return this.generateText(request, limit, limitStop);
+    return this.generateChunked(request, limit, limitStop);
+  }
+
+  /**
+   * Token-id sessions ask for long thinking in chunks: one request for 4,096 thinking tokens of a CPU
+   * server outlives any sensible per-request timeout (seen: SmolLM2 at 7 tokens/s, 609 s), while each
+   * chunk re-sends the sequence so far, which the server's prefix cache serves, so no token is evaluated
+   * twice. A chunk is sized from the speed measured so far to take about a quarter of the timeout.
+   * Greedy thinking is the same token for token as one request; a sampled chunk gets its own seed.
+   */
+  private async generateChunked(request: GenerateRequest, limit: number, limitStop: GenerateResult["stop"]): Promise<GenerateResult> {
+    const start = this.ids.length;
+    const startText = this.text.length;
+    let chunk = Math.min(limit, this.parts.firstChunkTokens ?? FIRST_CHUNK_TOKENS);
+    let generated = 0;
+    let chunkIndex = 0;
+    let heldBack = "";
+    for (;;) {
+      const asked = Math.min(chunk, limit - generated);
+      const began = Date.now();
+      const outcome = await this.send(
+        {
+          maxTokens: Number.isFinite(asked) ? asked : undefined,
+          stop: [request.stopAt],
+          temperature: request.temperature,
+          sampling: request.sampling,
+          seed: chunkSeed(request.seed, chunkIndex),
+        },
+        request.signal,
+      );
+      const elapsed = Date.now() - began;
+      chunkIndex++;
+      let kept = await this.keptIds(outcome, outcome.stop === "delimiter" ? request.stopAt : undefined, request.signal);
+      let text = outcome.text;
+      // The stop text written across two chunks: no request saw it whole. Found in the joined text, the
+      // thinking is cut where it began, tokenized again from the text (with a warning), as a stop word
+      // that began inside a token is.
+      const crossing = heldBack.length > 0 ? (heldBack + text).indexOf(request.stopAt) : -1;
+      if (crossing >= 0 && crossing < heldBack.length) {
+        const thought = this.text.slice(startText) + heldBack.slice(0, crossing);
+        if (crossing > 0) request.onText?.(heldBack.slice(0, crossing));
+        this.parts.warnings.other("retokenized:chunk", `the stop text "${request.stopAt}" was written across two requests: the thinking before it was tokenized again`);
+        const ids = await continuationIds(thought, true, this.pieceTokenizer(request.signal), this.parts.vocabulary);
+        this.ids.length = start;
+        for (const id of ids) this.ids.push(id);
+        this.text = this.text.slice(0, startText) + thought;
+        return { text: thought, tokens: ids.length, stop: "delimiter" };
+      }
+      if (heldBack.length > 0) {
+        this.text += heldBack;
+        request.onText?.(heldBack);
+        heldBack = "";
+      }
+      const more = outcome.stop === "length" && generated + kept.length < limit && kept.length > 0;
+      if (more) {
+        // A chunk that ends with the start of the stop text ("</" of "</think>"): its tokens are given back
+        // when they are exactly that start (the next chunk writes them again, the same when greedy), else
+        // held until the next chunk says whether the stop text goes on.
+        const partial = stopPrefixAtEnd(text, request.stopAt);
+        if (partial.length > 0) {
+          const partialIds = await continuationIds(partial, true, this.pieceTokenizer(request.signal), this.parts.vocabulary);
+          if (kept.length > partialIds.length && endsWith(kept, partialIds)) {
+            kept = kept.slice(0, kept.length - partialIds.length);
+            text = text.slice(0, text.length - partial.length);
+          } else {
+            heldBack = partial;
+            text = text.slice(0, text.length - partial.length);
+          }
+        }
+      }
+      for (const id of kept) this.ids.push(id);
+      generated += kept.length;
+      this.text += text;
+      // Not streamed: each chunk arrives as one piece.
+      if (text.length > 0) request.onText?.(text);
+      if (!more) {
+        if (heldBack.length > 0) {
+          this.text += heldBack;
+          request.onText?.(heldBack);
+        }
+        const stop = outcome.stop === "length" ? limitStop : outcome.stop;
+        return { text: this.text.slice(startText), tokens: this.ids.length - start, stop };
+      }
+      const perToken = elapsed / Math.max(1, outcome.tokenIds?.length ?? kept.length);
+      chunk = Math.max(Math.min(MIN_CHUNK_TOKENS, this.parts.firstChunkTokens ?? MIN_CHUNK_TOKENS), Math.floor((this.parts.requestTimeoutMs * CHUNK_SHARE_OF_TIMEOUT) / Math.max(perToken, 0.01)));
+    }
+  }
+
+  /** Text sessions: one request (a text cannot be continued exactly by ids, so it is not chunked). */
+  private async generateText(request: GenerateRequest, limit: number, limitStop: GenerateResult["stop"]): Promise<GenerateResult> {
     const outcome = await this.send(
       {
         maxTokens: Number.isFinite(limit) ? limit : undefined,
@@ -89,14 +189,7 @@ export class OpenAISession implements EngineSession {
       request.signal,
     );
     const stop = outcome.stop === "length" ? limitStop : outcome.stop;
-    let tokens: number;
-    if (this.tokenMode) {
-      const kept = await this.keptIds(outcome, outcome.stop === "delimiter" ? request.stopAt : undefined, request.signal);
-      for (const id of kept) this.ids.push(id);
-      tokens = kept.length;
-    } else {
-      tokens = await this.countedTokens(outcome, outcome.stop === "delimiter" ? request.stopAt : undefined, request.signal);
-    }
+    const tokens = await this.countedTokens(outcome, outcome.stop === "delimiter" ? request.stopAt : undefined, request.signal);
     this.text += outcome.text;
     // Not streamed: the whole step arrives as one piece.
     if (outcome.text.length > 0) request.onText?.(outcome.text);
@@ -353,6 +446,19 @@ export class OpenAISession implements EngineSession {
 
 function describe(prefix: readonly number[]): string {
   return `token${prefix.length > 1 ? "s" : ""} ${prefix.join(", ")}`;
+}
+
+/** The longest proper start of `stop` that `text` ends with ("" when none). */
+function stopPrefixAtEnd(text: string, stop: string): string {
+  for (let length = Math.min(stop.length - 1, text.length); length > 0; length--) {
+    if (text.endsWith(stop.slice(0, length))) return stop.slice(0, length);
+  }
+  return "";
+}
+
+/** A sampled chunk's own seed, so chunks do not repeat one random stream (greedy ignores it). */
+function chunkSeed(seed: number, chunk: number): number {
+  return chunk === 0 ? seed : (seed + Math.imul(chunk, 0x9e3779b1)) >>> 0;
 }
 
 function endsWith(tokens: readonly number[], suffix: readonly number[]): boolean {
