@@ -3,16 +3,17 @@
  * benchmarks, through the `j1 eval` command itself, resumable. Not in CI: hours of CPU.
  *
  *   node dist/bench/real-judges.js [--models smollm2-135m,gemma3-270m,qwen2.5-coder-0.5b]
- *        [--benches rewardbench,harmless,judgebench,llmbar] [--cap 128] [--per-subset 14] [--harmless 200]
- *        [--threads 1] [--store FILE] [--tables-only] [--markdown FILE]
+ *        [--benches rewardbench,llmbar,harmless,judgebench] [--cap 128] [--per-subset 14] [--harmless 200]
+ *        [--judgebench-per-category 30] [--threads 1] [--server [--parallel 4] [--port-base 18400]]
+ *        [--store FILE] [--tables-only] [--markdown FILE]
  *
  * For each model and benchmark: one `j1 eval` run with both orders (`--swap`), a one-pass sweep over waits
  * 0, 1, 2, 4 and adaptive points confidence=0.6…0.9 (`--waits 4`), thinking capped at `--cap` tokens. A run
  * that exists in the store (by its label) is resumed with `--resume`, so the script can be stopped at any
  * moment and started again until every run is done. RewardBench is a stratified seeded sample of every one
  * of its 23 subsets (`--per-subset` items each, written as a RewardBench file so the official loader and its
- * section weights score it; the score is labelled as a sample); Harmless a seeded sample; JudgeBench and
- * LLMBar whole. Then it prints the tables of docs/results.md from the store: accuracy and the official score
+ * section weights score it; the score is labelled as a sample); Harmless a seeded sample; JudgeBench a
+ * seeded sample of each of its four categories (`--judgebench-per-category 0`: whole); LLMBar whole. Then it prints the tables of docs/results.md from the store: accuracy and the official score
  * at each point, position bias (how often both orders gave the same slot, so the verdict followed the slot
  * and not the response), parse failures, calibration (ECE, accuracy at coverage), thinking tokens per
  * judgment and the compute-accuracy frontier.
@@ -38,11 +39,22 @@ const option = (name: string, fallback: string) => {
   return index >= 0 ? args[index + 1] : fallback;
 };
 const models = option("--models", "smollm2-135m,gemma3-270m,qwen2.5-coder-0.5b").split(",");
-const benches = option("--benches", "rewardbench,harmless,judgebench,llmbar").split(",");
+const benches = option("--benches", "rewardbench,llmbar,harmless,judgebench").split(",");
 const cap = Number(option("--cap", "128"));
 const perSubset = Number(option("--per-subset", "14"));
 const harmlessItems = Number(option("--harmless", "200"));
+/** JudgeBench's pairs carry long responses (the costliest items here): a seeded sample per category. */
+const judgebenchPerCategory = Number(option("--judgebench-per-category", "30"));
 const threads = option("--threads", "1");
+/**
+ * `--server`: judge through j1's llama-server (scripts/build-llama-server.sh) with `--parallel` slots
+ * instead of in process. Its generation loop runs inside the server, so a busy machine slows it far less
+ * than the in-process loop, which hands each token between Node's main thread and a pool thread; and its
+ * slots batch the judgments. One server per model on a fixed port, so a run resumes against the same URL.
+ */
+const viaServer = args.includes("--server");
+const parallel = Number(option("--parallel", "4"));
+const portBase = Number(option("--port-base", "18400"));
 const work = path.join(j1CacheDir(), "real-judges");
 const storeFile = option("--store", path.join(work, "runs.sqlite"));
 const SWEEPS = ["waits=0,1,2,4", "confidence=0.6,0.7,0.8,0.9"];
@@ -94,10 +106,23 @@ async function dataFor(bench: string): Promise<string | undefined> {
     }
     return file;
   }
+  if (bench === "judgebench" && judgebenchPerCategory > 0) {
+    const file = path.join(work, "data", `judgebench-${judgebenchPerCategory}-per-category.jsonl`);
+    if (!existsSync(file)) {
+      const rows = await readJsonl(path.join(SHARED, "judgebench/dataset=judgebench,response_model=gpt-4o-2024-05-13.jsonl"));
+      // JudgeBench's categories by source: mmlu-pro-* knowledge, livebench-reasoning, livebench-math, livecodebench.
+      const category = (source: string) => (source.startsWith("mmlu-pro") ? "knowledge" : source.startsWith("livecodebench") ? "coding" : source.replace(/^livebench-/, ""));
+      const byCategory = new Map<string, Record<string, unknown>[]>();
+      for (const row of rows) byCategory.set(category(String(row.source)), [...(byCategory.get(category(String(row.source))) ?? []), row]);
+      const sample = [...byCategory.entries()].sort(([a], [b]) => a.localeCompare(b)).flatMap(([, group]) => seededShuffle(group, 20251206).slice(0, judgebenchPerCategory));
+      await writeFile(file, sample.map((row) => JSON.stringify(row)).join("\n") + "\n");
+    }
+    return file;
+  }
   return undefined;
 }
 
-const labelOf = (model: string, bench: string) => `real-judges ${model} ${bench} cap${cap} swap`;
+const labelOf = (model: string, bench: string) => `real-judges ${model} ${bench} cap${cap} swap${viaServer ? " llama-server" : ""}`;
 
 function findRun(store: RunStore, label: string) {
   return store.listRuns().find((run) => run.label === label);
@@ -116,8 +141,26 @@ function runJ1(argv: string[]): Promise<number> {
 }
 
 async function judgeAll(): Promise<void> {
-  for (const model of models) {
+  for (const [index, model] of models.entries()) {
     const modelPath = await verifiedRealModelPath(path.join(ROOT, "scripts/real-models.json"), model);
+    const server = viaServer ? await startServer(modelPath, portBase + index) : undefined;
+    try {
+      await judgeModel(model, modelPath, server?.baseUrl);
+    } finally {
+      await server?.stop();
+    }
+  }
+}
+
+async function startServer(modelPath: string, port: number) {
+  const { findLlamaServer, startLlamaServer } = await import("../test/helpers/llama-server.js");
+  const binary = findLlamaServer();
+  if (!binary) throw new Error("llama-server is not built: run scripts/build-llama-server.sh");
+  return startLlamaServer({ modelPath, binary, port, contextSize: 4096 * parallel, parallel, threads: Number(threads) });
+}
+
+async function judgeModel(model: string, modelPath: string, serverUrl: string | undefined): Promise<void> {
+  {
     for (const bench of benches) {
       const label = labelOf(model, bench);
       const store = openRunStore(storeFile);
@@ -125,13 +168,14 @@ async function judgeAll(): Promise<void> {
       store.close();
       if (existing?.status === "done") continue;
       const data = await dataFor(bench);
-      const common = ["--store", storeFile, "--progress", "lines", "--allow-errors", "--threads", threads];
+      const common = ["--store", storeFile, "--progress", "lines", "--allow-errors", ...(serverUrl ? [] : ["--threads", threads])];
+      const engine = serverUrl ? ["--base-url", `${serverUrl}/v1`, "--parallel", String(parallel)] : ["--model", modelPath, "--context-size", "4096"];
       const argv = existing
         ? ["eval", "--resume", existing.id, ...common]
         : [
-            "eval", "--bench", bench, ...(data ? ["--data", data] : []), "--model", modelPath, "--swap",
+            "eval", "--bench", bench, ...(data ? ["--data", data] : []), ...engine, "--swap",
             "--waits", "4", "--max-thinking", String(cap), ...SWEEPS.flatMap((sweep) => ["--sweep", sweep]),
-            "--context-size", "4096", "--label", label, ...common,
+            "--label", label, ...common,
           ];
       console.error(`real-judges: ${existing ? `resuming ${existing.id}` : "starting"}: ${label}`);
       const code = await runJ1(argv);

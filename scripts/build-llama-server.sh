@@ -68,7 +68,12 @@ base_dir=$cache_root/llama-server
 install_dir=$base_dir/$key
 bin=$install_dir/bin/llama-server
 
-is_good() { [ -x "$1" ] && "$1" --version >/dev/null 2>&1; }
+# The build recipe: bump it when the cmake flags change, so a binary built by an older recipe is rebuilt.
+# Recipe 2: explicit x86 instruction sets without AMX (see "configure & build" below).
+recipe=2
+is_good() {
+  [ -x "$1" ] && "$1" --version >/dev/null 2>&1 && grep -qx "recipe: $recipe" "$(dirname "$(dirname "$1")")/BUILD-INFO" 2>/dev/null
+}
 
 if is_good "$bin"; then
   printf '%s\n' "$bin" >&3
@@ -126,7 +131,6 @@ git -C "$src" -c advice.detachedHead=false checkout --quiet --detach "$bundle_co
 cmake_flags=(
   -DCMAKE_BUILD_TYPE=Release
   -DBUILD_SHARED_LIBS=OFF
-  -DGGML_NATIVE=ON
   -DLLAMA_CURL=OFF
   -DLLAMA_OPENSSL=OFF
   -DLLAMA_BUILD_TESTS=OFF
@@ -134,6 +138,29 @@ cmake_flags=(
   -DLLAMA_BUILD_TOOLS=ON
   -DLLAMA_BUILD_SERVER=ON
 )
+# x86: this CPU's instruction sets, named one by one, never AMX. With GGML_NATIVE=ON on a CPU that
+# reports AMX (Sapphire Rapids), -march=native turns on ggml's AMX kernels, and on these machines the
+# freshly built server died with SIGSEGV in ggml_backend_amx_mul_mat while loading any Q4 model
+# (SmolLM2 Q4_1, Gemma 3 Q4_K_M; the F32 tiny model loaded), though the kernel granted the AMX tile
+# state. Elsewhere (ARM and others) -march=native as before.
+if [ "$(uname -m)" = "x86_64" ] && [ -r /proc/cpuinfo ]; then
+  cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+  has() {
+    local flag
+    for flag in "$@"; do case "$cpu_flags" in *" $flag "*) ;; *) echo OFF; return ;; esac; done
+    echo ON
+  }
+  cmake_flags+=(
+    -DGGML_NATIVE=OFF
+    -DGGML_SSE42="$(has sse4_2)" -DGGML_AVX="$(has avx)" -DGGML_AVX2="$(has avx2)" -DGGML_FMA="$(has fma)"
+    -DGGML_F16C="$(has f16c)" -DGGML_BMI2="$(has bmi2)" -DGGML_AVX_VNNI="$(has avx_vnni)"
+    -DGGML_AVX512="$(has avx512f avx512cd avx512vl avx512dq avx512bw)" -DGGML_AVX512_VBMI="$(has avx512vbmi)" -DGGML_AVX512_VNNI="$(has avx512_vnni)"
+    -DGGML_AVX512_BF16="$(has avx512_bf16)"
+    -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+  )
+else
+  cmake_flags+=(-DGGML_NATIVE=ON)
+fi
 generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 
@@ -163,6 +190,7 @@ fi
   echo "bundle: $bundle"
   echo "bundle ref: $bundle_ref"
   echo "commit: $bundle_commit"
+  echo "recipe: $recipe"
   echo "cmake flags: ${generator[*]} ${cmake_flags[*]}"
   echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -srm), -j$jobs, $(( $(date +%s) - start ))s"
 } >"$stage/BUILD-INFO"
