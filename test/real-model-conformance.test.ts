@@ -17,7 +17,7 @@ import { after, before, describe, it } from "node:test";
 import { Template } from "@huggingface/jinja";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { traceText } from "../src/core/trace.js";
-import type { Judgment } from "../src/core/judgment.js";
+import type { Judgment, Order } from "../src/core/judgment.js";
 import { DEFAULT_CHOICE_TEMPLATE, DEFAULT_POINTWISE_TEMPLATE, type PromptSegment } from "../src/core/template.js";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { createOpenAIEngine, type OpenAIEngine } from "../src/engines/openai/openai-engine.js";
@@ -39,6 +39,7 @@ const CONFIDENCE_TOLERANCE = 0.05;
 /** How close (in nats) two next tokens may be for the engines' greedy traces to part there (see forkedAtNearTies). */
 const NEAR_TIE = 0.35;
 const PAIR = { question: "What is 2+2?", a: "2+2 = 4.", b: "2+2 = 5." };
+const CHOICES = ["4", "5", "22", "four"];
 type EngineName = "llamacpp" | "llama-server";
 const ENGINES: readonly EngineName[] = ["llamacpp", "llama-server"];
 
@@ -140,7 +141,7 @@ for (const shape of MODELS) {
     });
 
     bothEngines("choice: one letter of four, P over exactly A-D", async (engine) => {
-      const judgment = await (await judgeOn(engine, { choice: true })).judgeChoice({ question: PAIR.question, responses: ["4", "5", "22", "four"] });
+      const judgment = await (await judgeOn(engine, { choice: true })).judgeChoice({ question: PAIR.question, responses: CHOICES });
       assert.equal(judgment.kind, "choice");
       assert.ok(judgment.status === "ok", `${judgment.status}: ${judgment.error}`);
       assert.ok(["A", "B", "C", "D"].includes(String(judgment.verdict)));
@@ -248,9 +249,17 @@ for (const shape of MODELS) {
        */
       const forkedAtNearTies = async (title: string, a: Judgment, b: Judgment): Promise<boolean> => {
         const texts = (judgment: Judgment) => judgment.runs.map((run) => traceText(run.trace.slice(1)));
-        if (JSON.stringify(texts(a)) === JSON.stringify(texts(b)) || !/^(pair:|waits|swap)/.test(title)) return false;
+        // The prompt each case judged (the control-strings case is left out: its prompt is built of pieces).
+        const pair = /^(pair:|waits|swap)/.test(title);
+        const render = pair
+          ? async (order: Order) => (await judgeOn("llamacpp")).renderPair(PAIR, order)
+          : title.startsWith("pointwise:")
+            ? async () => (await judgeOn("llamacpp", { pointwise: true })).renderPoint({ question: PAIR.question, response: PAIR.a })
+            : title.startsWith("choice:")
+              ? async () => (await judgeOn("llamacpp", { choice: true })).renderChoice({ question: PAIR.question, responses: CHOICES })
+              : undefined;
+        if (JSON.stringify(texts(a)) === JSON.stringify(texts(b)) || !render) return false;
         const local = engines.get("llamacpp") as LlamaCppEngine;
-        const judge = await judgeOn("llamacpp");
         for (const [index, run] of a.runs.entries()) {
           const left = traceText(run.trace.slice(1));
           const right = traceText(b.runs[index].trace.slice(1));
@@ -258,21 +267,40 @@ for (const shape of MODELS) {
           let common = 0;
           while (common < left.length && left[common] === right[common]) common++;
           const prefix = left.slice(0, common);
-          const ids = [...(await local.tokenizePrompt(judge.renderPair(PAIR, run.order))), ...(prefix ? local.model.tokenize(prefix) : [])];
-          const context = await local.model.createContext({ contextSize: 2048, threads: 1, sequences: 1 });
-          try {
-            const sequence = context.getSequence();
-            await sequence.evaluateWithoutGeneratingNewTokens(ids.slice(0, -1) as never);
-            const out = await sequence.controlledEvaluate([[ids.at(-1) as never, { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } }]]);
-            const top = [...(out.at(-1)?.next?.probabilities?.entries() ?? [])].sort((x, y) => y[1] - x[1]).slice(0, 2);
-            const pieces = top.map(([token]) => local.model.detokenize([token], true));
-            const rest = [left.slice(common), right.slice(common)];
-            assert.ok(pieces.every((piece) => rest.some((text) => text.startsWith(piece))), `${title}: the traces part after ${JSON.stringify(prefix)} on ${JSON.stringify(rest.map((text) => text.slice(0, 12)))}, not on the top two tokens ${JSON.stringify(pieces)}`);
-            const gap = Math.log(top[0][1] / top[1][1]);
-            assert.ok(gap < NEAR_TIE, `${title}: the traces part at a gap of ${gap.toFixed(3)} nats, more than a near tie`);
-          } finally {
-            await context.dispose();
+          const ids = [...(await local.tokenizePrompt(await render(run.order))), ...(prefix ? local.model.tokenize(prefix) : [])];
+          // The two best next tokens with their log-probabilities, as each engine sees them after the common prefix.
+          const inProcess = async (): Promise<Array<[number, number]>> => {
+            const context = await local.model.createContext({ contextSize: 2048, threads: 1, sequences: 1 });
+            try {
+              const sequence = context.getSequence();
+              await sequence.evaluateWithoutGeneratingNewTokens(ids.slice(0, -1) as never);
+              const out = await sequence.controlledEvaluate([[ids.at(-1) as never, { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } }]]);
+              return [...(out.at(-1)?.next?.probabilities?.entries() ?? [])].sort((x, y) => y[1] - x[1]).slice(0, 2).map(([token, p]) => [token as number, Math.log(p)]);
+            } finally {
+              await context.dispose();
+            }
+          };
+          const onServer = async (): Promise<Array<[number, number]>> => {
+            const response = await fetch(`${server?.baseUrl}/completion`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: ids, n_predict: 1, temperature: 0, n_probs: 2, cache_prompt: false }) });
+            const answer = (await response.json()) as { completion_probabilities?: Array<{ top_logprobs: Array<{ id: number; logprob: number }> }> };
+            return (answer.completion_probabilities?.[0]?.top_logprobs ?? []).slice(0, 2).map((candidate) => [candidate.id, candidate.logprob]);
+          };
+          // An end of generation (EOS) shows in a trace as what j1 put in its place: the end of thinking or a Wait.
+          const endings = ["</think>", "Wait"];
+          const rest = [left.slice(common), right.slice(common)];
+          const seen: string[] = [];
+          let nearTie = false;
+          // The fork is at a near tie when the two next tokens are each engine's top two and, for at least one
+          // engine, within NEAR_TIE nats: the server's numerics depend on its cache state (a chunk boundary
+          // changes which tokens are evaluated together), so the engine that forked is the one that was torn.
+          for (const [name, read] of [["in process", inProcess], ["llama-server", onServer]] as const) {
+            const top = await read();
+            const pieces = top.map(([token]) => (local.model.isEogToken(token as never) ? (endings.find((ending) => rest.some((text) => text.startsWith(ending))) ?? "(end of generation)") : local.model.detokenize([token as never], true)));
+            const gap = top.length === 2 ? top[0][1] - top[1][1] : Number.POSITIVE_INFINITY;
+            seen.push(`${name}: ${JSON.stringify(pieces)} ${gap.toFixed(3)} nats apart`);
+            if (pieces.every((piece) => rest.some((text) => text.startsWith(piece))) && gap < NEAR_TIE) nearTie = true;
           }
+          assert.ok(nearTie, `${title}: the traces part after ${JSON.stringify(prefix)} on ${JSON.stringify(rest.map((text) => text.slice(0, 12)))}, not at a near tie of the top two tokens (${seen.join("; ")})`);
         }
         return true;
       };

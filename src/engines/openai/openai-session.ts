@@ -96,7 +96,9 @@ export class OpenAISession implements EngineSession {
    * server outlives any sensible per-request timeout (seen: SmolLM2 at 7 tokens/s, 609 s), while each
    * chunk re-sends the sequence so far, which the server's prefix cache serves, so no token is evaluated
    * twice. A chunk is sized from the speed measured so far to take about a quarter of the timeout.
-   * Greedy thinking is the same token for token as one request; a sampled chunk gets its own seed.
+   * Greedy thinking follows the same tokens as one request except at a near tie: the server's numerics
+   * depend on which tokens it evaluates together, which a chunk boundary changes (docs/engine-facts.md,
+   * "Real weights"). A sampled chunk gets its own seed.
    */
   private async generateChunked(request: GenerateRequest, limit: number, limitStop: GenerateResult["stop"]): Promise<GenerateResult> {
     const start = this.ids.length;
