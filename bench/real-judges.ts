@@ -219,7 +219,7 @@ function tables(): string {
           lines.push(`| ${bench} | not run yet | | | | | | | | | |`);
           continue;
         }
-        const report = buildRunReport(store, run.id);
+        const report = buildRunReport(store, run.id, { soFar: run.status !== "done" });
         const benchReport = report.benchmarks[0];
         if (!benchReport) continue;
         const done = store.runItems(run.id).length;

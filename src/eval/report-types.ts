@@ -81,7 +81,7 @@ export interface BenchmarkReport {
    * Present when the run judged part of the benchmark (--limit): the items scored of how many the data
    * holds (`of` absent for runs stored before it was recorded), and how they were picked.
    */
-  partial?: { items: number; of?: number; mode: "sample" | "first"; text: string };
+  partial?: { items: number; of?: number; mode: "sample" | "first" | "so-far"; text: string };
 }
 
 export interface TrajectorySummary {

@@ -20,7 +20,15 @@ const WORST_PER_BENCHMARK = 5;
  * A run's report, computed from the store alone (never from memory of the run), so a resumed run and an
  * uninterrupted one give the same report: same items, same judgments, same scoring, same bootstrap seed.
  */
-export function buildRunReport(store: RunStore, runId: string): RunReport {
+export interface RunReportOptions {
+  /**
+   * Score an unfinished run on the items judged at every point so far, each benchmark labelled "N of M items
+   * judged so far" (without it, an item not yet judged is an error: an official score needs every item).
+   */
+  soFar?: boolean;
+}
+
+export function buildRunReport(store: RunStore, runId: string, options: RunReportOptions = {}): RunReport {
   const run = store.getRun(runId);
   // Item ids of a judge or data-sft run are the file's own, not "benchmark:id": no benchmark scores them.
   if (run.kind !== "eval") {
@@ -48,8 +56,10 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
   const probing = Boolean(settings.scaling?.probeEveryEnd || settings.scaling?.stopWhen || sweepList(settings.sweep).some((sweep) => sweep.setting === "confidence" || sweep.setting === "stable"));
   const decisionsAt = new Map(points.map((point) => [point, store.decisions(run.id, point)]));
   const imbalance: string[] = [];
-  for (const [name, benchItems] of byBenchmark) {
+  for (const [name, allItems] of byBenchmark) {
     const benchmark = getBenchmark(name);
+    const benchItems = options.soFar ? allItems.filter((item) => points.every((point) => decisionsAt.get(point)?.has(item.id))) : allItems;
+    if (benchItems.length === 0) continue;
     const warning = labelImbalanceWarning(name, effectiveProtocol(settings, benchmark), benchItems);
     if (warning !== undefined) imbalance.push(warning);
     const identical = identicalPairsWarning(name, benchItems);
@@ -72,6 +82,9 @@ export function buildRunReport(store: RunStore, runId: string): RunReport {
     const report: BenchmarkReport = { benchmark: name, score: main.score };
     const partial = partialOf(settings, name, benchItems.length);
     if (partial) report.partial = partial;
+    if (benchItems.length < allItems.length) {
+      report.partial = { items: benchItems.length, of: allItems.length, mode: "so-far", text: `${populationText({ items: benchItems.length, of: allItems.length })} judged so far` };
+    }
     const sweepPoints = points.map(parsePointName).filter((point) => point !== undefined);
     if (sweepPoints.length > 0) {
       const all = sweepPoints.map(({ setting, value }): SweepPoint => {

@@ -13,10 +13,11 @@ export function registerReport(program: Command): void {
     .option("--md <file>", "markdown")
     // A switch like every other --json (the JSON on stdout, in place of the table); a file name still writes there.
     .option("--json [file]", "JSON: on stdout (no value, or -), or into FILE")
-    .action(async (ids: string[], flags: { store: string; html?: string; md?: string; json?: string | boolean }) => {
+    .option("--so-far", 'an unfinished run: score the items judged so far, labelled "N of M items judged so far"', false)
+    .action(async (ids: string[], flags: { store: string; html?: string; md?: string; json?: string | boolean; soFar: boolean }) => {
       const store = openExistingStore(flags.store);
       try {
-        const reports = ids.map((id) => buildRunReport(store, store.getRun(id).id));
+        const reports = ids.map((id) => buildRunReport(store, store.getRun(id).id, { soFar: flags.soFar }));
         const written: string[] = [];
         if (flags.html) {
           await writeFile(flags.html, renderHtml(reports));

@@ -7,7 +7,7 @@ export type Decisions = ReadonlyMap<string, ItemDecision>;
 /** The decision for an item; a missing one is an error (a run that is not finished cannot be scored). */
 export function decisionFor(decisions: Decisions, item: Pick<ScoredItem, "id">): ItemDecision {
   const decision = decisions.get(item.id);
-  if (decision === undefined) throw new J1Error("bad-input", `no decision for item "${item.id}": every item must be judged before scoring`, { context: { item: item.id } });
+  if (decision === undefined) throw new J1Error("bad-input", `no decision for item "${item.id}": every item must be judged before scoring (resume the run, or score the items judged so far with j1 report --so-far)`, { context: { item: item.id } });
   return decision;
 }
 
