@@ -210,7 +210,7 @@ function tables(): string {
   try {
     for (const model of models) {
       lines.push(`### ${model}`, "");
-      lines.push("| benchmark | items | point | official score | accuracy | both orders agree | same slot both orders (of which first) | parse failures | ECE | thinking tok/judgment | evaluated tok/judgment |");
+      lines.push("| benchmark | items | point | official score | accuracy | both orders agree | same slot both orders (of which first) | parse failures | ECE (points) | thinking tok/judgment | evaluated tok/judgment |");
       lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
       const notes: string[] = [];
       for (const bench of benches) {
@@ -229,11 +229,11 @@ function tables(): string {
           const metrics = point.score.metrics;
           const name = `${point.setting}=${point.value}`;
           const bias = positionBias(store, run.id, name);
-          lines.push(`| ${bench} | ${status} | ${name} | ${pct(point.score.score)} | ${pct(metrics.accuracy)} | ${pct(metrics.positionConsistency)} | ${bias.pairs ? `${pct((100 * bias.same) / bias.pairs)} (${pct((100 * bias.firstSlot) / bias.pairs)})` : "–"} | ${pct(metrics.parseFailureRate)} | ${metrics.calibrationError === undefined ? "–" : metrics.calibrationError.toFixed(3)} | ${point.meanThinkingTokens.toFixed(1)} | ${point.meanEvaluatedTokens.toFixed(0)} |`);
+          lines.push(`| ${bench} | ${status} | ${name} | ${pct(point.score.score)} | ${pct(metrics.accuracy)} | ${pct(metrics.positionConsistency)} | ${bias.pairs ? `${pct((100 * bias.same) / bias.pairs)} (${pct((100 * bias.firstSlot) / bias.pairs)})` : "–"} | ${pct(metrics.parseFailureRate)} | ${pct(metrics.calibrationError)} | ${point.meanThinkingTokens.toFixed(1)} | ${point.meanEvaluatedTokens.toFixed(0)} |`);
         }
         const final = benchReport.sweep?.find((point) => point.setting === "waits" && point.value === 0) ?? benchReport.sweep?.[0];
         const coverage = final?.score.metrics.accuracyCoverage;
-        if (coverage?.length) notes.push(`${bench} (waits=0) accuracy at coverage: ${coverage.map((entry) => `≥${entry.threshold}: ${pct(entry.accuracy)}% of ${pct(100 * entry.coverage)}%`).join(", ")}`);
+        if (coverage?.length) notes.push(`${bench} (waits=0) accuracy at coverage: ${coverage.map((entry) => `≥${entry.threshold}: ${pct(entry.accuracy)}% of ${pct(entry.coverage)}%`).join(", ")}`);
         if (benchReport.frontier?.sentence) notes.push(`${bench} frontier: ${benchReport.frontier.sentence}`);
         if (bench === "rewardbench" && benchReport.score.parts) notes.push(`rewardbench sections (waits=4, on the ${perSubset}-per-subset sample): ${Object.entries(final ? (benchReport.sweep?.find((p) => p.setting === "waits" && p.value === 4) ?? final).score.parts : {}).map(([name, value]) => `${name} ${pct(value)}`).join(", ")}`);
       }
