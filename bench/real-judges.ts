@@ -107,14 +107,16 @@ async function dataFor(bench: string): Promise<string | undefined> {
     return file;
   }
   if (bench === "judgebench" && judgebenchPerCategory > 0) {
-    const file = path.join(work, "data", `judgebench-${judgebenchPerCategory}-per-category.jsonl`);
+    const file = path.join(work, "data", `judgebench-${judgebenchPerCategory}-per-category-interleaved.jsonl`);
     if (!existsSync(file)) {
       const rows = await readJsonl(path.join(SHARED, "judgebench/dataset=judgebench,response_model=gpt-4o-2024-05-13.jsonl"));
       // JudgeBench's categories by source: mmlu-pro-* knowledge, livebench-reasoning, livebench-math, livecodebench.
       const category = (source: string) => (source.startsWith("mmlu-pro") ? "knowledge" : source.startsWith("livecodebench") ? "coding" : source.replace(/^livebench-/, ""));
       const byCategory = new Map<string, Record<string, unknown>[]>();
       for (const row of rows) byCategory.set(category(String(row.source)), [...(byCategory.get(category(String(row.source))) ?? []), row]);
-      const sample = [...byCategory.entries()].sort(([a], [b]) => a.localeCompare(b)).flatMap(([, group]) => seededShuffle(group, 20251206).slice(0, judgebenchPerCategory));
+      // Interleaved (one of each category in turn), so a run stopped early still covers every category.
+      const groups = [...byCategory.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, group]) => seededShuffle(group, 20251206).slice(0, judgebenchPerCategory));
+      const sample = Array.from({ length: judgebenchPerCategory }, (_, index) => groups.map((group) => group[index]).filter((row) => row !== undefined)).flat();
       await writeFile(file, sample.map((row) => JSON.stringify(row)).join("\n") + "\n");
     }
     return file;
