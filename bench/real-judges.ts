@@ -233,6 +233,14 @@ function tables(): string {
           const bias = positionBias(store, run.id, name);
           lines.push(`| ${bench} | ${status} | ${name} | ${pct(point.score.score)} | ${pct(metrics.accuracy)} | ${pct(metrics.positionConsistency)} | ${bias.pairs ? `${pct((100 * bias.same) / bias.pairs)} (${pct((100 * bias.firstSlot) / bias.pairs)})` : "–"} | ${pct(metrics.parseFailureRate)} | ${pct(metrics.calibrationError)} | ${point.meanThinkingTokens.toFixed(1)} | ${point.meanEvaluatedTokens.toFixed(0)} |`);
         }
+        // The adaptive points (from the frontier: official score and tokens per judgment, probes included).
+        for (const series of benchReport.frontier?.series.filter((entry) => entry.adaptive) ?? []) {
+          for (const point of series.points) {
+            const name = `${series.setting}=${point.value}`;
+            const bias = positionBias(store, run.id, name);
+            lines.push(`| ${bench} | ${status} | ${name} | ${pct(point.score)} | | | ${bias.pairs ? `${pct((100 * bias.same) / bias.pairs)} (${pct((100 * bias.firstSlot) / bias.pairs)})` : "–"} | | | ${point.cost.toFixed(1)} (with probes) | |`);
+          }
+        }
         const final = benchReport.sweep?.find((point) => point.setting === "waits" && point.value === 0) ?? benchReport.sweep?.[0];
         const coverage = final?.score.metrics.accuracyCoverage;
         if (coverage?.length) notes.push(`${bench} (waits=0) accuracy at coverage: ${coverage.map((entry) => `≥${entry.threshold}: ${pct(entry.accuracy)}% of ${pct(entry.coverage)}%`).join(", ")}`);
