@@ -1,8 +1,9 @@
 /**
  * Real weights, both engines, the CLI's defaults: the same judgment in process and through `--base-url` on
  * j1's llama-server serving the same GGUF must give the same prompt (text and token count), the same trace
- * (every span's source, role, text and token count), the same verdict, and confidences within a hundredth
- * (quantized numerics depend on the batch path: docs/engine-facts.md, "Real weights"). The issue's
+ * (every span's source, role, text and token count), the same verdict, and confidences within 0.05, the
+ * tolerance of test/real-model-conformance.test.ts (quantized numerics depend on the batch path: measured
+ * 0.004 to 0.015 across the engines, 0.02 within one; docs/engine-facts.md, "Real weights"). The issue's
  * done-when check for real weights, as a script (not in CI: the default thinking cap of 4,096 tokens makes
  * each judgment minutes of CPU on models that never end their thinking).
  *
@@ -26,7 +27,7 @@ const models = option("--models", "smollm2-135m,gemma3-270m").split(",");
 const threads = option("--threads", "2");
 const maxThinking = option("--max-thinking", "");
 const PAIR = ["-q", "2+2?", "-a", "4", "-b", "5"];
-const CONFIDENCE_TOLERANCE = 0.01;
+const CONFIDENCE_TOLERANCE = 0.05;
 
 interface Span {
   source: string;
