@@ -206,6 +206,25 @@ function positionBias(store: RunStore, runId: string, point: string): { same: nu
   return { same, firstSlot, pairs };
 }
 
+/** At the largest waits point: how each order-judgment's thinking ended, and how many waits it used. */
+function thinkingEnds(store: RunStore, runId: string, point: string): string {
+  const ends = new Map<string, number>();
+  const waits = new Map<number, number>();
+  let generatedEnds = 0;
+  let total = 0;
+  for (const row of store.exportRun(runId)) {
+    if (row.point !== point) continue;
+    for (const run of row.judgment.runs) {
+      total++;
+      ends.set(run.thinkingEnd ?? "unknown", (ends.get(run.thinkingEnd ?? "unknown") ?? 0) + 1);
+      waits.set(run.waitsUsed, (waits.get(run.waitsUsed) ?? 0) + 1);
+      if (run.trace.some((span) => span.role === "think-end" && span.source === "generated")) generatedEnds++;
+    }
+  }
+  const list = (map: Map<string | number, number>) => [...map.entries()].sort(([a], [b]) => String(a).localeCompare(String(b))).map(([key, count]) => `${key}: ${count}`).join(", ");
+  return `${total} order-judgments at ${point}: thinking ended by ${list(ends)}; waits used ${list(waits)}; the model wrote the end of thinking itself in ${generatedEnds}`;
+}
+
 function tables(): string {
   const store = openRunStore(storeFile);
   const lines: string[] = [];
@@ -245,6 +264,7 @@ function tables(): string {
         const coverage = final?.score.metrics.accuracyCoverage;
         if (coverage?.length) notes.push(`${bench} (waits=0) accuracy at coverage: ${coverage.map((entry) => `≥${entry.threshold}: ${pct(entry.accuracy)}% of ${pct(entry.coverage)}%`).join(", ")}`);
         if (benchReport.frontier?.sentence) notes.push(`${bench} frontier: ${benchReport.frontier.sentence}`);
+        notes.push(`${bench}: ${thinkingEnds(store, run.id, "waits=4")}`);
         if (bench === "rewardbench" && benchReport.score.parts) notes.push(`rewardbench sections (waits=4, on the ${perSubset}-per-subset sample): ${Object.entries(final ? (benchReport.sweep?.find((p) => p.setting === "waits" && p.value === 4) ?? final).score.parts : {}).map(([name, value]) => `${name} ${pct(value)}`).join(", ")}`);
       }
       lines.push("", ...notes.map((note) => `- ${note}`), "");
