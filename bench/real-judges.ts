@@ -142,8 +142,11 @@ function runJ1(argv: string[]): Promise<number> {
   });
 }
 
+let interrupted = false;
+
 async function judgeAll(): Promise<void> {
   for (const [index, model] of models.entries()) {
+    if (interrupted) return;
     const modelPath = await verifiedRealModelPath(path.join(ROOT, "scripts/real-models.json"), model);
     const server = viaServer ? await startServer(modelPath, portBase + index) : undefined;
     try {
@@ -181,6 +184,12 @@ async function judgeModel(model: string, modelPath: string, serverUrl: string | 
           ];
       console.error(`real-judges: ${existing ? `resuming ${existing.id}` : "starting"}: ${label}`);
       const code = await runJ1(argv);
+      if (code === 130) {
+        // Interrupted (Ctrl-C): j1 eval saved what it judged; the same command resumes it.
+        interrupted = true;
+        console.error(`real-judges: interrupted during ${label}; run the same command again to resume`);
+        return;
+      }
       if (code !== 0 && code !== 3) throw new Error(`j1 ${argv.join(" ")} exited ${code}`);
     }
   }
