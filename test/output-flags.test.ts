@@ -180,3 +180,37 @@ describe("data sft: -o/--output and --output-dir, with --out and --out-dir as be
     assert.match(all.stderr, /--output writes one format: .* or use --output-dir for all/);
   });
 });
+
+describe("report: --json is a switch wherever it stands; a file name after it still writes there", () => {
+  it("--json RUN and --json RUN_A RUN_B print the JSON of those runs; RUN --json FILE and --json FILE RUN write FILE", () => {
+    const store = file("report.sqlite");
+    writeFileSync(file("eval-pairs.jsonl"), `${JSON.stringify({ id: "p1", question: "Q?", a: "x", b: "y", label: "A" })}\n`);
+    const runs: string[] = [];
+    for (const label of ["first", "second"]) {
+      const made = j1("eval", "--bench", "pairs", "--data", file("eval-pairs.jsonl"), "--model", "tiny", "--label", label, "--store", store, "--progress", "quiet");
+      assert.equal(made.code, 0, made.stderr);
+      runs.push(/j1: run (r\S+) done/.exec(made.stderr)?.[1] as string);
+    }
+    const labels = (stdout: string) => (JSON.parse(stdout) as Array<{ label: string }>).map((report) => report.label);
+    const one = j1("report", "--json", runs[0], "--store", store);
+    assert.equal(one.code, 0, one.stderr);
+    assert.deepEqual(labels(one.stdout), ["first"]);
+    const both = j1("report", "--json", runs[0], runs[1], "--store", store);
+    assert.equal(both.code, 0, both.stderr);
+    assert.deepEqual(labels(both.stdout), ["first", "second"]);
+    assert.ok(!existsSync(file(runs[0])), "no file named after the run");
+
+    for (const [args, target] of [
+      [[runs[1], "--json", file("after.json")], file("after.json")],
+      [["--json", file("before.json"), runs[1]], file("before.json")],
+    ] as const) {
+      const run = j1("report", ...args, "--store", store);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^Run\b/, "the table on stdout");
+      assert.deepEqual(labels(readFileSync(target, "utf8")), ["second"]);
+    }
+    const none = j1("report", "--store", store);
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(none.stderr, /missing required argument 'runs'/);
+  });
+});
