@@ -19,6 +19,7 @@ import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, nonNegativeI
 import { parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
 import { addAliasedOption } from "../output-flags.js";
+import { storeFlag } from "../suggest.js";
 import { dataCommand } from "./data-rl.js";
 
 interface DataSftFlags extends EngineFlagValues, ScalingFlagValues {
@@ -254,7 +255,7 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
       progress.finish();
       const counts = `${result.pairs} pairs (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before)`;
       if (result.interrupted || result.stats === undefined || result.selection === undefined) {
-        console.error(`j1: run ${result.runId} interrupted: ${counts}; nothing written. Continue: j1 data sft --resume ${result.runId} --store ${store.file}`);
+        console.error(`j1: run ${result.runId} interrupted: ${counts}; nothing written. Continue: j1 data sft --resume ${result.runId}${storeFlag(store.file)}`);
         process.exitCode = 130;
         return;
       }
