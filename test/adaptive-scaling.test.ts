@@ -284,7 +284,7 @@ describe("adaptive scaling from the CLI", () => {
     const out = path.join(dir, "sft");
     const { stderr } = await run(
       J1,
-      ["data", "sft", "--input", FIXTURE, "--model", "tiny-controlled", "--waits", "2", "--samples", "1", "--temperature", "0", "--require-productive-reflection", "--no-balance", "--out-dir", out, "--store", path.join(dir, "sft.sqlite"), "--progress", "quiet"],
+      ["data", "sft", "--input", FIXTURE, "--model", "tiny-controlled", "--waits", "2", "--samples", "1", "--temperature", "0", "--require-productive-reflection", "--no-balance", "--output-dir", out, "--store", path.join(dir, "sft.sqlite"), "--progress", "quiet"],
       { env },
     );
     const rows = readFileSync(path.join(out, "sft-openrlhf.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as { id: string; output: string });

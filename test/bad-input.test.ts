@@ -79,7 +79,7 @@ describe("usage errors exit 2; --help and --version exit 0", { concurrency: 2 },
     { args: ["judge", "--waits"], says: /option '--waits <n>' argument missing/ },
     { args: ["runs", "show"], says: /missing required argument 'run'/ },
     { args: ["runs", "show", "a", "b"], says: /too many arguments for 'show'/ },
-    { args: ["reward", "verl"], says: /required option '--out <file>' not specified/ },
+    { args: ["reward", "verl"], says: /required option '-o, --output <file>' not specified/ },
     { args: ["nosuch"], says: /unknown command 'nosuch'/ },
     { args: ["data", "sft", "--format", "yaml"], says: /'--format <name>' argument 'yaml' is invalid/ },
     { args: [], says: /Usage: j1/ },
@@ -250,7 +250,7 @@ describe("input and output files", { concurrency: 2 }, () => {
     { args: ["judge", "--model", "tiny", "-i", file("folder")], says: /folder: .*folder/ },
     { args: ["judge", "--model", "tiny", "-i", file("missing.jsonl")], says: /missing\.jsonl: field "--input": no such file/ },
     { args: ["data", "rl", "--input", file("folder"), "--openrlhf", file("never.jsonl")], says: /folder: field "--input": a folder, not a file of pairs/ },
-    { args: ["model", "tiny", "--out", file("folder")], says: /folder: field "--out": cannot write the model here/ },
+    { args: ["model", "tiny", "--output", file("folder")], says: /folder: field "--output": cannot write the model here/ },
   ]);
 
   it("a bad line in data rl's input leaves an existing output as it was, even with --force", () => {

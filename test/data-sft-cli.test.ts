@@ -45,7 +45,7 @@ describe("j1 data sft (CLI, real engine, tiny model)", () => {
   it("writes OpenRLHF, sharegpt and TRL files that read back, and the stats, following the label rule", () => {
     const input = writePairs("pairs.jsonl", 4);
     const out = path.join(work, "out");
-    const run = j1("data", "sft", "--input", input, "--model", "tiny", "--out-dir", out, "--store", path.join(work, "e2e.sqlite"), "--samples", "2", "--temperature", "0", "--no-balance", "--progress", "quiet");
+    const run = j1("data", "sft", "--input", input, "--model", "tiny", "--output-dir", out, "--store", path.join(work, "e2e.sqlite"), "--samples", "2", "--temperature", "0", "--no-balance", "--progress", "quiet");
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /verdicts mean nothing/);
     assert.match(run.stderr, /acceptance \(verdict = label\) 50\.0%: 8 matched, 8 mismatched/);
@@ -74,7 +74,7 @@ describe("j1 data sft (CLI, real engine, tiny model)", () => {
     assert.equal(stats.completionLength.histogram.reduce((sum: number, bin: { count: number }) => sum + bin.count, 0), 4);
 
     // Writing again refuses to clobber; --force overwrites.
-    const again = j1("data", "sft", "--input", input, "--model", "tiny", "--out-dir", out, "--store", path.join(work, "e2e.sqlite"), "--progress", "quiet");
+    const again = j1("data", "sft", "--input", input, "--model", "tiny", "--output-dir", out, "--store", path.join(work, "e2e.sqlite"), "--progress", "quiet");
     assert.equal(again.code, 2);
     assert.match(again.stderr, /sft-openrlhf\.jsonl: exists already \(use --force to overwrite\)/);
   });
@@ -82,11 +82,11 @@ describe("j1 data sft (CLI, real engine, tiny model)", () => {
   it("a run killed with SIGKILL resumes with --resume and writes the same files as an uninterrupted run", async () => {
     const input = writePairs("many.jsonl", 16);
     const common = ["--input", input, "--model", "tiny", "--samples", "2", "--parallel", "1", "--require-reflection", "--progress", "quiet"];
-    const reference = j1("data", "sft", ...common, "--store", path.join(work, "reference.sqlite"), "--out-dir", path.join(work, "reference"));
+    const reference = j1("data", "sft", ...common, "--store", path.join(work, "reference.sqlite"), "--output-dir", path.join(work, "reference"));
     assert.equal(reference.code, 0, reference.stderr);
 
     const store = path.join(work, "killed.sqlite");
-    const child = spawn(process.execPath, [bin, "data", "sft", ...common, "--store", store, "--out-dir", path.join(work, "killed")], { cwd: work, env, stdio: "ignore" });
+    const child = spawn(process.execPath, [bin, "data", "sft", ...common, "--store", store, "--output-dir", path.join(work, "killed")], { cwd: work, env, stdio: "ignore" });
     const exited = new Promise((resolve) => child.once("exit", resolve));
     let saved = 0;
     for (let attempt = 0; attempt < 3000 && saved === 0; attempt++) {
@@ -112,7 +112,7 @@ describe("j1 data sft (CLI, real engine, tiny model)", () => {
     const runId = (db.prepare("SELECT id FROM runs").get() as { id: string }).id;
     const before = (db.prepare("SELECT COUNT(*) AS n FROM judgments").get() as { n: number }).n;
     db.close();
-    const resumed = j1("data", "sft", "--resume", runId, "--store", store, "--out-dir", path.join(work, "resumed"), "--progress", "quiet");
+    const resumed = j1("data", "sft", "--resume", runId, "--store", store, "--output-dir", path.join(work, "resumed"), "--progress", "quiet");
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, new RegExp(`16 pairs \\(${16 - before} judged now, 0 reused, ${before} done before\\)`));
     assert.deepEqual(folderContents(path.join(work, "resumed")), folderContents(path.join(work, "reference")));
@@ -122,7 +122,7 @@ describe("j1 data sft (CLI, real engine, tiny model)", () => {
     const csv = path.join(work, "prefs.csv");
     writeFileSync(csv, "prompt,first,second,winner\nWhat is 1+1?,2,3,A\nPick a color,blue,,B\nName a fruit,apple,chair,B\n");
     const out = path.join(work, "bench.jsonl");
-    const run = j1("data", "sft", "--bench", "pairs", "--data", csv, "--map", "question=prompt,a=first,b=second,label=winner", "--model", "tiny", "--samples", "1", "--temperature", "0", "--no-balance", "--out", out, "--format", "trl", "--store", path.join(work, "bench.sqlite"), "--progress", "quiet");
+    const run = j1("data", "sft", "--bench", "pairs", "--data", csv, "--map", "question=prompt,a=first,b=second,label=winner", "--model", "tiny", "--samples", "1", "--temperature", "0", "--no-balance", "--output", out, "--format", "trl", "--store", path.join(work, "bench.sqlite"), "--progress", "quiet");
     assert.equal(run.code, 0, run.stderr);
     const rows = readJsonl(out);
     assert.equal(rows.length, 3);
@@ -133,7 +133,7 @@ describe("j1 data sft (CLI, real engine, tiny model)", () => {
     const bad = path.join(work, "bad.jsonl");
     writeFileSync(bad, `${JSON.stringify({ id: "ok", question: "q", a: "x", b: "y", label: "A" })}\n${JSON.stringify({ id: "broken", question: "q", a: "x", label: "A" })}\n`);
     const store = path.join(work, "bad.sqlite");
-    const run = j1("data", "sft", "--input", bad, "--model", "tiny", "--out-dir", path.join(work, "bad-out"), "--store", store, "--progress", "quiet");
+    const run = j1("data", "sft", "--input", bad, "--model", "tiny", "--output-dir", path.join(work, "bad-out"), "--store", store, "--progress", "quiet");
     assert.equal(run.code, 2);
     assert.match(run.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: row 2 \\(id "broken"\\): field "b": missing`));
     assert.doesNotMatch(run.stderr, /verdicts mean nothing/, "no model was loaded");
@@ -143,13 +143,13 @@ describe("j1 data sft (CLI, real engine, tiny model)", () => {
     db.close();
 
     writeFileSync(bad, `${JSON.stringify({ question: "q", a: "x", b: "y", label: "maybe" })}\n`);
-    const label = j1("data", "sft", "--input", bad, "--model", "tiny", "--out", path.join(work, "x.jsonl"), "--store", store);
+    const label = j1("data", "sft", "--input", bad, "--model", "tiny", "--output", path.join(work, "x.jsonl"), "--store", store);
     assert.equal(label.code, 2);
     assert.match(label.stderr, /bad\.jsonl:1: row 1: field "label": label the string "maybe" is not understood/);
 
     mkdirSync(path.join(work, "flags"), { recursive: true });
-    const both = j1("data", "sft", "--input", bad, "--out", path.join(work, "flags", "x.jsonl"), "--format", "all");
+    const both = j1("data", "sft", "--input", bad, "--output", path.join(work, "flags", "x.jsonl"), "--format", "all");
     assert.equal(both.code, 2);
-    assert.match(both.stderr, /--out writes one format/);
+    assert.match(both.stderr, /--output writes one format/);
   });
 });

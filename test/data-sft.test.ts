@@ -317,7 +317,7 @@ describe("data sft: exports read back as each trainer reads them", () => {
     const plan = planOutputs({ out: file, format: "trl", datasetName: "x", openRlhfInput: "text", force: false });
     await assert.rejects(writeOutputs(plan, examples, (await build()).stats!), /exists already \(use --force/);
     assert.equal(readFileSync(file, "utf8"), "keep me\n");
-    assert.throws(() => planOutputs({ out: file, format: "all", datasetName: "x", openRlhfInput: "text", force: false }), /--out writes one format/);
+    assert.throws(() => planOutputs({ out: file, format: "all", datasetName: "x", openRlhfInput: "text", force: false }), /--output writes one format/);
   });
 });
 

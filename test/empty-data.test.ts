@@ -38,7 +38,7 @@ describe("empty data: exit 2 unless --allow-empty, the same everywhere", () => {
       assert.match(refused.stderr, /no items to judge in pairs .*pass --allow-empty/);
     });
     it(`j1 data sft --input ${name}`, () => {
-      const refused = j1("data", "sft", "--input", name, "--model", "tiny", "--store", store, "--out-dir", path.join(work, `sft-${name}`), "--progress", "quiet");
+      const refused = j1("data", "sft", "--input", name, "--model", "tiny", "--store", store, "--output-dir", path.join(work, `sft-${name}`), "--progress", "quiet");
       assert.equal(refused.status, 2, refused.stderr);
       assert.match(refused.stderr, /no pairs to judge in .*: pass --allow-empty/);
     });

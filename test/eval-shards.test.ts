@@ -5,13 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseShard, ShardDealer } from "../src/eval/shard.js";
 import type { BenchmarkItem } from "../src/eval/types.js";
+import { shellQuote } from "../src/core/shell-quote.js";
+import { openRunStore } from "../src/store/run-store.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const work = mkdtempSync(path.join(os.tmpdir(), "j1-shards-"));
@@ -116,4 +118,15 @@ test("two shards merged give the unsharded run's report; mismatched shards are r
   const wrongData = j1("runs", "merge", shardStores[0], otherStore, "--store", path.join(work, "refused2.sqlite"));
   assert.equal(wrongData.code, 2);
   assert.match(wrongData.stderr, /cut from other data/);
+
+  // An unfinished shard: the command suggested to finish it names the shard's own store, so it runs as printed.
+  const unfinished = path.join(work, "unfinished shard.sqlite");
+  copyFileSync(shardStores[1], unfinished);
+  const copy = openRunStore(unfinished);
+  const shardRun = copy.listRuns()[0].id;
+  copy.setRunStatus(shardRun, "interrupted");
+  copy.close();
+  const early = j1("runs", "merge", shardStores[0], `${unfinished}@${shardRun}`, "--store", path.join(work, "refused3.sqlite"));
+  assert.equal(early.code, 2);
+  assert.ok(early.stderr.includes(`finish it first (j1 eval --resume ${shardRun} --store ${shellQuote(unfinished)})`), early.stderr);
 });

@@ -199,7 +199,7 @@ describe("README.md: every command runs as written", () => {
         } else if (command.includes("--model ./Qwen3-8B-Q4_K_M.gguf")) {
           // The README's model file, made here: a Qwen3-shaped GGUF (real tokenizer and template).
           if (!existsSync(path.join(work, "Qwen3-8B-Q4_K_M.gguf"))) {
-            const made = j1(["model", "shaped", "--family", "qwen3", "--out", "Qwen3-8B-Q4_K_M.gguf"]);
+            const made = j1(["model", "shaped", "--family", "qwen3", "--output", "Qwen3-8B-Q4_K_M.gguf"]);
             assert.equal(made.status, 0, made.stderr);
           }
           run(command, where);
@@ -207,7 +207,7 @@ describe("README.md: every command runs as written", () => {
           if (!llamaServer) {
             const binary = findLlamaServer();
             assert.ok(binary, "llama-server is not built: bash scripts/build-llama-server.sh (npm test's pretest does it)");
-            if (!existsSync(path.join(work, "Qwen3-8B-Q4_K_M.gguf"))) assert.equal(j1(["model", "shaped", "--family", "qwen3", "--out", "Qwen3-8B-Q4_K_M.gguf"]).status, 0);
+            if (!existsSync(path.join(work, "Qwen3-8B-Q4_K_M.gguf"))) assert.equal(j1(["model", "shaped", "--family", "qwen3", "--output", "Qwen3-8B-Q4_K_M.gguf"]).status, 0);
             llamaServer = await startLlamaServer({ modelPath: path.join(work, "Qwen3-8B-Q4_K_M.gguf"), binary, contextSize: 4096 });
           }
           run(command, where);

@@ -41,14 +41,14 @@ async function run(args: string[]): Promise<string[]> {
 
 test("reward verl: writes a Python file with compute_score, and will not overwrite it", async () => {
   const file = join(dir, "j1_reward.py");
-  await run(["reward", "verl", "--out", file, "--url", "http://10.0.0.5:8765/", "--token-env", "MY_TOKEN"]);
+  await run(["reward", "verl", "--output", file, "--url", "http://10.0.0.5:8765/", "--token-env", "MY_TOKEN"]);
   const text = await readFile(file, "utf8");
   assert.match(text, /^def compute_score\(data_source, solution_str, ground_truth, extra_info=None, \*\*kwargs\):/m);
   assert.match(text, /DEFAULT_URL = "http:\/\/10\.0\.0\.5:8765"/);
   assert.match(text, /TOKEN_ENV = "MY_TOKEN"/);
   assert.doesNotMatch(text, /@@/);
-  await assert.rejects(run(["reward", "verl", "--out", file]), /exists already/);
-  await run(["reward", "verl", "--out", file, "--force"]);
+  await assert.rejects(run(["reward", "verl", "--output", file]), /exists already/);
+  await run(["reward", "verl", "--output", file, "--force"]);
   if (spawnSync("python3", ["--version"]).status === 0) {
     const compiled = spawnSync("python3", ["-m", "py_compile", file]);
     assert.equal(compiled.status, 0, compiled.stderr.toString());
@@ -62,18 +62,18 @@ test("reward verl: a URL or variable name that would break the file is refused",
 });
 
 test("reward check: one output, with the reason", async () => {
-  const printed = await run(["reward", "check", "--label", "B", "--output", "x</think>[[A]] [[B]]"]);
+  const printed = await run(["reward", "check", "--label", "B", "--judge-output", "x</think>[[A]] [[B]]"]);
   const result = JSON.parse(printed.join("\n"));
   assert.equal(result.status, "malformed");
   assert.equal(result.problem, "several-verdicts");
-  const lenient = JSON.parse((await run(["reward", "check", "--label", "B", "--after-verdict", "text", "--output", "x</think>[[B]] since B is right"])).join("\n"));
+  const lenient = JSON.parse((await run(["reward", "check", "--label", "B", "--after-verdict", "text", "--judge-output", "x</think>[[B]] since B is right"])).join("\n"));
   assert.equal(lenient.reward, 1);
 });
 
 test("reward flags: bad values name the flag", async () => {
-  await assert.rejects(run(["reward", "check", "--label", "A", "--malformed", "minus one", "--output", "x"]), /--malformed/);
-  await assert.rejects(run(["reward", "check", "--label", "A", "--opening-tag", "sometimes", "--output", "x"]), /--opening-tag/);
-  await assert.rejects(run(["reward", "check", "--label", "A", "--scale", "10-1", "--output", "x"]), /--scale/);
+  await assert.rejects(run(["reward", "check", "--label", "A", "--malformed", "minus one", "--judge-output", "x"]), /--malformed/);
+  await assert.rejects(run(["reward", "check", "--label", "A", "--opening-tag", "sometimes", "--judge-output", "x"]), /--opening-tag/);
+  await assert.rejects(run(["reward", "check", "--label", "A", "--scale", "10-1", "--judge-output", "x"]), /--scale/);
   await assert.rejects(run(["reward", "serve", "--port", "70000"]), /--port/);
 });
 

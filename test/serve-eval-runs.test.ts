@@ -16,6 +16,7 @@ import { createJudgeApp } from "../src/server/judge-app.js";
 import type { RunState } from "../src/server/eval-runs-routes.js";
 import { listen, type RunningServer } from "../src/server/reward-server.js";
 import { openRunStore } from "../src/store/run-store.js";
+import { shellQuote } from "../src/core/shell-quote.js";
 import type { RunStore } from "../src/store/types.js";
 import { tinyEngine } from "./helpers/tiny-engine.js";
 
@@ -140,7 +141,8 @@ describe("eval runs through j1 serve (tiny model, real HTTP, real SQLite)", () =
     const state = (await cancelled.json()) as RunState & { resume: string };
     assert.equal(state.status, "cancelled");
     assert.ok(state.done > 0 && state.done < 400, `judged ${state.done} of 400 before the cancel`);
-    assert.equal(state.resume, `j1 eval --resume ${runId}`);
+    // The service's own store: the command runs as given wherever the service was started.
+    assert.equal(state.resume, `j1 eval --resume ${runId} --store ${shellQuote(store.file)}`);
     assert.equal(store.doneItemPoints(runId).size, state.done, "every judged item is in the store");
     const events = await readEvents(`${server.url}/v1/runs/${runId}/events`);
     assert.equal(events[events.length - 1].event, "cancelled");

@@ -11,7 +11,7 @@
 #    "output": "<think>\n...</think>\n[[A]]", ...}
 #
 #   ./bin/j1 data sft --input pairs.jsonl --base-url http://127.0.0.1:8000/v1 --model teacher \
-#       --require-reflection --format openrlhf --out sft.jsonl
+#       --require-reflection --format openrlhf --output sft.jsonl
 #
 # Two details matter:
 #   --data.input_template "{}"   OpenRLHF's SFT default template is "User: {}\nAssistant: ", which would

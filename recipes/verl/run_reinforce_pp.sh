@@ -10,14 +10,14 @@
 #   data     `j1 data rl --verl rl.parquet`: columns data_source, prompt (system + user messages, which
 #            verl renders with the model's chat template), ability, reward_model {style: rule,
 #            ground_truth: "A"|"B"}, extra_info {index, id, pair_id, order, category, split}.
-#   reward   `j1 reward verl --out j1_reward.py --url http://HOST:8765` writes compute_score(), which
+#   reward   `j1 reward verl --output j1_reward.py --url http://HOST:8765` writes compute_score(), which
 #            verl imports (reward.custom_reward_function.path) and calls once per response; it posts to
 #            `j1 reward serve` (POST /score) and returns {"score", "correct", "format"}.
 #
 #   ./bin/j1 data rl --input pairs.jsonl --verl rl.parquet
 #   ./bin/j1 data rl --input heldout-pairs.jsonl --verl rl-val.parquet --split val
 #   ./bin/j1 reward serve --host 0.0.0.0 --port 8765 &
-#   ./bin/j1 reward verl --url http://$(hostname):8765 --out "$PWD/j1_reward.py"
+#   ./bin/j1 reward verl --url http://$(hostname):8765 --output "$PWD/j1_reward.py"
 #   recipes/verl/run_reinforce_pp.sh rl.parquet rl-val.parquet ./checkpoints/j1-sft-qwen2.5-7b
 #
 # Notes:
@@ -42,7 +42,7 @@ REWARD_FILE=${REWARD_FILE:-$PWD/j1_reward.py}
 NGPUS_PER_NODE=${NGPUS_PER_NODE:-8}
 NNODES=${NNODES:-1}
 
-[[ -f "$REWARD_FILE" ]] || { echo "no reward file at $REWARD_FILE; write it with: j1 reward verl --out $REWARD_FILE" >&2; exit 1; }
+[[ -f "$REWARD_FILE" ]] || { echo "no reward file at $REWARD_FILE; write it with: j1 reward verl --output $REWARD_FILE" >&2; exit 1; }
 
 ARGS=(
   # REINFORCE++ (no critic): global advantage normalisation; KL to the reference in the reward

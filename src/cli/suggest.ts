@@ -1,15 +1,2 @@
-/**
- * The commands j1 suggests next ("j1 report RUN --html report.html", "j1 eval --resume RUN") must run as
- * printed: they carry the flags the user's command needed to find the run (`--store FILE`), quoted for a
- * POSIX shell where the value needs it.
- */
-
-/** A value as a POSIX shell reads it back unchanged: bare when it is plain, else in single quotes. */
-export function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** ` --store FILE` when the user named a store (the default one needs no flag), else "". */
-export function storeFlag(store: string | undefined): string {
-  return store === undefined ? "" : ` --store ${shellQuote(store)}`;
-}
+/** The suggested-command helpers, for the CLI (they live in core/shell-quote.ts, shared with eval and the server). */
+export { shellQuote, storeFlag } from "../core/shell-quote.js";

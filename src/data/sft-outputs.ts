@@ -7,8 +7,8 @@ import type { SftStats } from "./sft-stats.js";
 import type { SftExample } from "./sft-trace.js";
 
 /**
- * Where a `j1 data sft` build writes: one format to one file (`--out`), or every chosen format into a
- * folder (`--out-dir`: sft-<format>.jsonl, LLaMA-Factory's dataset_info.json, sft-stats.json).
+ * Where a `j1 data sft` build writes: one format to one file (`--output`), or every chosen format into a
+ * folder (`--output-dir`: sft-<format>.jsonl, LLaMA-Factory's dataset_info.json, sft-stats.json).
  */
 export interface SftOutputRequest {
   out?: string;
@@ -25,7 +25,7 @@ export interface SftOutputPlan {
   files: Array<{ format: SftFormat; file: string }>;
   /** Merged into (or created) when the sharegpt file goes to a folder. */
   datasetInfo?: { file: string; name: string; fileName: string };
-  /** With --out and sharegpt: the dataset_info.json entry to show the user instead. */
+  /** With --output and sharegpt: the dataset_info.json entry to show the user instead. */
   datasetInfoSnippet?: string;
   stats: string[];
   openRlhfInput: OpenRlhfInput;
@@ -33,20 +33,20 @@ export interface SftOutputPlan {
 }
 
 export function planOutputs(request: SftOutputRequest): SftOutputPlan {
-  if ((request.out === undefined) === (request.outDir === undefined)) throw badInput("give exactly one of --out FILE (one format) or --out-dir DIR (every chosen format)", { field: "--out / --out-dir" });
+  if ((request.out === undefined) === (request.outDir === undefined)) throw badInput("give exactly one of --output FILE (one format) or --output-dir DIR (every chosen format)", { field: "--output / --output-dir" });
   const format = request.format ?? (request.outDir !== undefined ? "all" : "openrlhf");
   if (format !== "all" && !(SFT_FORMATS as readonly string[]).includes(format)) throw badInput(`unknown format "${format}"; known: ${SFT_FORMATS.join(", ")}, all`, { field: "--format" });
   if (request.openRlhfInput !== "text" && request.openRlhfInput !== "messages") throw badInput(`must be text or messages, got "${request.openRlhfInput}"`, { field: "--openrlhf-input" });
   const formats: SftFormat[] = format === "all" ? [...SFT_FORMATS] : [format as SftFormat];
   const plan: SftOutputPlan = { files: [], stats: [], openRlhfInput: request.openRlhfInput, overwrite: request.force };
   if (request.out !== undefined) {
-    if (formats.length > 1) throw badInput("--out writes one format: name it with --format openrlhf|sharegpt|trl, or use --out-dir for all", { field: "--format" });
+    if (formats.length > 1) throw badInput("--output writes one format: name it with --format openrlhf|sharegpt|trl, or use --output-dir for all", { field: "--format" });
     const file = path.resolve(request.out);
     plan.files.push({ format: formats[0], file });
     if (formats[0] === "sharegpt") plan.datasetInfoSnippet = JSON.stringify({ [request.datasetName]: datasetInfoEntry(path.basename(file)) }, null, 2);
   } else {
     const dir = path.resolve(request.outDir as string);
-    if (existsSync(dir) && !statSync(dir).isDirectory()) throw badInput("is not a folder", { file: dir, field: "--out-dir" });
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw badInput("is not a folder", { file: dir, field: "--output-dir" });
     for (const one of formats) plan.files.push({ format: one, file: path.join(dir, defaultFileName(one)) });
     if (formats.includes("sharegpt")) plan.datasetInfo = { file: path.join(dir, "dataset_info.json"), name: request.datasetName, fileName: defaultFileName("sharegpt") };
     plan.stats.push(path.join(dir, "sft-stats.json"));

@@ -1,3 +1,4 @@
+import { storeFlag } from "../core/shell-quote.js";
 import { badInput } from "../core/errors.js";
 import { canonicalJson } from "../store/judgment-key.js";
 import type { RunRecord, RunStore } from "../store/types.js";
@@ -34,7 +35,7 @@ const SPEED_FIELDS = ["threads", "parallel"];
  */
 export function mergeShards(sources: readonly ShardSource[], target: RunStore, label?: string): MergeResult {
   if (sources.length === 0) throw badInput("name the shards to merge", { field: "shards" });
-  const records = sources.map(({ run }) => shardRecordOf(run));
+  const records = sources.map(({ run, store }) => shardRecordOf(run, store.file));
   const first = sources[0].run;
   const count = records[0].count;
   const seen = new Map<number, string>();
@@ -83,9 +84,9 @@ export function mergeShards(sources: readonly ShardSource[], target: RunStore, l
 }
 
 /** A finished shard's record, or why the run cannot be merged. */
-function shardRecordOf(run: RunRecord): ShardRecord {
+function shardRecordOf(run: RunRecord, storeFile: string): ShardRecord {
   if (run.kind !== "eval") throw badInput(`run ${run.id} is a ${run.kind} run; only eval runs are sharded`, { field: "shards" });
-  if (run.status !== "done") throw badInput(`run ${run.id} is ${run.status}: finish it first (j1 eval --resume ${run.id})`, { field: "shards" });
+  if (run.status !== "done") throw badInput(`run ${run.id} is ${run.status}: finish it first (j1 eval --resume ${run.id}${storeFlag(storeFile)})`, { field: "shards" });
   const record = (run.summary as { shard?: ShardRecord } | undefined)?.shard;
   if (!record || !Array.isArray(record.positions)) throw badInput(`run ${run.id} is not a shard (it was not run with --shard i/n)`, { field: "shards" });
   return record;

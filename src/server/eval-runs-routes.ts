@@ -1,3 +1,4 @@
+import { storeFlag } from "../core/shell-quote.js";
 import path from "node:path";
 import { realpathSync, statSync } from "node:fs";
 import type { Hono, MiddlewareHandler } from "hono";
@@ -203,7 +204,7 @@ export function addEvalRunRoutes(app: Hono, options: EvalRunsOptions, auth: Midd
     if (entry.state.status !== "running") return c.json(entry.state);
     entry.controller.abort(new J1Error("cancelled", "cancelled by a client"));
     await entry.done;
-    return c.json({ ...entry.state, resume: `j1 eval --resume ${entry.state.runId}` });
+    return c.json({ ...entry.state, resume: `j1 eval --resume ${entry.state.runId}${storeFlag(options.store.file)}` });
   });
 
   return {

@@ -1,3 +1,4 @@
+import { storeFlag } from "../core/shell-quote.js";
 import type { Hono, MiddlewareHandler } from "hono";
 import { findItemText } from "../eval/item-text.js";
 import { stream as streamText } from "hono/streaming";
@@ -52,7 +53,7 @@ export function addRunRoutes(app: Hono, store: RunStore | undefined, auth: Middl
     if (!run) return refuse(c, 404, `no run ${JSON.stringify(c.req.param("id"))}`);
     const saved = store.getReport(run.id);
     if (!saved && run.kind !== "eval") return refuse(c, 409, `run ${run.id} is a ${run.kind} run: it holds judgments, not benchmark scores; its items are at /v1/runs/${run.id}/items`);
-    if (!saved && run.status !== "done") return refuse(c, 409, `run ${run.id} is ${run.status}: its report is ready when every item is judged${run.status === "running" ? "" : ` (continue it: j1 eval --resume ${run.id})`}`);
+    if (!saved && run.status !== "done") return refuse(c, 409, `run ${run.id} is ${run.status}: its report is ready when every item is judged${run.status === "running" ? "" : ` (continue it: j1 eval --resume ${run.id}${storeFlag(store.file)})`}`);
     const report = saved ?? reports?.report(run);
     return c.json((JSON.parse(renderJson([report as never])) as unknown[])[0]);
   });

@@ -18,6 +18,8 @@ import { defaultStorePath, openRunStore } from "../../store/run-store.js";
 import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, nonNegativeInt, positiveInt, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
 import { parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
+import { addAliasedOption } from "../output-flags.js";
+import { storeFlag } from "../suggest.js";
 import { dataCommand } from "./data-rl.js";
 
 interface DataSftFlags extends EngineFlagValues, ScalingFlagValues {
@@ -26,8 +28,8 @@ interface DataSftFlags extends EngineFlagValues, ScalingFlagValues {
   data?: string;
   map?: string;
   limit?: number;
-  out?: string;
-  outDir?: string;
+  output?: string;
+  outputDir?: string;
   format?: string;
   openrlhfInput: string;
   datasetName: string;
@@ -86,10 +88,11 @@ export function registerDataSft(program: Command): void {
     .option("--bench <name>", "or take the pairs from a benchmark loader (ties are skipped), e.g. pairs with --data and --map")
     .option("--data <path>", "with --bench: the benchmark's local file or folder")
     .option("--map <mapping>", "with --input or --bench pairs: field mapping, e.g. question=prompt,a=chosen,b=rejected,label=label", collectFieldMap)
-    .option("--limit <n>", "use only the first n pairs", positiveInt("--limit"))
-    .option("--out <file>", "write one format to this file (see --format)")
-    .option("--out-dir <dir>", "write every chosen format into this folder, with dataset_info.json and sft-stats.json")
-    .addOption(new Option("--format <name>", "openrlhf, sharegpt, trl or all (default: all with --out-dir, openrlhf with --out)").choices(["openrlhf", "sharegpt", "trl", "all"]))
+    .option("--limit <n>", "use only the first n pairs", positiveInt("--limit"));
+  addAliasedOption(command, { flags: "-o, --output <file>", description: "write one format to this file (see --format)", aliases: ["--out"] });
+  addAliasedOption(command, { flags: "--output-dir <dir>", description: "write every chosen format into this folder, with dataset_info.json and sft-stats.json", aliases: ["--out-dir"] });
+  command
+    .addOption(new Option("--format <name>", "openrlhf, sharegpt, trl or all (default: all with --output-dir, openrlhf with --output)").choices(["openrlhf", "sharegpt", "trl", "all"]))
     .addOption(new Option("--openrlhf-input <kind>", "OpenRLHF input: the rendered prompt text, or chat messages (for --apply_chat_template)").choices(["text", "messages"]).default("text"))
     .option("--dataset-name <name>", "LLaMA-Factory dataset name in dataset_info.json", "j1_sft")
     .option("--stats <file>", "also write the stats report as JSON here")
@@ -121,10 +124,10 @@ export function registerDataSft(program: Command): void {
     `${RULES}
 
 Examples:
-  j1 data sft --input pairs.jsonl --model tiny --out-dir sft/ --samples 4 --waits 1
+  j1 data sft --input pairs.jsonl --model tiny --output-dir sft/ --samples 4 --waits 1
   j1 data sft --bench pairs --data helpsteer2.parquet --map question=prompt,a=response_a,b=response_b,label=winner \\
-      --base-url http://127.0.0.1:8000/v1 --model teacher --require-reflection --max-tokens 4096 --out-dir sft/
-  j1 data sft --resume r20261127-233000-ab12 --out-dir sft/`,
+      --base-url http://127.0.0.1:8000/v1 --model teacher --require-reflection --max-tokens 4096 --output-dir sft/
+  j1 data sft --resume r20261127-233000-ab12 --output-dir sft/`,
   );
   command.action(async (flags: DataSftFlags, self: Command) => {
     await runDataSft(flags, self);
@@ -146,7 +149,8 @@ function describe(command: Command, long: string, description: string): void {
 }
 
 function outputRequest(flags: DataSftFlags): SftOutputRequest {
-  return { out: flags.out, outDir: flags.outDir, format: flags.format, stats: flags.stats, datasetName: flags.datasetName, openRlhfInput: flags.openrlhfInput as SftOutputRequest["openRlhfInput"], force: flags.force };
+  // The stored request keeps its field names (out, outDir): runs saved before the flags were renamed resume as they are.
+  return { out: flags.output, outDir: flags.outputDir, format: flags.format, stats: flags.stats, datasetName: flags.datasetName, openRlhfInput: flags.openrlhfInput as SftOutputRequest["openRlhfInput"], force: flags.force };
 }
 
 async function settingsFromFlags(flags: DataSftFlags): Promise<SftSettings> {
@@ -194,9 +198,9 @@ async function settingsFromFlags(flags: DataSftFlags): Promise<SftSettings> {
 function resumedOutput(saved: SftOutputRequest, flags: DataSftFlags, command: Command): SftOutputRequest {
   const given = (name: string) => command.getOptionValueSource(name) === "cli";
   const request = { ...saved, force: flags.force };
-  if (given("out") || given("outDir")) {
-    request.out = flags.out;
-    request.outDir = flags.outDir;
+  if (given("output") || given("outputDir")) {
+    request.out = flags.output;
+    request.outDir = flags.outputDir;
   }
   if (given("format")) request.format = flags.format;
   if (given("stats")) request.stats = flags.stats;
@@ -251,7 +255,7 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
       progress.finish();
       const counts = `${result.pairs} pairs (${result.judged} judged now, ${result.reused} reused, ${result.alreadyDone} done before)`;
       if (result.interrupted || result.stats === undefined || result.selection === undefined) {
-        console.error(`j1: run ${result.runId} interrupted: ${counts}; nothing written. Continue: j1 data sft --resume ${result.runId} --store ${store.file}`);
+        console.error(`j1: run ${result.runId} interrupted: ${counts}; nothing written. Continue: j1 data sft --resume ${result.runId}${storeFlag(store.file)}`);
         process.exitCode = 130;
         return;
       }

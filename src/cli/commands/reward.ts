@@ -6,6 +6,7 @@ import { DEFAULT_PAIRWISE_TEMPLATE, type JudgeTemplate } from "../../core/templa
 import { readTemplateFile } from "../../judge/template-file.js";
 import { decimalFlag, integerFlag } from "../engine-flags.js";
 import { addListenFlags } from "../listen-flags.js";
+import { addAliasedOption } from "../output-flags.js";
 import { RewardScorer } from "../../reward/reward-batch.js";
 import { resolveRewardOptions, type JudgeRewardOptions } from "../../reward/reward-options.js";
 import { DEFAULT_SERVICE_URL, DEFAULT_TOKEN_ENV, renderVerlRewardFile } from "../../reward/verl-client.js";
@@ -36,7 +37,7 @@ interface ServeFlags extends RewardRuleFlags {
 }
 
 interface VerlFlags {
-  out: string;
+  output: string;
   url: string;
   tokenEnv: string;
   force: boolean;
@@ -44,7 +45,7 @@ interface VerlFlags {
 
 interface CheckFlags extends RewardRuleFlags {
   label: string;
-  output?: string;
+  judgeOutput?: string;
 }
 
 export function registerReward(program: Command): void {
@@ -69,15 +70,13 @@ Then, in OpenRLHF: --reward.remote_url http://127.0.0.1:8765/get_reward --data.l
     await runServe(flags);
   });
 
-  reward
-    .command("verl")
-    .description("Write the Python reward file verl loads (compute_score posting to this service; stdlib only).")
-    .requiredOption("--out <file>", "where to write the .py file")
+  const verl = reward.command("verl").description("Write the Python reward file verl loads (compute_score posting to this service; stdlib only).");
+  addAliasedOption(verl, { flags: "-o, --output <file>", description: "where to write the .py file", aliases: ["--out"], required: true })
     .option("--url <url>", "the reward service's base URL", DEFAULT_SERVICE_URL)
     .option("--token-env <name>", "environment variable that holds the token at run time", DEFAULT_TOKEN_ENV)
     .option("--force", "overwrite an existing file", false)
     .action(async (flags: VerlFlags) => {
-      const file = path.resolve(flags.out);
+      const file = path.resolve(flags.output);
       let text: string;
       try {
         text = renderVerlRewardFile({ url: flags.url, tokenEnv: flags.tokenEnv });
@@ -97,12 +96,14 @@ Then, in OpenRLHF: --reward.remote_url http://127.0.0.1:8765/get_reward --data.l
   const check = reward
     .command("check")
     .description("Score one judge output against a label and print why (the same rules as the service).")
-    .requiredOption("--label <label>", 'the right verdict: "A", "B", "tie", or a score')
-    .option("--output <text>", "the judge's output (@file reads a file; default: stdin)");
+    .requiredOption("--label <label>", 'the right verdict: "A", "B", "tie", or a score');
+  // The judge's output is what this command reads, not a file it writes: `--output` (its old name) would
+  // say the opposite of what --output says everywhere else, so it is only a hidden alias now.
+  addAliasedOption(check, { flags: "--judge-output <text>", description: "the judge's output to score (@file reads a file; default: stdin)", aliases: ["--output"] });
   addRuleFlags(check);
   check.action(async (flags: CheckFlags) => {
     const options = await rewardOptions(flags);
-    const output = await readOutputText(flags.output);
+    const output = await readOutputText(flags.judgeOutput);
     const detail = new RewardScorer(options).scoreOne(output, flags.label);
     console.log(JSON.stringify(detail, null, 2));
   });
@@ -167,7 +168,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const server = await listen(app, flags.host, port);
   const loopback = /^(127\.|::1$|localhost$)/.test(server.host);
   console.log(`j1 reward service on ${server.url}  (POST /get_reward, POST /score, GET /health)`);
-  console.error(`j1: OpenRLHF: --reward.remote_url ${server.url}/get_reward${token ? "?token=<token>" : ""}   verl: j1 reward verl --url ${server.url} --out j1_reward.py`);
+  console.error(`j1: OpenRLHF: --reward.remote_url ${server.url}/get_reward${token ? "?token=<token>" : ""}   verl: j1 reward verl --url ${server.url} --output j1_reward.py`);
   if (!loopback && !token) console.error("j1: warning: listening beyond this machine without --token; anyone who can reach the port can call it");
 
   const signal = await nextStopSignal();

@@ -19,6 +19,8 @@ export interface HttpClientOptions {
    * (fleet.ts). Default true.
    */
   retryUnreachable?: boolean;
+  /** The server's base URL as the user gave it (`--base-url`), for messages; default: the request's origin. */
+  serverUrl?: string;
 }
 
 export interface RequestOptions<T = unknown> {
@@ -68,6 +70,13 @@ const TRANSIENT_NETWORK_CODES = new Set([
  */
 export class HttpClient {
   private readonly semaphore: Semaphore;
+  /**
+   * Whether the server has answered anything yet (any HTTP status). Until it has, a refused connection
+   * means nothing listens at the URL (a typo, a server not started), which no retry will change: it is
+   * said at once (`connectionRefused`). Once it has, a refused connection is a server that went away
+   * mid-run (restarting, or a fleet member dropping), and is retried as before.
+   */
+  private answered = false;
 
   constructor(private readonly options: HttpClientOptions) {
     this.semaphore = new Semaphore(options.concurrency);
@@ -123,6 +132,7 @@ export class HttpClient {
       if (body !== undefined) headers["content-type"] = "application/json";
       if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
       const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: attemptSignal });
+      this.answered = true;
       const text = await response.text();
       if (!response.ok) throw httpError(method, url, response, text);
       try {
@@ -145,6 +155,7 @@ export class HttpClient {
         });
       }
       const code = networkErrorCode(error);
+      if (code === "ECONNREFUSED" && !this.answered) throw connectionRefused(method, url, this.options.serverUrl, error);
       const transient = code !== undefined && TRANSIENT_NETWORK_CODES.has(code);
       throw new J1Error("engine-http", `${method} ${url}: ${errorMessage(error)}${causeText(error)}`, {
         context: { url, networkError: code, unreachable: transient },
@@ -156,6 +167,20 @@ export class HttpClient {
       release();
     }
   }
+}
+
+/**
+ * A refused connection before the server ever answered: nothing listens at the URL. Bad input (exit 2 in
+ * the CLI, like a model file that is not there), not retried, and still `unreachable` so that a fleet
+ * marks that one server down and goes on with the others (fleet.ts).
+ */
+function connectionRefused(method: string, url: string, serverUrl: string | undefined, error: unknown): J1Error {
+  const where = serverUrl ?? new URL(url).origin;
+  return new J1Error("bad-input", `connection refused: is the server running at ${where}?`, {
+    context: { url, baseUrl: where, request: `${method} ${url}`, field: "--base-url", networkError: "ECONNREFUSED", refused: true, unreachable: true },
+    retryable: false,
+    cause: error,
+  });
 }
 
 function httpError(method: string, url: string, response: Response, text: string): J1Error {
@@ -172,12 +197,15 @@ function httpError(method: string, url: string, response: Response, text: string
 /**
  * A 5xx or a malformed 200 that comes back with the same status and body as the attempt before is the
  * server's fixed answer to this request (llama-server's 500 on invalid UTF-8 is one): retrying it
- * again only wastes time. A 429 or a timeout says nothing about the request, so it has no key.
+ * again only wastes time. A 429 or a timeout says nothing about the request, so it has no key; nor
+ * do 502, 503 and 504, which tell the state of the server or a proxy in front of it: llama-server
+ * answers every request with the same 503 "Loading model" until its model is loaded.
  */
 function deterministicFailureKey(error: J1Error): string | undefined {
   const { status, serverBody } = error.context;
   if (typeof status !== "number" || typeof serverBody !== "string") return undefined;
   if (status < 500 && error.context.malformed !== true) return undefined;
+  if (status >= 502 && status <= 504) return undefined;
   return `${status}\n${serverBody}`;
 }
 

@@ -143,8 +143,9 @@ export class OpenAIEngine implements Engine {
     // Every request in flight, over every server, listens to it: far more than Node's default warning at 10.
     setMaxListeners(0, lifetime.signal);
     const fleetOfMany = urls.length > 1;
-    const clientFor = (concurrency: number) =>
+    const clientFor = (serverUrl: string, concurrency: number) =>
       new HttpClient({
+        serverUrl,
         apiKey: options.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY,
         timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
@@ -155,7 +156,7 @@ export class OpenAIEngine implements Engine {
         retryUnreachable: !fleetOfMany,
       });
     // Each server gets its own client: its own bound on requests in flight, set once its slots are known.
-    const clients = urls.map(() => clientFor(options.concurrency ?? DEFAULT_CONCURRENCY));
+    const clients = urls.map((url) => clientFor(url, options.concurrency ?? DEFAULT_CONCURRENCY));
 
     // The first server that answers is asked everything below; the others must serve the same model.
     let primary = 0;
@@ -168,6 +169,9 @@ export class OpenAIEngine implements Engine {
         urls.map((url, index) => detectServer(clients[index], url).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))),
       );
       const answered = detections.findIndex((detection) => !(detection instanceof Error));
+      if (answered < 0 && fleetOfMany && detections.every((detection) => detection instanceof J1Error && detection.context.refused === true)) {
+        throw new J1Error("bad-input", `connection refused by every server of the fleet: is any running at ${urls.join(", ")}?`, { context: { field: "--base-url", urls, refused: true } });
+      }
       if (answered < 0 || !fleetOfMany) {
         if (detections[0] instanceof Error) throw detections[0];
       }
