@@ -35,23 +35,30 @@ async function openSession(thinkingChunkTokens: number): Promise<EngineSession> 
 const promptIds = [FAULT_BOS, ...faultTokens(PROMPT)];
 const thinkingRequests = () => server.completionRequests().map((request) => request.body as { prompt: number[]; n_predict: number; stop: string[] });
 
-test("thinking of 20 tokens in chunks of 8: three requests, each continuing the sequence the last one left", async () => {
+test("thinking of 20 tokens: a first chunk of 8, then one sized from the measured speed, each continuing the sequence the last one left", async () => {
   const session = await openSession(8);
-  server.script({ kind: "ok", text: "abcdefgh", stopType: "limit" }, { kind: "ok", text: "ijklmnop", stopType: "limit" }, { kind: "ok", text: "qrst", stopType: "limit" });
+  server.script({ kind: "ok", text: "abcdefgh", stopType: "limit" }, { kind: "ok", text: "ijklmnopqrst", stopType: "limit" });
   const seen: string[] = [];
   const result = await session.generate({ stopAt: "</think>", maxTokens: 20, temperature: 0, seed: 7, onText: (text) => seen.push(text) });
   assert.deepEqual(result, { text: "abcdefghijklmnopqrst", tokens: 20, stop: "length" });
   const requests = thinkingRequests();
-  assert.equal(requests.length, 3);
+  assert.equal(requests.length, 2);
   assert.deepEqual(requests[0].prompt, promptIds);
   assert.deepEqual(requests[1].prompt, [...promptIds, ...faultTokens("abcdefgh")]);
-  assert.deepEqual(requests[2].prompt, [...promptIds, ...faultTokens("abcdefghijklmnop")]);
-  // The last chunk asks only for what the cap leaves; every chunk stops at the end of thinking.
-  assert.equal(requests[0].n_predict, 8);
-  assert.equal(requests[2].n_predict, 4);
+  // The second chunk is sized from the speed (this server answers in milliseconds, so far more than 8 a
+  // chunk), and asks only for what the cap leaves; every chunk stops at the end of thinking.
+  assert.deepEqual(requests.map((request) => request.n_predict), [8, 12]);
   for (const request of requests) assert.deepEqual(request.stop, ["</think>"]);
   // Progress arrives chunk by chunk.
-  assert.deepEqual(seen, ["abcdefgh", "ijklmnop", "qrst"]);
+  assert.deepEqual(seen, ["abcdefgh", "ijklmnopqrst"]);
+});
+
+test("a server that stops short of the tokens asked for at its own limit is not asked again", async () => {
+  const session = await openSession(8);
+  server.script({ kind: "ok", text: "abcde", stopType: "limit" });
+  const result = await session.generate({ stopAt: "</think>", maxTokens: 100, temperature: 0, seed: 7 });
+  assert.deepEqual(result, { text: "abcde", tokens: 5, stop: "length" });
+  assert.equal(thinkingRequests().length, 1);
 });
 
 test("the model's end of thinking inside a chunk ends the generation there: no further chunk is asked for", async () => {

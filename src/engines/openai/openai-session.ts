@@ -143,7 +143,10 @@ export class OpenAISession implements EngineSession {
         request.onText?.(heldBack);
         heldBack = "";
       }
-      const more = outcome.stop === "length" && generated + kept.length < limit && kept.length > 0;
+      // Another chunk only when this one stopped at the tokens it asked for: a server that stops short of
+      // them at "length" has a limit of its own (its --n-predict), which the next chunk would meet again.
+      const returned = outcome.tokenIds?.length ?? kept.length;
+      const more = outcome.stop === "length" && returned >= asked && generated + kept.length < limit && kept.length > 0;
       if (more) {
         // A chunk that ends with the start of the stop text ("</" of "</think>"): its tokens are given back
         // when they are exactly that start (the next chunk writes them again, the same when greedy), else
