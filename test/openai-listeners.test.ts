@@ -141,6 +141,15 @@ async function judge(url: string, body: Record<string, unknown>): Promise<{ stat
   return { status: response.status, runs: json.runs ?? [] };
 }
 
+/** POST /v1/judgments/batch of `count` lines; every line must be answered without an error. */
+async function batch(url: string, count: number): Promise<void> {
+  const lines = Array.from({ length: count }, (_, id) => JSON.stringify({ id, question: "q", a: "x", b: "y", maxThinking: 16 })).join("\n");
+  const response = await fetch(`${url}/v1/judgments/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: lines });
+  const answers = (await response.text()).trim().split("\n").map((line) => JSON.parse(line) as { error?: string });
+  assert.equal(answers.length, count);
+  assert.deepEqual(answers.filter((answer) => answer.error !== undefined), []);
+}
+
 describe("samples: 64 through j1 serve: one listener per request", () => {
   // A fleet of two servers that share prompts between concurrent sessions (vLLM): all 128 sessions of
   // the judgment open at once and wait for a seat on their server under the request's signal.
@@ -181,11 +190,7 @@ describe("samples: 64 through j1 serve: one listener per request", () => {
   it("a batch of 24 lines at --parallel 12: one listener on the batch's signal", async () => {
     const spy = spyAbortListeners();
     try {
-      const lines = Array.from({ length: 24 }, (_, id) => JSON.stringify({ id, question: "q", a: "x", b: "y" })).join("\n");
-      const response = await fetch(`${service.url}/v1/judgments/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: lines });
-      const answers = (await response.text()).trim().split("\n").map((line) => JSON.parse(line) as { error?: string });
-      assert.equal(answers.length, 24);
-      assert.deepEqual(answers.filter((answer) => answer.error !== undefined), []);
+      await batch(service.url, 24);
       assert.equal(spy.peak(), 1);
     } finally {
       spy.restore();
@@ -224,8 +229,10 @@ test("the AI SDK engine: 128 concurrent calls of one judgment put no listener ea
 });
 
 /**
- * The issue's case against a real llama-server: `j1 serve --base-url` answering samples 64 (both orders)
- * says nothing on stderr but its banner, and the same judgment in process keeps one listener per signal.
+ * The issue's case against a real llama-server: `j1 serve --base-url --parallel 12` answering samples 64
+ * (both orders) and a 24-line batch says nothing on stderr but its banner, and the same in process keeps
+ * one listener per signal. (llama-server shares a prompt only between sessions that follow each other, so
+ * its samples run one after another: there the batch's lines were the waiters that passed the limit.)
  */
 describe("samples: 64 against a real llama-server", () => {
   let llama: RunningLlamaServer | undefined;
@@ -248,22 +255,23 @@ describe("samples: 64 against a real llama-server", () => {
     if (!server) return;
     const engine = await createOpenAIEngine({ baseUrl: `${server.baseUrl}/v1` });
     t.after(() => engine.dispose());
-    const running = await listen(createJudgeApp({ engine, maxBodyBytes: 1 << 20, queueLimit: 8, requestTimeoutMs: 600_000, format: { chatFormat: "auto" } }), "127.0.0.1", 0);
+    const running = await listen(createJudgeApp({ engine, parallel: 12, maxBodyBytes: 1 << 20, queueLimit: 8, requestTimeoutMs: 600_000, format: { chatFormat: "auto" } }), "127.0.0.1", 0);
     t.after(() => running.close(100));
     const spy = spyAbortListeners();
     try {
       const { runs } = await judge(running.url, { samples: 64, swap: true, maxThinking: 16 });
       assert.equal(runs.length, 128);
+      await batch(running.url, 24);
       assert.equal(spy.peak(), 1);
     } finally {
       spy.restore();
     }
   });
 
-  it("bin/j1 serve --base-url: POST samples 64 answers 200 and stderr carries no warning", async (t) => {
+  it("bin/j1 serve --base-url --parallel 12: samples 64 and a 24-line batch answered, no warning on stderr", async (t) => {
     const server = requireServer(t);
     if (!server) return;
-    const child = spawn(process.execPath, [path.join(ROOT, "bin/j1"), "serve", "--base-url", `${server.baseUrl}/v1`, "--port", "0", "--store", path.join(testCacheDir, "listeners.sqlite")], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(process.execPath, [path.join(ROOT, "bin/j1"), "serve", "--base-url", `${server.baseUrl}/v1`, "--parallel", "12", "--port", "0", "--store", path.join(testCacheDir, "listeners.sqlite")], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -280,6 +288,7 @@ describe("samples: 64 against a real llama-server", () => {
     });
     const { runs } = await judge(url, { samples: 64, swap: true, maxThinking: 16 });
     assert.equal(runs.length, 128);
+    await batch(url, 24);
     child.kill("SIGTERM");
     assert.equal(await exited, 0, stderr);
     assert.doesNotMatch(stderr, /MaxListenersExceededWarning|Warning:/);
