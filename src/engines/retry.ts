@@ -1,3 +1,4 @@
+import { watchAbort } from "../core/abort-watch.js";
 import { J1Error } from "../core/errors.js";
 
 /**
@@ -101,14 +102,14 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
       reject(cancelledError(signal));
       return;
     }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(cancelledError(signal as AbortSignal));
-    };
+    // Requests backing off together under one signal share one listener on it.
     const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+      stopWatching();
       resolve();
     }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const stopWatching = watchAbort(signal, () => {
+      clearTimeout(timer);
+      reject(cancelledError(signal as AbortSignal));
+    });
   });
 }

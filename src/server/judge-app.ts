@@ -7,6 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import { stream as streamText, streamSSE } from "hono/streaming";
 import type { ClientErrorStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
+import { watchAbort } from "../core/abort-watch.js";
 import { J1Error, errorMessage } from "../core/errors.js";
 import { parseSampleStop, type SampleStop } from "../core/scaling/sample-stop.js";
 import { parseStopRule } from "../core/scaling/stop-rule.js";
@@ -162,20 +163,20 @@ class Gate {
     }
     if (bounded && this.waiters.length >= this.waitLimit) return undefined;
     return new Promise((resolve, reject) => {
+      let stopWatching = (): void => undefined;
       const waiter = {
         resolve: () => {
-          signal.removeEventListener("abort", onAbort);
+          stopWatching();
           resolve(release);
         },
         reject,
       };
-      const onAbort = () => {
+      this.waiters.push(waiter);
+      stopWatching = watchAbort(signal, () => {
         const index = this.waiters.indexOf(waiter);
         if (index >= 0) this.waiters.splice(index, 1);
         reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.waiters.push(waiter);
+      });
     });
   }
 }
@@ -381,9 +382,8 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
             return;
           }
           const controller = new AbortController();
-          const abort = () => controller.abort(batch.signal.reason);
-          if (batch.signal.aborted) abort();
-          batch.signal.addEventListener("abort", abort, { once: true });
+          // The lines in flight share one listener on the batch's signal (one each passed Node's limit of 10 at --parallel 11).
+          const stopWatching = watchAbort(batch.signal, () => controller.abort(batch.signal.reason));
           const timer = setTimeout(() => controller.abort(new Timeout(`the judgment took longer than the limit of ${options.requestTimeoutMs} ms`)), options.requestTimeoutMs);
           timer.unref();
           const promise = (async () => {
@@ -410,7 +410,7 @@ export function createJudgeService(options: JudgeAppOptions): JudgeService {
           } finally {
             inFlight.delete(controller);
             clearTimeout(timer);
-            batch.signal.removeEventListener("abort", abort);
+            stopWatching();
           }
         };
         let next = 0;

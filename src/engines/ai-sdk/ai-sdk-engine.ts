@@ -84,7 +84,9 @@ export class AiSdkEngine implements Engine {
         topK: request.sampling?.topK,
         seed: request.seed,
         maxRetries: this.options.maxRetries ?? 2,
-        abortSignal: request.signal,
+        // A signal of its own per call: the provider's fetch listens to it, and a judgment's samples run
+        // their calls at once under one signal (128 listeners on it for 64 samples in both orders).
+        abortSignal: request.signal && AbortSignal.any([request.signal]),
         providerOptions: mergeProviderOptions(this.options.providerOptions, budget?.providerOptions) as never,
       });
     } catch (error) {

@@ -1,4 +1,5 @@
 import type { LlamaContextSequence } from "node-llama-cpp";
+import { watchAbort } from "../../core/abort-watch.js";
 
 /**
  * The sequences of one context, lent out one per session. Sessions beyond the pool wait their turn, so K
@@ -29,17 +30,18 @@ export class SequencePool {
       return Promise.resolve(this.free.splice(best, 1)[0]);
     }
     return new Promise((resolve, reject) => {
+      // The sessions waiting under one signal (a run's items, a judgment's samples) share one listener on it.
+      let stopWatching = (): void => undefined;
       const waiter = (next: LlamaContextSequence) => {
-        signal?.removeEventListener("abort", onAbort);
+        stopWatching();
         resolve(next);
       };
-      const onAbort = () => {
+      this.waiting.push(waiter);
+      stopWatching = watchAbort(signal, () => {
         const index = this.waiting.indexOf(waiter);
         if (index >= 0) this.waiting.splice(index, 1);
         reject(signal?.reason ?? new Error("aborted"));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiting.push(waiter);
+      });
     });
   }
 

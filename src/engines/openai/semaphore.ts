@@ -1,3 +1,4 @@
+import { watchAbort } from "../../core/abort-watch.js";
 import { J1Error } from "../../core/errors.js";
 
 /**
@@ -39,19 +40,20 @@ export class Semaphore {
       return Promise.resolve(this.releaser());
     }
     return new Promise((resolve, reject) => {
+      // Every waiter of one signal (a judgment's samples waiting for a seat) shares one listener on it.
+      let stopWatching = (): void => undefined;
       const waiter = {
         grant: () => {
-          signal?.removeEventListener("abort", onAbort);
+          stopWatching();
           resolve(this.releaser());
         },
       };
-      const onAbort = () => {
+      this.waiting.push(waiter);
+      stopWatching = watchAbort(signal, () => {
         const index = this.waiting.indexOf(waiter);
         if (index >= 0) this.waiting.splice(index, 1);
         reject(new J1Error("cancelled", "cancelled while waiting for a free request slot", { cause: signal?.reason }));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiting.push(waiter);
+      });
     });
   }
 
