@@ -273,7 +273,7 @@ test("the bootstrap of an accuracy rule resamples credits as numbers and gives e
   for (const options of [{ undecided: 0, average: "items" as const }, { undecided: 0.5, average: "categories" as const }]) {
     const rule = accuracyRule(options);
     const generic = bootstrapInterval(items, (sample) => rule(sample, decisions).score, { seed: 7 });
-    const fast = bootstrapInterval(items, () => Number.NaN, { seed: 7, additive: rule.additive?.(decisions) });
+    const fast = bootstrapInterval(items, () => Number.NaN, { seed: 7, summed: rule.summed?.(decisions) });
     assert.deepEqual(fast, generic, JSON.stringify(options));
     assert.ok(generic[0] < generic[1]);
   }

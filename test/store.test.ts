@@ -201,6 +201,24 @@ test("judgments round-trip exactly, with decision columns for scoring", () => {
   store.close();
 });
 
+test("decisions come in the items' order, then judgments of items missing from the run's list by id, as one LEFT JOIN ordered them", () => {
+  const store = freshStore();
+  const run = store.createRun({ benchmark: "pairs", label: "order", settings: {} });
+  store.setRunItems(run.id, [sampleItem(3), sampleItem(1), sampleItem(2)], 0);
+  const ids = [sampleItem(2).id, "z-stray", sampleItem(3).id, "a-stray", sampleItem(1).id];
+  ids.forEach((id, index) => store.saveJudgment({ runId: run.id, itemId: id, point: "final", key: sampleKey(index), judgment: sampleJudgment(index) }));
+  const decisions = store.decisions(run.id, "final");
+  assert.deepEqual([...decisions.keys()], [sampleItem(3).id, sampleItem(1).id, sampleItem(2).id, "a-stray", "z-stray"]);
+  // The same rows and order as the query the store used before (an independent reading of the file).
+  const db = new Database(store.file, { readonly: true });
+  const before = db
+    .prepare(`SELECT j.item_id, j.orders FROM judgments j LEFT JOIN run_items i ON i.run_id = j.run_id AND i.item_id = j.item_id WHERE j.run_id = ? AND j.point = 'final' ORDER BY i.position IS NULL, i.position, j.item_id`)
+    .all(run.id) as Array<{ item_id: string; orders: string }>;
+  db.close();
+  assert.deepEqual([...decisions.values()].map((decision) => [decision.itemId, decision.orders]), before.map((row) => [row.item_id, JSON.parse(row.orders)]));
+  store.close();
+});
+
 test("saving the same (run, item, point) twice keeps one row, the first", () => {
   const store = freshStore();
   const run = store.createRun({ benchmark: "rewardbench", label: "x", settings: {} });

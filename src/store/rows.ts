@@ -74,12 +74,15 @@ export function itemFromRow(row: ItemRow): ScoredItem {
   return item;
 }
 
-export function decisionFromRow(row: Pick<JudgmentRow, "item_id" | "verdict" | "status" | "confidence" | "orders" | "thinking_tokens" | "evaluated_tokens" | "score"> & { engine_errors?: number; probe_tokens?: number }): StoredDecision {
+export function decisionFromRow(
+  row: Pick<JudgmentRow, "item_id" | "verdict" | "status" | "confidence" | "orders" | "thinking_tokens" | "evaluated_tokens" | "score"> & { engine_errors?: number; probe_tokens?: number },
+  parseOrders: (text: string) => ItemDecision["orders"] = (text) => JSON.parse(text) as ItemDecision["orders"],
+): StoredDecision {
   const decision: StoredDecision = {
     itemId: row.item_id,
     verdict: row.verdict as Verdict | null,
     status: row.status as JudgmentStatus,
-    orders: JSON.parse(row.orders) as ItemDecision["orders"],
+    orders: parseOrders(row.orders),
     thinkingTokens: row.thinking_tokens,
     evaluatedTokens: row.evaluated_tokens,
     score: row.score,

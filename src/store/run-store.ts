@@ -27,6 +27,17 @@ export { itemPointKey } from "./types.js";
 export type { ExportRow, RunConfig, RunKind, RunListing, RunRecord, RunStatus, RunStore, SaveJudgmentInput, StoredDecision } from "./types.js";
 export { RUN_KINDS } from "./types.js";
 
+/** The columns a report reads of each item and of each judgment (rows.ts maps them). */
+const ITEM_COLUMNS = ["item_id", "kind", "position", "category", "label", "grp", "meta"] as const;
+const DECISION_COLUMNS = ["item_id", "verdict", "status", "confidence", "orders", "thinking_tokens", "evaluated_tokens", "score", "engine_errors", "probe_tokens"] as const;
+
+/** A raw row (values in `columns` order) as the object rows.ts maps. */
+function rowObject<T>(columns: readonly string[], values: readonly unknown[]): T {
+  const row: Record<string, unknown> = {};
+  for (let index = 0; index < columns.length; index++) row[columns[index]] = values[index];
+  return row as T;
+}
+
 /** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
 const RUN_STATUSES: readonly RunStatus[] = ["running", "done", "failed", "interrupted"];
@@ -162,8 +173,9 @@ class SqliteRunStore implements RunStore {
   runItems(id: string): ScoredItem[] {
     return this.guard(`read items of run "${id}"`, () => {
       this.requireRun(id);
-      const rows = this.statement(`SELECT * FROM run_items WHERE run_id = ? ORDER BY position`).all(id) as ItemRow[];
-      return rows.map(itemFromRow);
+      // Rows as arrays (no object per row, no run id copied into each): a report reads 100k of them.
+      const rows = this.statement(`SELECT ${ITEM_COLUMNS.join(", ")} FROM run_items WHERE run_id = ? ORDER BY position`).raw(true).all(id) as unknown[][];
+      return rows.map((row) => itemFromRow(rowObject<ItemRow>(ITEM_COLUMNS, row)));
     });
   }
 
@@ -235,14 +247,35 @@ class SqliteRunStore implements RunStore {
 
   decisions(runId: string, point: string): Map<string, StoredDecision> {
     return this.guard(`read decisions of run "${runId}" at "${point}"`, () => {
-      // In the items' order, so anything that walks the map gives the same result on every run.
+      // In the items' order, so anything that walks the map gives the same result on every run: read by
+      // the items' position index (no sort), then any judgment whose item is not in the run's list (none,
+      // unless the list was edited by hand) by item id, as one ORDER BY over a LEFT JOIN gave them.
+      const columns = DECISION_COLUMNS.map((column) => `j.${column}`).join(", ");
       const rows = this.statement(
-        `SELECT j.item_id, j.verdict, j.status, j.confidence, j.orders, j.thinking_tokens, j.evaluated_tokens, j.score, j.engine_errors, j.probe_tokens
-         FROM judgments j LEFT JOIN run_items i ON i.run_id = j.run_id AND i.item_id = j.item_id
-         WHERE j.run_id = ? AND j.point = ?
-         ORDER BY i.position IS NULL, i.position, j.item_id`,
-      ).all(runId, point) as JudgmentRow[];
-      return new Map(rows.map((row) => [row.item_id, decisionFromRow(row)]));
+        `SELECT ${columns} FROM run_items i JOIN judgments j ON j.run_id = i.run_id AND j.item_id = i.item_id AND j.point = ?
+         WHERE i.run_id = ? ORDER BY i.position`,
+      ).raw(true).all(point, runId) as unknown[][];
+      const total = this.statement(`SELECT count(*) FROM judgments WHERE run_id = ? AND point = ?`).pluck(true).get(runId, point) as number;
+      if (rows.length < total) {
+        const strays = this.statement(
+          `SELECT ${columns} FROM judgments j WHERE j.run_id = ? AND j.point = ?
+           AND NOT EXISTS (SELECT 1 FROM run_items i WHERE i.run_id = j.run_id AND i.item_id = j.item_id) ORDER BY j.item_id`,
+        ).raw(true).all(runId, point) as unknown[][];
+        for (const row of strays) rows.push(row);
+      }
+      // A run's orders are a handful of distinct texts ({"AB":"A"}, ...): each parsed once, shared (frozen).
+      const parsed = new Map<string, StoredDecision["orders"]>();
+      const ordersOf = (text: string) => {
+        let orders = parsed.get(text);
+        if (orders === undefined) parsed.set(text, (orders = Object.freeze(JSON.parse(text) as StoredDecision["orders"])));
+        return orders;
+      };
+      const decisions = new Map<string, StoredDecision>();
+      for (const row of rows) {
+        const decision = decisionFromRow(rowObject<JudgmentRow>(DECISION_COLUMNS, row), ordersOf);
+        decisions.set(decision.itemId, decision);
+      }
+      return decisions;
     });
   }
 

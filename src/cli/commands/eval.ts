@@ -1,4 +1,3 @@
-import type { ScoredItem } from "../../eval/types.js";
 import path from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_SCALING } from "../../core/budget.js";
@@ -11,8 +10,8 @@ import { BENCHMARKS, getBenchmark } from "../../eval/benchmarks/registry.js";
 import { effectiveProtocol, ORDER_BENCHMARKS, PAIR_ORDERS, type EvalSettings, type PairOrder } from "../../eval/eval-settings.js";
 import { failureLines, hasFailedJudgments } from "../../eval/report/failures.js";
 import { CACHE_DEPENDENT_LABEL } from "../../eval/report/reproducible.js";
-import { identicalPairsWarning, populationText } from "../../eval/item-stream.js";
-import { labelImbalanceWarning } from "../../eval/scoring/label-balance.js";
+import { hasIdenticalResponses, identicalPairsText, populationText } from "../../eval/item-stream.js";
+import { LabelTally } from "../../eval/scoring/label-balance.js";
 import { expandBenchmarks } from "../../eval/paper.js";
 import { renderTerminal } from "../../eval/report/index.js";
 import { buildRunReport } from "../../eval/run-report.js";
@@ -313,22 +312,12 @@ function refuseEmpty(settings: EvalSettings, perBenchmark: ReadonlyMap<string, n
   throw badInput(`no items to judge in ${files.join("; ")}: pass --allow-empty to run anyway`, { field: "--data" });
 }
 
-/** One shared entry per distinct label and kind: the imbalance check needs only those, not the items. */
-const labelEntries = new Map<string, { label: string; kind?: ScoredItem["kind"] }>();
-function labelEntry(item: ScoredItem): { label: string; kind?: ScoredItem["kind"] } {
-  const key = `${item.kind ?? ""}\u0000${item.label}`;
-  let entry = labelEntries.get(key);
-  if (!entry) labelEntries.set(key, (entry = item.kind === undefined ? { label: item.label } : { label: item.label, kind: item.kind }));
-  return entry;
-}
-
 async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean): Promise<void> {
   const skipped: string[] = [];
   // Counted as the items stream by, none kept: memory stays flat however large the file (300k rows).
   const categoriesOf = new Map<string, Record<string, number>>();
-  const labelsOf = new Map<string, Array<{ label: string; kind?: ScoredItem["kind"] }>>();
-  // Only the items whose two responses are identical (for the data warning); usually none.
-  const identicalOf = new Map<string, Array<Pick<ScoredItem, "meta">>>();
+  const labelsOf = new Map<string, LabelTally>();
+  const identicalOf = new Map<string, number>();
   const collected = await collectItems(settings, (error) => skipped.push(error.message), {
     keep: false,
     onItem: (name, item) => {
@@ -336,9 +325,9 @@ async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean
       if (!categories) categoriesOf.set(name, (categories = {}));
       categories[item.category] = (categories[item.category] ?? 0) + 1;
       let labels = labelsOf.get(name);
-      if (!labels) labelsOf.set(name, (labels = []));
-      labels.push(labelEntry(item));
-      if (identicalPairsWarning(name, [item]) !== undefined) identicalOf.set(name, [...(identicalOf.get(name) ?? []), { meta: item.meta }]);
+      if (!labels) labelsOf.set(name, (labels = new LabelTally()));
+      labels.add(item);
+      if (hasIdenticalResponses(item)) identicalOf.set(name, (identicalOf.get(name) ?? 0) + 1);
     },
   });
   refuseEmpty(settings, collected.perBenchmark, allowEmpty);
@@ -347,7 +336,7 @@ async function dryRun(settings: EvalSettings, json: boolean, allowEmpty: boolean
     const categories = categoriesOf.get(name) ?? {};
     const items = collected.perBenchmark.get(name) ?? 0;
     const protocol = effectiveProtocol(settings, benchmark);
-    const warning = [labelImbalanceWarning(name, protocol, labelsOf.get(name) ?? []), identicalPairsWarning(name, identicalOf.get(name) ?? [])].filter((text) => text !== undefined).join("; ") || undefined;
+    const warning = [labelsOf.get(name)?.warning(name, protocol), identicalPairsText(name, identicalOf.get(name) ?? 0)].filter((text) => text !== undefined).join("; ") || undefined;
     const population = collected.population[name];
     const partial = population !== undefined && population.items < population.of ? { partial: populationText(population) } : {};
     return { benchmark: name, protocol, items, ...partial, categories, judgments: collected.judgments.get(name) ?? 0, ...(warning === undefined ? {} : { warning }) };

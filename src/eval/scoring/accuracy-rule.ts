@@ -1,6 +1,7 @@
 import type { ScoredItem } from "../types.js";
 import { byCategory, decisionFor, mean, verdictCredit, type Decisions } from "./credit.js";
 import type { OfficialRule } from "./official-rule.js";
+import { itemCreditSums } from "./summed-rules.js";
 
 export interface AccuracyRuleOptions {
   /**
@@ -27,6 +28,6 @@ export function accuracyRule(options: AccuracyRuleOptions): OfficialRule {
     for (const [category, members] of byCategory(items)) parts[category] = creditedAccuracy(members, decisions, options.undecided);
     return { score: mean(Object.values(parts)), parts };
   };
-  rule.additive = (decisions) => ({ credit: (item) => verdictCredit(decisionFor(decisions, item).verdict, item.label, options.undecided), average: options.average, scale: 100 });
+  rule.summed = (decisions) => itemCreditSums((item) => verdictCredit(decisionFor(decisions, item).verdict, item.label, options.undecided), options.average);
   return rule;
 }

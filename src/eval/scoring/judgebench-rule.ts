@@ -1,7 +1,8 @@
 import { flipVerdict, type Verdict } from "../../core/judgment.js";
 import type { ItemDecision, ScoredItem } from "../types.js";
 import { byCategory, decisionFor, mean, type Decisions } from "./credit.js";
-import type { OfficialResult } from "./official-rule.js";
+import type { OfficialRule } from "./official-rule.js";
+import { itemCreditSums } from "./summed-rules.js";
 
 /** +1 when a decision agrees with the label, -1 when it contradicts it, 0 for a tie or no verdict. */
 function decisionPoints(verdict: Verdict | null | undefined, label: string): number {
@@ -33,8 +34,9 @@ function pairAccuracy(items: readonly ScoredItem[], decisions: Decisions): numbe
 }
 
 /** JudgeBench's official score: the share of correct pairs over all pairs; parts per source class. */
-export function judgeBenchScore(items: readonly ScoredItem[], decisions: Decisions): OfficialResult {
+export const judgeBenchScore: OfficialRule = (items, decisions) => {
   const parts: Record<string, number> = {};
   for (const [category, members] of byCategory(items)) parts[category] = pairAccuracy(members, decisions);
   return { score: pairAccuracy(items, decisions), parts };
-}
+};
+judgeBenchScore.summed = (decisions) => itemCreditSums((item) => (pairCorrect(decisionFor(decisions, item), item.label) ? 1 : 0), "items");

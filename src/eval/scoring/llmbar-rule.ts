@@ -1,7 +1,8 @@
 import type { Verdict } from "../../core/judgment.js";
 import type { ItemDecision, ScoredItem } from "../types.js";
 import { byCategory, decisionFor, mean, type Decisions } from "./credit.js";
-import type { OfficialResult } from "./official-rule.js";
+import type { OfficialResult, OfficialRule } from "./official-rule.js";
+import { itemCreditSums } from "./summed-rules.js";
 
 function right(verdict: Verdict | null | undefined, label: string): number {
   return verdict !== undefined && verdict !== null && verdict === label ? 1 : 0;
@@ -35,7 +36,7 @@ function orderAccuracy(items: readonly ScoredItem[], decisions: Decisions, order
  * of the set scores, as the paper averages its sets. Parts: each set's score; "as-given" and "swapped",
  * the one-order accuracies (mean over sets), so the as-given figure of earlier j1 versions stays visible.
  */
-export function llmBarScore(items: readonly ScoredItem[], decisions: Decisions): OfficialResult {
+export const llmBarScore: OfficialRule = (items: readonly ScoredItem[], decisions: Decisions): OfficialResult => {
   const parts: Record<string, number> = {};
   const given: number[] = [];
   const swapped: number[] = [];
@@ -50,4 +51,5 @@ export function llmBarScore(items: readonly ScoredItem[], decisions: Decisions):
   if (given.length > 0) parts["as-given"] = mean(given);
   if (swapped.length > 0) parts.swapped = mean(swapped);
   return { score, parts };
-}
+};
+llmBarScore.summed = (decisions) => itemCreditSums((item) => llmBarCredit(decisionFor(decisions, item), item.label), "categories");

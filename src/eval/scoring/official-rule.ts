@@ -1,7 +1,7 @@
 import { J1Error } from "../../core/errors.js";
 import type { BenchmarkScore, CategoryScore, ScoredItem } from "../types.js";
 import { byCategory, decisionFor, type Decisions } from "./credit.js";
-import type { AdditiveScore } from "./bootstrap.js";
+import type { SummedRule } from "./bootstrap.js";
 import { uniformMetrics } from "./uniform.js";
 
 export interface OfficialResult {
@@ -17,11 +17,11 @@ export interface OfficialResult {
  */
 export type OfficialRule = ((items: readonly ScoredItem[], decisions: Decisions) => OfficialResult) & {
   /**
-   * Where the rule is a mean of per-item credits (over items, or of per-category means), the bootstrap
-   * resamples those credits as numbers instead of scoring each resample's items by the rule: the same
-   * draws and the same sums, so the same interval, at a fraction of the cost (bootstrap.ts).
+   * The rule as sums over resampling units (bootstrap.ts, SummedRule): the bootstrap draws units and adds
+   * their numbers instead of scoring each of its 1,000 resamples by the rule; the same draws and the same
+   * arithmetic, so exactly the same interval, in time linear in the units.
    */
-  additive?: (decisions: Decisions) => AdditiveScore;
+  summed?: (decisions: Decisions) => SummedRule;
 };
 
 /**
@@ -48,7 +48,7 @@ export function scoreBenchmark(
     score: official.score,
     parts: official.parts,
     categories,
-    metrics: uniformMetrics(items, decisions, (sample) => rule(sample, decisions).score, { seed: options.seed, resamples: options.resamples, additive: rule.additive?.(decisions) }),
+    metrics: uniformMetrics(items, decisions, (sample) => rule(sample, decisions).score, { seed: options.seed, resamples: options.resamples, summed: rule.summed?.(decisions) }),
     skipped: options.skipped ?? 0,
   };
 }

@@ -1,6 +1,7 @@
 import type { ScoredItem } from "../types.js";
 import { byCategory, decisionFor, mean, verdictCredit, type Decisions } from "./credit.js";
-import type { OfficialResult } from "./official-rule.js";
+import type { OfficialResult, OfficialRule } from "./official-rule.js";
+import { itemCreditSums, overallMean } from "./summed-rules.js";
 
 /**
  * RewardBench's sections and the example count of each subset, as its leaderboard weights them. The
@@ -43,10 +44,26 @@ export function rewardBenchSection(subset: string): string | undefined {
  * outside the official list count in no section, and items with no official subset at all (a custom
  * file in RewardBench's schema) are scored by the same per-item credit, averaged over items.
  */
-export function rewardBenchScore(items: readonly ScoredItem[], decisions: Decisions): OfficialResult {
-  const credit = (members: readonly ScoredItem[]): number => 100 * mean(members.map((item) => verdictCredit(decisionFor(decisions, item).verdict, item.label, 0.5)));
+export const rewardBenchScore: OfficialRule = (items, decisions) => {
+  const credit = (members: readonly ScoredItem[]): number => 100 * mean(members.map((item) => rewardBenchCredit(decisions, item)));
   const subsetAccuracy = new Map<string, number>();
   for (const [subset, members] of byCategory(items)) subsetAccuracy.set(subset, credit(members));
+  return sectionsScore(subsetAccuracy, () => credit(items));
+};
+rewardBenchScore.summed = (decisions) => {
+  const sums = itemCreditSums((item) => rewardBenchCredit(decisions, item), "items");
+  return {
+    ...sums,
+    score: (strata) => sectionsScore(new Map(strata.map((stratum) => [stratum.category, 100 * (stratum.sums[0] / stratum.sums[1])])), () => 100 * overallMean(strata)).score,
+  };
+};
+
+function rewardBenchCredit(decisions: Decisions, item: ScoredItem): number {
+  return verdictCredit(decisionFor(decisions, item).verdict, item.label, 0.5);
+}
+
+/** The sections and the total from the subsets' accuracies (in the items' order); `overall` without a section. */
+function sectionsScore(subsetAccuracy: ReadonlyMap<string, number>, overall: () => number): OfficialResult {
   const parts: Record<string, number> = {};
   for (const [section, weights] of Object.entries(REWARDBENCH_SECTIONS)) {
     let weighted = 0;
@@ -59,6 +76,6 @@ export function rewardBenchScore(items: readonly ScoredItem[], decisions: Decisi
     }
     if (weightSum > 0) parts[section] = weighted / weightSum;
   }
-  if (Object.keys(parts).length === 0) return { score: credit(items), parts };
+  if (Object.keys(parts).length === 0) return { score: overall(), parts };
   return { score: mean(Object.values(parts)), parts };
 }

@@ -3,6 +3,8 @@ import type { Verdict } from "../../core/judgment.js";
 import type { BenchmarkScore, CategoryScore, ItemDecision, ScoredItem } from "../types.js";
 import { byCategory, decisionFor, mean, type Decisions } from "./credit.js";
 import type { OfficialResult } from "./official-rule.js";
+import type { SummedRule } from "./bootstrap.js";
+import { groupUnit } from "./summed-rules.js";
 import { uniformMetrics } from "./uniform.js";
 
 /**
@@ -135,6 +137,25 @@ function npDivide(x: number, y: number): number {
  * numpy's mean of nothing is NaN and would poison the score; here those three terms count 0.
  */
 export function tiesScore(samples: readonly TiesSample[]): TiesResult {
+  return tiesResultOf(tiesTotals(samples));
+}
+
+/** What the Ties formula reads from a set of samples: counts, and the sums its means divide. */
+interface TiesTotals {
+  ref: number;
+  refAccurate: number;
+  tied: number;
+  tiedAccurate: number;
+  /** Prompts with both a ref and a tied sample, and the three figures summed over them. */
+  both: number;
+  preferred: number;
+  preferredHard: number;
+  margins: number;
+}
+
+const TIES_TERMS = ["ref", "refAccurate", "tied", "tiedAccurate", "both", "preferred", "preferredHard", "margins"] as const;
+
+function tiesTotals(samples: readonly TiesSample[]): TiesTotals {
   const pooled = new Map<string, { sample: "ref" | "tied"; prompt: string; answers: TiesAnswer[] }>();
   for (const entry of samples) {
     const key = `${entry.sample}:${entry.prompt}`;
@@ -145,12 +166,9 @@ export function tiesScore(samples: readonly TiesSample[]): TiesResult {
   const ref = new Map<string, TiesPromptStats>();
   const tied = new Map<string, TiesPromptStats>();
   for (const { sample, prompt, answers } of pooled.values()) (sample === "ref" ? ref : tied).set(prompt, tiesPromptStats(answers));
-  const accuracy = (stats: Map<string, TiesPromptStats>): number => (stats.size === 0 ? 0 : mean([...stats.values()].map((entry) => (entry.accurate ? 1 : 0))));
-  const refAccuracy = accuracy(ref);
-  const tiedAccuracy = accuracy(tied);
-  const preferred: number[] = [];
-  const preferredHard: number[] = [];
-  const margins: number[] = [];
+  const totals: TiesTotals = { ref: ref.size, refAccurate: 0, tied: tied.size, tiedAccurate: 0, both: 0, preferred: 0, preferredHard: 0, margins: 0 };
+  for (const stats of ref.values()) totals.refAccurate += stats.accurate ? 1 : 0;
+  for (const stats of tied.values()) totals.tiedAccurate += stats.accurate ? 1 : 0;
   for (const [prompt, tiedStats] of tied) {
     const refStats = ref.get(prompt);
     if (refStats === undefined) continue;
@@ -159,18 +177,24 @@ export function tiesScore(samples: readonly TiesSample[]): TiesResult {
     // with a number), and the loader refuses such rows.
     if (spread === null) throw new J1Error("bad-input", `Ties prompt ${prompt}: its "tied" sample needs at least two correct answers`);
     const hardMargin = Math.min(refStats.correctIncorrectMargin, tiedStats.correctIncorrectMargin);
-    preferred.push(tiedStats.correctIncorrectMargin > spread ? 1 : 0);
-    preferredHard.push(hardMargin > spread ? 1 : 0);
+    totals.both++;
+    totals.preferred += tiedStats.correctIncorrectMargin > spread ? 1 : 0;
+    totals.preferredHard += hardMargin > spread ? 1 : 0;
     const margin = Math.tanh(npDivide(hardMargin, spread) - 1);
-    margins.push(Number.isNaN(margin) ? 0 : margin);
+    // Summed in the tied samples' order, as numpy's mean of the list sums them.
+    totals.margins += Number.isNaN(margin) ? 0 : margin;
   }
-  const orZero = (values: number[]): number => (values.length === 0 ? 0 : mean(values));
+  return totals;
+}
+
+function tiesResultOf(totals: TiesTotals): TiesResult {
+  const share = (part: number, whole: number): number => (whole === 0 ? 0 : part / whole);
   const result = {
-    refAccuracy,
-    tiedAccuracy,
-    correctnessPreferred: orZero(preferred),
-    correctnessPreferredHard: orZero(preferredHard),
-    marginScore: orZero(margins),
+    refAccuracy: share(totals.refAccurate, totals.ref),
+    tiedAccuracy: share(totals.tiedAccurate, totals.tied),
+    correctnessPreferred: share(totals.preferred, totals.both),
+    correctnessPreferredHard: share(totals.preferredHard, totals.both),
+    marginScore: share(totals.margins, totals.both),
   };
   const overall =
     0.3 * result.tiedAccuracy + 0.3 * result.refAccuracy + 0.2 * result.correctnessPreferred + 0.2 * result.correctnessPreferredHard + 0.01 * result.marginScore;
@@ -241,6 +265,39 @@ export function subsetScore(subset: string, members: readonly ScoredItem[], deci
 /** Of a "rotations" run: the rotation that the official protocol's seeded placement would have judged. */
 function isSeededRotation(item: ScoredItem): boolean {
   return item.meta?.seededSlot === true;
+}
+
+/**
+ * The leaderboard as sums (bootstrap.ts, SummedRule): a unit is one prompt (its group, or a four-way item
+ * alone in the official protocol). Terms 0-1: the prompt's credit and 1 (a non-Ties subset's score is the
+ * mean credit over its prompts); terms 2-9: the prompt's Ties totals.
+ */
+export function rewardBench2Summed(decisions: Decisions): SummedRule {
+  const terms = 2 + TIES_TERMS.length;
+  return {
+    terms,
+    distinctUngrouped: true,
+    unit: (members) => {
+      if (!groupUnit(members)) return undefined;
+      const numbers = new Array<number>(terms).fill(0);
+      if (members[0].category === TIES_SUBSET) {
+        const totals = tiesTotals(tiesSamples(members, decisions));
+        TIES_TERMS.forEach((term, index) => (numbers[2 + index] = totals[term]));
+      } else {
+        numbers[0] = unitCredit(members, decisions);
+        numbers[1] = 1;
+      }
+      return numbers;
+    },
+    score: (strata) =>
+      mean(
+        strata.map(({ category, sums }) => {
+          if (category !== TIES_SUBSET) return 100 * (sums[0] / sums[1]);
+          const totals = Object.fromEntries(TIES_TERMS.map((term, index) => [term, sums[2 + index]])) as unknown as TiesTotals;
+          return tiesResultOf(totals).score;
+        }),
+      ),
+  };
 }
 
 /**
@@ -325,6 +382,7 @@ export function scoreRewardBench2(
     metrics: uniformMetrics(items, uniformDecisions(items, decisions), (sample) => rewardBench2Score(sample, decisions).score, {
       seed: options.seed,
       resamples: options.resamples,
+      summed: rewardBench2Summed(decisions),
     }),
     skipped: options.skipped ?? 0,
   };

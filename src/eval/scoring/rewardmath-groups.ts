@@ -1,6 +1,7 @@
 import type { ScoredItem } from "../types.js";
 import { decisionFor, mean, type Decisions } from "./credit.js";
-import type { OfficialResult } from "./official-rule.js";
+import type { OfficialResult, OfficialRule } from "./official-rule.js";
+import { groupUnit, overallMean } from "./summed-rules.js";
 
 /** A problem's pairs (chosen solution vs each rejected one); an item without a group stands alone. */
 function problems(items: readonly ScoredItem[]): ScoredItem[][] {
@@ -21,12 +22,12 @@ function problems(items: readonly ScoredItem[]): ScoredItem[][] {
  * mean reciprocal rank of the chosen solution (ranked 1 + number of lost pairs), and "pairs", the share of
  * pairs won, both in points.
  */
-export function rewardMathScore(items: readonly ScoredItem[], decisions: Decisions): OfficialResult {
+export const rewardMathScore: OfficialRule = (items: readonly ScoredItem[], decisions: Decisions): OfficialResult => {
   const solved: number[] = [];
   const reciprocalRanks: number[] = [];
   let pairsWon = 0;
   for (const pairs of problems(items)) {
-    const lost = pairs.filter((item) => decisionFor(decisions, item).verdict !== item.label).length;
+    const lost = lostPairs(pairs, decisions);
     pairsWon += pairs.length - lost;
     solved.push(lost === 0 ? 1 : 0);
     reciprocalRanks.push(1 / (1 + lost));
@@ -35,4 +36,15 @@ export function rewardMathScore(items: readonly ScoredItem[], decisions: Decisio
     score: 100 * mean(solved),
     parts: { mrr: 100 * mean(reciprocalRanks), pairs: (100 * pairsWon) / items.length },
   };
+};
+// Summed: a unit is one problem (its group), solved or not; the score is the share solved over all units.
+rewardMathScore.summed = (decisions) => ({
+  terms: 2,
+  unit: (pairs) => (groupUnit(pairs) ? [lostPairs(pairs, decisions) === 0 ? 1 : 0, 1] : undefined),
+  score: (strata) => 100 * overallMean(strata),
+  distinctUngrouped: true,
+});
+
+function lostPairs(pairs: readonly ScoredItem[], decisions: Decisions): number {
+  return pairs.filter((item) => decisionFor(decisions, item).verdict !== item.label).length;
 }

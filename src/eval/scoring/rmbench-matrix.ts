@@ -1,7 +1,7 @@
 import { J1Error } from "../../core/errors.js";
 import type { ScoredItem } from "../types.js";
 import { byCategory, decisionFor, mean, type Decisions } from "./credit.js";
-import type { OfficialResult } from "./official-rule.js";
+import type { OfficialResult, OfficialRule } from "./official-rule.js";
 
 /** Styles in RM-Bench's order: index 0/1/2 = concise / detailed plain / detailed markdown. */
 export const RMBENCH_STYLES = 3;
@@ -30,16 +30,32 @@ function styleIndex(item: ScoredItem, key: "i" | "j"): number {
  * verdict is not a win. A cell with no items is NaN.
  */
 export function styleMatrix(items: readonly ScoredItem[], decisions: Decisions): number[][] {
-  const wins = Array.from({ length: RMBENCH_STYLES }, () => new Array<number>(RMBENCH_STYLES).fill(0));
-  const counts = Array.from({ length: RMBENCH_STYLES }, () => new Array<number>(RMBENCH_STYLES).fill(0));
-  for (const item of items) {
-    const i = styleIndex(item, "i");
-    const j = styleIndex(item, "j");
-    counts[i][j]++;
-    if (decisionFor(decisions, item).verdict === item.label) wins[i][j]++;
-  }
-  return wins.map((row, i) => row.map((won, j) => (counts[i][j] === 0 ? Number.NaN : won / counts[i][j])));
+  const { wins, counts } = styleCounts(items, decisions);
+  return matrixOf(wins, counts);
 }
+
+/** Wins and items per cell, each flattened row by row (cell [i][j] at i x 3 + j). */
+function styleCounts(items: readonly ScoredItem[], decisions: Decisions): { wins: number[]; counts: number[] } {
+  const wins = new Array<number>(CELLS).fill(0);
+  const counts = new Array<number>(CELLS).fill(0);
+  for (const item of items) {
+    const cell = styleIndex(item, "i") * RMBENCH_STYLES + styleIndex(item, "j");
+    counts[cell]++;
+    if (decisionFor(decisions, item).verdict === item.label) wins[cell]++;
+  }
+  return { wins, counts };
+}
+
+function matrixOf(wins: ArrayLike<number>, counts: ArrayLike<number>): number[][] {
+  return Array.from({ length: RMBENCH_STYLES }, (_, i) =>
+    Array.from({ length: RMBENCH_STYLES }, (_, j) => {
+      const cell = i * RMBENCH_STYLES + j;
+      return counts[cell] === 0 ? Number.NaN : wins[cell] / counts[cell];
+    }),
+  );
+}
+
+const CELLS = RMBENCH_STYLES * RMBENCH_STYLES;
 
 /** Mean of the matrix cells of each difficulty (upper triangle, diagonal, lower triangle), in points. */
 export function difficultyScores(matrix: number[][]): Record<Difficulty, number> {
@@ -56,12 +72,23 @@ export function difficultyScores(matrix: number[][]): Record<Difficulty, number>
  * the overall hard / normal / easy are the means over domains of each (so all three averages agree, as
  * the RM-Bench authors define them). Parts: "hard", "normal", "easy", and "<domain> <difficulty>".
  */
-export function rmBenchScore(items: readonly ScoredItem[], decisions: Decisions): OfficialResult {
+export const rmBenchScore: OfficialRule = (items, decisions) => rmBenchOfMatrices([...byCategory(items)].map(([domain, members]) => [domain, styleMatrix(members, decisions)]));
+// Summed: a unit's wins and items per cell (9 + 9 counts); a resample's domains are its strata.
+rmBenchScore.summed = (decisions) => ({
+  terms: 2 * CELLS,
+  unit: (items) => {
+    const { wins, counts } = styleCounts(items, decisions);
+    return [...wins, ...counts];
+  },
+  score: (strata) => rmBenchOfMatrices(strata.map((stratum) => [stratum.category, matrixOf(stratum.sums.subarray(0, CELLS), stratum.sums.subarray(CELLS))])).score,
+});
+
+function rmBenchOfMatrices(domains: ReadonlyArray<readonly [string, number[][]]>): OfficialResult {
   const parts: Record<string, number> = {};
   const domainScores: number[] = [];
   const perDifficulty: Record<Difficulty, number[]> = { hard: [], normal: [], easy: [] };
-  for (const [domain, members] of byCategory(items)) {
-    const scores = difficultyScores(styleMatrix(members, decisions));
+  for (const [domain, matrix] of domains) {
+    const scores = difficultyScores(matrix);
     const present = (Object.keys(scores) as Difficulty[]).filter((difficulty) => !Number.isNaN(scores[difficulty]));
     for (const difficulty of present) {
       parts[`${domain} ${difficulty}`] = scores[difficulty];
