@@ -107,7 +107,7 @@ describe("numeric flags: whole numbers as digits, safe, within each flag's range
     { args: [...JUDGE, "--samples", "1e3"], says: /--samples: "1e3" is not a whole number/ },
     { args: [...JUDGE, "--samples", "1.5"], says: /--samples: "1.5" is not a whole number/ },
     { args: [...JUDGE, "--samples", "0x10"], says: /--samples: "0x10" is not a whole number/ },
-    { args: [...JUDGE, "--samples", ""], says: /--samples: "" is not a whole number/ },
+    { args: [...JUDGE, "--samples", ""], says: /field "--samples": must not be empty/ },
     { args: [...JUDGE, "--waits", "1e3"], says: /--waits: "1e3" is not a whole number >= 0 and <= 1000/ },
     { args: [...JUDGE, "--waits", "1001"], says: /--waits: "1001"/ },
     { args: [...JUDGE, "--waits", "-1"], says: /--waits: "-1" is not a whole number >= 0/ },
@@ -157,7 +157,7 @@ describe("--progress, --map and empty values", { concurrency: 2 }, () => {
     { args: [...dry, "--map", "question="], says: /field "--map": entry "question=" has no column after "="/ },
     { args: [...dry, "--map", "question"], says: /field "--map": entry "question" has no "="/ },
     { args: [...dry, "--map", "question=q,,a=x"], says: /field "--map": an empty entry/ },
-    { args: [...dry, "--map", ""], says: /field "--map": empty/ },
+    { args: [...dry, "--map", ""], says: /field "--map": must not be empty/ },
     { args: ["data", "rl", "--bench", "pairs", "--data", file("pairs.jsonl"), "--openrlhf", file("never.jsonl"), "--map", "a=x", "--map", "a=y"], says: /field "--map": "a" is mapped twice/ },
     { args: ["judge", "--model", "", ...PAIR], says: /field "--model": must not be empty/ },
     { args: ["judge", "--base-url", "", ...PAIR], says: /field "--base-url": must not be empty/ },
@@ -250,7 +250,7 @@ describe("input and output files", { concurrency: 2 }, () => {
     { args: ["judge", "--model", "tiny", "-i", file("folder")], says: /folder: .*folder/ },
     { args: ["judge", "--model", "tiny", "-i", file("missing.jsonl")], says: /missing\.jsonl: field "--input": no such file/ },
     { args: ["data", "rl", "--input", file("folder"), "--openrlhf", file("never.jsonl")], says: /folder: field "--input": a folder, not a file of pairs/ },
-    { args: ["model", "tiny", "--output", file("folder")], says: /folder: field "--output": cannot write the model here/ },
+    { args: ["model", "tiny", "--output", file("folder")], says: /folder: field "--output": is a folder/ },
   ]);
 
   it("a bad line in data rl's input leaves an existing output as it was, even with --force", () => {
@@ -284,13 +284,16 @@ describe("valid edge cases are still accepted", () => {
       "eval", "--bench", "pairs", "--data", file("pairs.jsonl"), "--dry-run", "--json",
       "--samples", "1024", "--waits", "1000", "--min-thinking", "0", "--max-thinking", "1048576", "--answer-tokens", "4096",
       "--seed", "4294967295", "--temperature", "100", "--top-p", "1", "--min-p", ".05", "--top-k", "1000000",
-      "--timeout", "86400000", "--retries", "100", "--threads", " 8 ", "--parallel", "0256", "--context-size", "1048576",
+      "--threads", " 8 ", "--parallel", "0256", "--context-size", "1048576",
       "--progress", "jsonl", "--map", "question = question", "--map", "a=a,b=b",
     );
     assert.equal(run.code, 0, run.stderr);
     const summary = JSON.parse(run.stdout) as { items: number; judgments: number };
     assert.equal(summary.items, 2);
     assert.equal(summary.judgments, 2 * 1024, "1024 samples per item were read as 1024");
+    // The request flags go with a server (a dry run makes no request, so none need answer).
+    const served = j1("eval", "--bench", "pairs", "--data", file("pairs.jsonl"), "--dry-run", "--json", "--base-url", "http://127.0.0.1:9/v1", "--timeout", "86400000", "--retries", "100");
+    assert.equal(served.code, 0, served.stderr);
   });
 
   it("a judgment with the smallest values, and a data rl limit of 1", () => {

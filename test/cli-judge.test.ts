@@ -120,9 +120,15 @@ describe("j1 judge (CLI, real engine, tiny model)", () => {
     assert.match(folder.stderr, /is a folder, not a model file/);
     const garbage = path.join(work, "garbage.gguf");
     writeFileSync(garbage, "this is not a GGUF file");
+    // A file that is not a GGUF is bad input too, refused before llama.cpp reads it: one that starts with
+    // the letters "GGUF" was read as GGUF version 3 and grew the process until the kernel killed it.
     const notGguf = j1("judge", "--model", garbage, "-q", "x", "-a", "y", "-b", "z");
-    assert.equal(notGguf.code, 1);
-    assert.match(notGguf.stderr, /garbage\.gguf: cannot load the model/);
+    assert.equal(notGguf.code, 2, notGguf.stderr);
+    assert.match(notGguf.stderr, /garbage\.gguf: not a well-formed GGUF file: the magic is "this", not "GGUF"; field "--model"/);
+    writeFileSync(garbage, "GGUF? no: text\n");
+    const lookalike = j1("judge", "--model", garbage, "-q", "x", "-a", "y", "-b", "z");
+    assert.equal(lookalike.code, 2, lookalike.stderr);
+    assert.match(lookalike.stderr, /garbage\.gguf: not a well-formed GGUF file: GGUF version 1869488191 \(j1 reads versions 2 and 3\)/);
     // No model hub is reachable from here (and none should be needed): the real download path fails
     // with advice, rather than hanging or crashing.
     const offline = j1("judge", "--model", "hf:nobody/no-such-model-GGUF:Q4_K_M", "-q", "x", "-a", "y", "-b", "z");
@@ -146,7 +152,7 @@ describe("j1 judge (CLI, real engine, tiny model)", () => {
     assert.match(topP.stderr, /--top-p: "2" is not a number from 0 to 1/);
     const reasoning = j1(...pair, "--reasoning-format", "nope");
     assert.equal(reasoning.code, 2);
-    assert.match(reasoning.stderr, /unknown reasoning format "nope"; known: think, harmony/);
+    assert.match(reasoning.stderr, /field "--reasoning-format": "nope" is not a reasoning format; use one of think, harmony/);
     const config = path.join(work, "tokenizer_config.json");
     writeFileSync(config, JSON.stringify({ chat_template: 5 }));
     const template = j1(...pair, "--chat-template", config);

@@ -6,6 +6,8 @@
  * llama-server, vLLM and unknown servers (token ids, neutral sampling, refusal of text prompts).
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, afterEach, before, test } from "node:test";
@@ -16,6 +18,7 @@ import { createOpenAIEngine, OpenAIEngine, type OpenAIEngineOptions } from "../s
 import { retryWithExponentialBackoff, parseRetryAfter } from "../src/engines/retry.js";
 import { Command } from "commander";
 import { addEngineFlags, engineConfig, type EngineFlagValues } from "../src/cli/engine-flags.js";
+import { openRunStore } from "../src/store/run-store.js";
 import { FAULT_BOS, faultTokens, startFaultServer, type FaultServer } from "./helpers/fault-server.js";
 
 let server: FaultServer;
@@ -199,6 +202,48 @@ async function j1Against(on: FaultServer, steps: Parameters<FaultServer["script"
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** `j1 ARGS` in a child process (async: the fault server answers from this process). */
+function j1Async(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/j1");
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], timeout: 90_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// eval and data sft built their engine from the run's stored settings, which hold no request flags:
+// --timeout and --retries were dropped (a hung server took 5 x 120 s per request whatever was asked).
+test("j1 eval and j1 data sft give the engine --timeout and --retries", async (t) => {
+  const work = mkdtempSync(path.join(os.tmpdir(), "j1-request-flags-"));
+  const data = path.join(work, "pairs.jsonl");
+  writeFileSync(data, `${JSON.stringify({ id: "p1", question: "q", a: "x", b: "y", label: "A" })}\n`);
+  // A server of its own: the hung requests must not count in the shared server's figures.
+  const hung = await startFaultServer();
+  t.after(() => hung.close());
+  hung.defaultStep = { kind: "hang" };
+  const request = ["--base-url", hung.baseUrl, "--chat-format", "chatml", "--timeout", "300", "--retries", "0", "--progress", "quiet"];
+  const evaluated = await j1Async(["eval", "--bench", "pairs", "--data", data, "--store", path.join(work, "runs.sqlite"), "--allow-errors", "--json", ...request]);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  const built = await j1Async(["data", "sft", "--input", data, "--out", path.join(work, "sft.jsonl"), "--store", path.join(work, "sft.sqlite"), "--samples", "1", ...request]);
+  assert.equal(built.code, 0, built.stderr);
+  for (const store of ["runs.sqlite", "sft.sqlite"]) {
+    const runs = openRunStore(path.join(work, store));
+    try {
+      const [run] = runs.listRuns();
+      const rows = [...runs.exportRun(run.id)].map((row) => JSON.stringify(row));
+      // One attempt (--retries 0), ended by the 300 ms asked for.
+      assert.ok(rows.length > 0 && rows.every((row) => /no complete answer within 300 ms \(gave up after 1 attempts\)/.test(row)), `${store}: ${rows.join("\n").slice(0, 600)}`);
+    } finally {
+      runs.close();
+    }
+  }
+});
 
 test("a hung request times out and is retried", async () => {
   const { session } = await openSession({ timeoutMs: 300 });

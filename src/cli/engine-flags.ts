@@ -10,6 +10,7 @@ import type { SamplingOptions } from "../engines/engine.js";
 import { DEFAULT_MODEL } from "../engines/llamacpp/model-source.js";
 import { samplersSerialised } from "../engines/llamacpp/sampling-threads.js";
 import { ENGINES } from "../engines/engine-registry.js";
+import { REASONING_FORMATS, reasoningFormatByName } from "../core/reasoning-format.js";
 import { CHAT_FORMAT_CHOICES, isChatFormatChoice, type ChatFormatChoice } from "../judge/prompt-format.js";
 import { downloadProgress } from "./progress.js";
 
@@ -106,6 +107,7 @@ export function engineConfig(values: EngineFlagValues, defaults: { parallel?: nu
   // --base-url alone means the openai engine; --engine ai-sdk (or another) with it keeps the engine asked for.
   const engine: EngineKind = urls.length > 0 && values.engine === "llamacpp" ? "openai" : values.engine;
   if (urls.length > 1 && engine !== "openai") throw badInput(`several servers (a fleet) need --engine openai, not ${engine}`, { field: "--base-url" });
+  refuseIdleEngineFlags(values, engine);
   return {
     engine,
     model: engine === "llamacpp" ? values.model ?? DEFAULT_MODEL : values.model,
@@ -125,6 +127,31 @@ export function engineConfig(values: EngineFlagValues, defaults: { parallel?: nu
     allowTextPrompt: values.allowTextPrompt,
     onDownloadProgress: downloadProgress("downloading model"),
   };
+}
+
+/**
+ * Engine flags that would do nothing with the engine chosen are refused, naming the flag: the request
+ * flags of a server in process, the model-loading flags of llama.cpp with a server (which sets its own).
+ */
+export function refuseIdleEngineFlags(values: Pick<EngineFlagValues, "timeout" | "retries" | "allowTextPrompt" | "apiKey" | "api" | "threads" | "contextSize">, engine: EngineKind): void {
+  if (engine === "llamacpp") {
+    for (const [given, flag] of [
+      [values.timeout !== undefined, "--timeout"],
+      [values.retries !== undefined, "--retries"],
+      [values.allowTextPrompt === true, "--allow-text-prompt"],
+      [values.apiKey !== undefined, "--api-key"],
+      [values.api !== undefined && values.api !== "completions", "--api"],
+    ] as const) {
+      if (given) throw badInput(`goes with --base-url (a server); the in-process engine (llama.cpp) makes no requests`, { field: flag });
+    }
+  } else {
+    for (const [given, flag] of [
+      [values.threads !== undefined, "--threads"],
+      [values.contextSize !== undefined, "--context-size"],
+    ] as const) {
+      if (given) throw badInput(`is for the in-process engine (llama.cpp); with --engine ${engine} the server sets its own`, { field: flag });
+    }
+  }
 }
 
 /**
@@ -150,6 +177,7 @@ export function readBaseUrlFile(file: string): string[] {
 }
 
 export function chatFormat(values: EngineFlagValues): ChatFormatChoice {
+  checkReasoningFormat(values.reasoningFormat);
   if (!isChatFormatChoice(values.chatFormat)) throw badInput(`unknown chat format "${values.chatFormat}"; known: ${CHAT_FORMAT_CHOICES.join(", ")}`, { field: "--chat-format" });
   if (values.chatTemplate !== undefined && values.chatFormat !== "auto") throw badInput("--chat-template goes with --chat-format auto", { field: "--chat-template" });
   return values.chatFormat;
@@ -160,7 +188,17 @@ export function formatOptions(values: EngineFlagValues): { chatFormat: ChatForma
   return { chatFormat: chatFormat(values), chatTemplateFile: values.chatTemplate, reasoning: values.reasoningFormat };
 }
 
+/** --reasoning-format is checked before a model loads (the format is applied once the template is read). */
+export function checkReasoningFormat(name: string | undefined): void {
+  if (name !== undefined && reasoningFormatByName(name) === undefined) {
+    throw badInput(`"${name}" is not a reasoning format; use one of ${REASONING_FORMATS.map((format) => format.name).join(", ")}`, { field: "--reasoning-format" });
+  }
+}
+
 export function scalingOptions(values: ScalingFlagValues): Partial<ScalingOptions> {
+  if (values.maxThinking !== undefined && values.minThinking > values.maxThinking) {
+    throw badInput(`${values.minThinking} is above --max-thinking ${values.maxThinking}: thinking could never end`, { field: "--min-thinking" });
+  }
   const stopWhen = values.stopWhen === undefined ? undefined : parseStopRule(values.stopWhen);
   if (stopWhen && values.waits === 0) throw badInput("an adaptive rule stops within a number of waits: give --waits N (the most it may use)", { field: "--stop-when" });
   return scalingFromRequest({ ...values, stopWhen });

@@ -1,5 +1,5 @@
-import { Command, CommanderError } from "commander";
-import { J1Error, errorMessage } from "../core/errors.js";
+import { Command, CommanderError, type Option } from "commander";
+import { J1Error, badInput, errorMessage } from "../core/errors.js";
 import { VERSION } from "../version.js";
 import { isRunRefusal, isStorePathRefusal } from "../store/store-error.js";
 import { registerCommands } from "./commands/index.js";
@@ -16,11 +16,9 @@ export const EXIT_BAD_INPUT = 2;
  * exit code (process.exitCode, so pending output is flushed).
  */
 export async function main(argv: string[]): Promise<void> {
-  // `j1 runs export RUN | head` closes the pipe early: that is the reader's choice, not an error.
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(0);
-    throw error;
-  });
+  // Once per process: main may be called many times in one (tests run the CLI in process), and a
+  // listener per call would pile up on stdout.
+  if (!process.stdout.listeners("error").includes(onStdoutError)) process.stdout.on("error", onStdoutError);
   const program = new Command()
     .name("j1")
     .description("Thinking LLM judges with simple test-time scaling (budget forcing), after J1 (Chan et al., 2025).")
@@ -40,6 +38,12 @@ export async function main(argv: string[]): Promise<void> {
     console.error(`j1: ${errorMessage(error)}`);
     if (process.env.J1_DEBUG && error instanceof Error) console.error(error.stack);
   }
+}
+
+/** `j1 runs export RUN | head` closes the pipe early: that is the reader's choice, not an error. */
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
 }
 
 /**
@@ -62,12 +66,33 @@ export function exitCodeOf(error: unknown): number {
  * flag's --help states the range its parser enforces. A command whose flag already has a parser of its
  * own keeps it.
  */
-function applySharedFlagRules(command: Command): void {
+function applySharedFlagRules(command: Command, path = ""): void {
   for (const option of command.options) {
     if (option.parseArg === undefined && option.long === "--progress") option.argParser((text: string) => parseProgressMode(text));
     if (option.parseArg === undefined && option.long === "--map") option.argParser(collectFieldMap);
     const range = rangeHelp(option.parseArg);
     if (range && !option.description.endsWith(range)) option.description += range;
+    if ((option.required || option.optional) && !BLANK_ALLOWED.has(`${path} ${option.long}`)) refuseBlank(option);
   }
-  for (const sub of command.commands) applySharedFlagRules(sub);
+  for (const sub of command.commands) applySharedFlagRules(sub, `${path} ${sub.name()}`.trim());
+}
+
+/**
+ * Where an empty value means something: the judge output `reward check` scores (an empty output is a
+ * malformed one), and reflection markers (none, so only continued waits count).
+ */
+const BLANK_ALLOWED = new Set(["reward check --output", "data sft --reflection-markers"]);
+
+/**
+ * A flag given an empty or blank value (`--store ""`, `--label " "`, an unset shell variable) is refused,
+ * naming the flag: taken as given it named the current folder, a file called " ", no label or no text.
+ */
+function refuseBlank(option: Option): void {
+  const parse = option.parseArg as ((text: string, previous: unknown) => unknown) | undefined;
+  const checked = (text: string, previous: unknown) => {
+    if (text.trim() === "") throw badInput("must not be empty", { field: option.long });
+    return parse ? parse(text, previous) : text;
+  };
+  // The range a numeric parser carries (for --help) stays readable on the wrapper.
+  option.argParser(Object.assign(checked, { rule: (parse as { rule?: unknown } | undefined)?.rule }));
 }

@@ -50,6 +50,11 @@ export interface JinjaRenderOptions {
   foldSystem?: boolean;
 }
 
+/** Throws the bad-template error `parseTemplate` would, at once (a template read from a file is checked when read). */
+export function checkChatTemplate(chat: JinjaChatTemplate): void {
+  parseTemplate(chat);
+}
+
 function parseTemplate(chat: JinjaChatTemplate): Template {
   try {
     return new Template(chat.template);

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { CHAT_FORMATS, isChatFormatName, renderChat, type ChatFormatName } from "../core/chat-format.js";
 import { J1Error, errorMessage } from "../core/errors.js";
-import { defaultSystemTeachesThinking, generationThinking, renderJinjaChat, thinkingSwitchesOf, type JinjaChatTemplate } from "../core/jinja-chat.js";
+import { checkChatTemplate, defaultSystemTeachesThinking, generationThinking, renderJinjaChat, thinkingSwitchesOf, type JinjaChatTemplate } from "../core/jinja-chat.js";
 import { DEFAULT_THINKING_INSTRUCTIONS, detectReasoningFormat, reasoningFormatByName, REASONING_FORMATS, THINK_FORMAT, type ReasoningFormat } from "../core/reasoning-format.js";
 import type { ChatPrompt, JudgeTemplate, PromptSegment } from "../core/template.js";
 import { describeSampling, recommendedSampling } from "../core/recommended-sampling.js";
@@ -134,6 +134,16 @@ export function applyReasoning(template: JudgeTemplate, reasoning: ReasoningForm
 }
 
 export async function readChatTemplateFile(file: string): Promise<JinjaChatTemplate & { source: string }> {
+  const chat = await readChatTemplateText(file);
+  try {
+    checkChatTemplate(chat);
+  } catch (error) {
+    throw new J1Error("bad-template", `${file}: field "--chat-template": ${errorMessage(error)}`, { context: { file, field: "--chat-template" }, cause: error });
+  }
+  return chat;
+}
+
+async function readChatTemplateText(file: string): Promise<JinjaChatTemplate & { source: string }> {
   let text: string;
   try {
     text = (await readFile(file, "utf8")).replace(/^\uFEFF/, "");

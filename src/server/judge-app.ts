@@ -108,6 +108,11 @@ const JudgmentRequest = z
       if (body.swap !== undefined) refuse("swap", "only for kind pair");
     }
     if (body.tie !== undefined && body.kind !== "pair") refuse("tie", "only for kind pair");
+    // A text of another kind would be ignored: refused, so a caller never believes it was judged.
+    const texts = { pair: ["a", "b"], rating: ["response"], choice: ["responses"] } as const;
+    for (const field of ["a", "b", "response", "responses"] as const) {
+      if (body[field] !== undefined && !(texts[body.kind] as readonly string[]).includes(field)) refuse(field, `not part of kind "${body.kind}" (it takes ${texts[body.kind].join(" and ")})`);
+    }
     if (body.stopWhen !== undefined) {
       try {
         parseStopRule(body.stopWhen, "stopWhen");

@@ -29,6 +29,11 @@ interface DataRlFlags {
   force: boolean;
 }
 
+/** --map renames the columns of a pairs file: with a benchmark loader other than pairs it would do nothing. */
+export function refuseIdleMap(map: string | undefined, bench: string | undefined): void {
+  if (map !== undefined && bench !== undefined && bench !== "pairs") throw badInput(`renames the columns of a pairs file (--input, or --bench pairs); ${bench} is read by its own loader`, { field: "--map" });
+}
+
 /** The `data` group is shared with other data commands (`j1 data sft`): find it or create it. */
 export function dataCommand(program: Command): Command {
   return program.commands.find((command) => command.name() === "data") ?? program.command("data").description("Build training data for the judge: SFT traces, RL prompts with labels.");
@@ -59,18 +64,29 @@ Examples:
   j1 data rl --input pairs.jsonl --openrlhf rl.jsonl --verl rl.parquet
   j1 data rl --bench judgebench --verl judgebench-rl.parquet --limit 100`,
     )
-    .action(async (flags: DataRlFlags) => {
-      await runDataRl(flags);
+    .action(async (flags: DataRlFlags, self: Command) => {
+      await runDataRl(flags, (name) => self.getOptionValueSource(name) === "cli");
     });
 }
 
-async function runDataRl(flags: DataRlFlags): Promise<void> {
+async function runDataRl(flags: DataRlFlags, given: (name: string) => boolean): Promise<void> {
   if ((flags.input === undefined) === (flags.bench === undefined)) throw badInput("give exactly one of --input FILE or --bench NAME", { field: "--input / --bench" });
   if (flags.data !== undefined && flags.bench === undefined) throw badInput("goes with --bench (an --input file is read directly)", { field: "--data" });
   for (const [flag, value] of [["--ability", flags.ability], ["--split", flags.split], ["--data-source", flags.dataSource]] as const) {
     if (value !== undefined && value.trim() === "") throw badInput("must not be empty (verl groups and filters rows by it)", { field: flag });
   }
   if (flags.openrlhf === undefined && flags.verl === undefined) throw badInput("give at least one output: --openrlhf FILE and/or --verl FILE", { field: "--openrlhf / --verl" });
+  // A flag of the output not asked for would do nothing: refused, naming it.
+  for (const [name, flag, output, present] of [
+    ["dataSource", "--data-source", "--verl", flags.verl],
+    ["ability", "--ability", "--verl", flags.verl],
+    ["split", "--split", "--verl", flags.verl],
+    ["pairLabels", "--pair-labels", "--openrlhf", flags.openrlhf],
+    ["chatFormat", "--chat-format", "--openrlhf", flags.openrlhf],
+  ] as const) {
+    if (given(name) && present === undefined) throw badInput(`goes with ${output} FILE: it sets that output only`, { field: flag });
+  }
+  refuseIdleMap(flags.map, flags.bench);
   if (!isChatFormatName(flags.chatFormat)) throw badInput(`unknown chat format "${flags.chatFormat}"; known: ${CHAT_FORMATS.join(", ")}`, { field: "--chat-format" });
   const limit = flags.limit;
   const template: JudgeTemplate = flags.template ? await readTemplateFile(flags.template) : DEFAULT_PAIRWISE_TEMPLATE;

@@ -14,13 +14,15 @@ import { checkWritable, planOutputs, writeOutputs, type SftOutputRequest } from 
 import { renderSftStats } from "../../data/sft-stats.js";
 import { readTemplateFile } from "../../judge/template-file.js";
 import { sftSettingsOf } from "../../jobs/run-settings.js";
-import { defaultStorePath, openRunStore } from "../../store/run-store.js";
-import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, nonNegativeInt, positiveInt, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { defaultStorePath, openExistingStore, openRunStore } from "../../store/run-store.js";
+import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, nonNegativeInt, positiveInt, refuseIdleEngineFlags, scalingOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { refuseOnResume } from "../flag-rules.js";
+import { checkOutputFile, checkOutputFolder } from "../output-file.js";
 import { parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
 import { addAliasedOption } from "../output-flags.js";
 import { storeFlag } from "../suggest.js";
-import { dataCommand } from "./data-rl.js";
+import { dataCommand, refuseIdleMap } from "./data-rl.js";
 
 interface DataSftFlags extends EngineFlagValues, ScalingFlagValues {
   input?: string;
@@ -155,6 +157,8 @@ function outputRequest(flags: DataSftFlags): SftOutputRequest {
 
 async function settingsFromFlags(flags: DataSftFlags): Promise<SftSettings> {
   if ((flags.input === undefined) === (flags.bench === undefined)) throw badInput("give exactly one of --input FILE or --bench NAME (or --resume RUN)", { field: "--input / --bench" });
+  if (flags.data !== undefined && flags.bench === undefined) throw badInput("goes with --bench (an --input file is read directly)", { field: "--data" });
+  refuseIdleMap(flags.map, flags.bench);
   if (flags.tie) throw badInput("SFT examples need an A or B verdict; --tie is not supported here", { field: "--tie" });
   const template = flags.template ? await readTemplateFile(flags.template) : DEFAULT_PAIRWISE_TEMPLATE;
   if (template.kind !== "pairwise") throw badInput(`template "${template.name}" is ${template.kind}; SFT data from pairs needs a pairwise template`, { file: flags.template });
@@ -216,17 +220,24 @@ function defaultLabel(settings: SftSettings): string {
   return parts.join(", ");
 }
 
+/** What may come with --resume: the store, how to run (speed, the server's requests), the outputs. */
+const RESUME_FLAGS = new Set(["resume", "store", "force", "progress", "allowEmpty", "threads", "parallel", "contextSize", "timeout", "retries", "apiKey", "allowTextPrompt", "output", "outputDir", "out", "outDir", "format", "stats", "datasetName", "openrlhfInput"]);
+
 async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> {
-  const store = openRunStore(flags.store);
+  // A resumed run is read from a store that exists: a mistyped --store is refused, not created empty.
+  const store = flags.resume !== undefined ? openExistingStore(flags.store) : openRunStore(flags.store);
   try {
     let settings: SftSettings;
     let label: string;
     let resumeRunId: string | undefined;
     if (flags.resume !== undefined) {
+      refuseOnResume(command, RESUME_FLAGS);
       const run = store.getRun(flags.resume);
       settings = sftSettingsOf(run);
-      // Speed settings may change on resume; they do not change traces.
-      settings = { ...settings, engine: { ...settings.engine, threads: flags.threads ?? settings.engine.threads, parallel: flags.parallel ?? settings.engine.parallel } };
+      refuseIdleEngineFlags(flags, settings.engine.engine);
+      // Speed settings may change on resume; they do not change traces. Nor does the context size (a run
+      // whose long pairs failed for want of context can be resumed with more).
+      settings = { ...settings, engine: { ...settings.engine, threads: flags.threads ?? settings.engine.threads, parallel: flags.parallel ?? settings.engine.parallel, contextSize: flags.contextSize ?? settings.engine.contextSize } };
       settings.output = resumedOutput(settings.output as unknown as SftOutputRequest, flags, command) as unknown as Record<string, unknown>;
       label = run.label;
       resumeRunId = run.id;
@@ -234,7 +245,13 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
       settings = await settingsFromFlags(flags);
       label = flags.label ?? defaultLabel(settings);
     }
-    const plan = planOutputs(settings.output as unknown as SftOutputRequest);
+    refuseIdleOutputFlags(settings.output as unknown as SftOutputRequest, command);
+    const request = settings.output as unknown as SftOutputRequest;
+    const plan = planOutputs(request);
+    // Where the files go is checked before any judging: a folder, a missing folder, a path under a file.
+    if (request.outDir !== undefined) checkOutputFolder(request.outDir, "--output-dir");
+    else for (const { file } of plan.files) checkOutputFile(file, "--output", { replace: plan.overwrite });
+    if (request.stats !== undefined) checkOutputFile(request.stats, "--stats", { replace: plan.overwrite });
     checkWritable(plan);
     const source = preferencePairs(settings.source as PairSourceSpec);
 
@@ -244,6 +261,9 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
       engine = await createEngine({
         ...settings.engine,
         apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY,
+        timeoutMs: flags.timeout,
+        maxRetries: flags.retries,
+        allowTextPrompt: flags.allowTextPrompt,
         parallel: settings.engine.parallel ?? (settings.engine.engine === "openai" ? undefined : Math.max(2, settings.samples * 2 * 2)),
       });
       return engine;
@@ -276,6 +296,14 @@ async function runDataSft(flags: DataSftFlags, command: Command): Promise<void> 
   } finally {
     store.close();
   }
+}
+
+/** --dataset-name names the sharegpt output, --openrlhf-input shapes the openrlhf one: without it they would do nothing. */
+function refuseIdleOutputFlags(request: SftOutputRequest, command: Command): void {
+  const format = request.format ?? (request.outDir !== undefined ? "all" : "openrlhf");
+  const given = (name: string) => command.getOptionValueSource(name) === "cli";
+  if (given("datasetName") && format !== "all" && format !== "sharegpt") throw badInput(`names the LLaMA-Factory (sharegpt) output; this build writes ${format} only`, { field: "--dataset-name" });
+  if (given("openrlhfInput") && format !== "all" && format !== "openrlhf") throw badInput(`shapes the OpenRLHF output; this build writes ${format} only`, { field: "--openrlhf-input" });
 }
 
 /** The pairs source as the user named it, for messages. */

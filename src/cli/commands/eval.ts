@@ -18,9 +18,10 @@ import { buildRunReport } from "../../eval/run-report.js";
 import { collectItems, runEval } from "../../eval/runner.js";
 import { checkSweeps, parseSweep } from "../../eval/sweep.js";
 import { parseShard, type Shard } from "../../eval/shard.js";
-import { defaultStorePath, openRunStore } from "../../store/run-store.js";
+import { defaultStorePath, openExistingStore, openRunStore } from "../../store/run-store.js";
 import { storeFlag } from "../suggest.js";
-import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, scalingOptions, voteOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { addEngineFlags, addScalingFlags, chatFormat, engineConfig, integerFlag, refuseIdleEngineFlags, scalingOptions, voteOptions, type EngineFlagValues, type ScalingFlagValues } from "../engine-flags.js";
+import { refuseOnResume } from "../flag-rules.js";
 import { downloadProgress, parseProgressMode, Progress, type ProgressMode } from "../progress.js";
 import { stopOnInterrupt } from "../interrupt.js";
 import { parseFieldMap } from "../field-map.js";
@@ -96,8 +97,8 @@ Exit codes: 0 done; 2 bad input (the message names the flag, file, row or field)
 some judgments failed (engine or parse errors: the failures are listed by kind on stderr with the next
 command to run; --allow-errors exits 0 instead); 130 interrupted (resume it); 1 anything else.`,
   );
-  command.action(async (flags: EvalFlags) => {
-    await runEvalCommand(flags);
+  command.action(async (flags: EvalFlags, self: Command) => {
+    await runEvalCommand(flags, self);
   });
 }
 
@@ -151,6 +152,7 @@ async function settingsFromFlags(flags: EvalFlags): Promise<EvalSettings> {
   if (flags.order !== undefined && !benchmarks.some((name) => ORDER_BENCHMARKS.includes(name))) {
     throw badInput(`--order applies to ${ORDER_BENCHMARKS.join(", ")}; the other benchmarks keep their official order (use --swap for both orders)`, { field: "--order" });
   }
+  if (flags.map !== undefined && !benchmarks.includes("pairs")) throw badInput(`renames the columns of a pairs file (--bench pairs); ${benchmarks.join(", ")} ${benchmarks.length === 1 ? "is" : "are"} read by their own loaders`, { field: "--map" });
   const config = engineConfig(flags);
   return {
     benchmarks,
@@ -197,10 +199,16 @@ function defaultLabel(settings: EvalSettings): string {
   return parts.join(", ");
 }
 
-async function runEvalCommand(flags: EvalFlags): Promise<void> {
+/** What may come with --resume: the store, how to run (speed, the server's requests), how to report. */
+const RESUME_FLAGS = new Set(["resume", "store", "retryErrors", "allowErrors", "allowEmpty", "json", "progress", "threads", "parallel", "contextSize", "timeout", "retries", "apiKey", "allowTextPrompt"]);
+
+async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void> {
   if (flags.retryErrors && !flags.resume) throw badInput("--retry-errors goes with --resume RUN: it judges again the failed items of a stored run", { field: "--retry-errors" });
   if (flags.resume && flags.order !== undefined) throw badInput("--order with --resume: a resumed run keeps the order it started with", { field: "--order" });
-  const store = flags.dryRun ? undefined : openRunStore(flags.store ?? defaultStorePath());
+  if (flags.resume && flags.dryRun) throw badInput("--dry-run and --resume do not go together: a dry run reads data files, a resumed run reads the store", { field: "--dry-run" });
+  if (flags.resume) refuseOnResume(command, RESUME_FLAGS);
+  // A resumed run is read from a store that exists: a mistyped --store is refused, not created empty.
+  const store = flags.dryRun ? undefined : flags.resume ? openExistingStore(flags.store ?? defaultStorePath()) : openRunStore(flags.store ?? defaultStorePath());
   try {
     let settings: EvalSettings;
     let label: string;
@@ -208,6 +216,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
       if (!store) throw badInput("--dry-run and --resume do not go together");
       const run = store.getRun(flags.resume);
       settings = evalSettingsOf(run);
+      refuseIdleEngineFlags(flags, settings.engine.engine);
       // Speed settings may change on resume; they do not change verdicts.
       // So may the context size: a run whose long items failed for want of context can be resumed with
       // more (and --retry-errors).
@@ -230,7 +239,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     const checked = await collectItems(settings, (error) => skippedErrors.push(error.message));
     refuseEmpty(settings, checked.perBenchmark, flags.allowEmpty);
     if (settings.engine.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
-    const engine = await createEngine({ ...settings.engine, onDownloadProgress: downloadProgress("downloading model"), apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, parallel: settings.engine.parallel ?? (settings.engine.engine === "openai" ? undefined : Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2)) });
+    const engine = await createEngine({ ...settings.engine, onDownloadProgress: downloadProgress("downloading model"), apiKey: flags.apiKey ?? process.env.J1_API_KEY ?? process.env.OPENAI_API_KEY, timeoutMs: flags.timeout, maxRetries: flags.retries, allowTextPrompt: flags.allowTextPrompt, parallel: settings.engine.parallel ?? (settings.engine.engine === "openai" ? undefined : Math.max(2, settings.samples * (settings.swap ? 2 : 1) * 2)) });
     const interrupt = stopOnInterrupt();
     const progress = new Progress("eval", undefined, flags.progress);
     try {

@@ -71,8 +71,8 @@ Examples:
   j1 judge --model ./qwen3-8b-q4_k_m.gguf -q @question.txt -a @a.txt -b @b.txt --waits 4 --max-thinking 2048
   j1 judge --base-url http://127.0.0.1:8080/v1 --input pairs.jsonl --output judgments.jsonl --swap`,
   );
-  command.action(async (flags: JudgeFlags) => {
-    await runJudgeCommand(flags);
+  command.action(async (flags: JudgeFlags, self: Command) => {
+    await runJudgeCommand(flags, (name) => self.getOptionValueSource(name) === "cli");
   });
 }
 
@@ -86,7 +86,7 @@ async function textValue(value: string | undefined, flag: string): Promise<strin
   }
 }
 
-async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
+async function runJudgeCommand(flags: JudgeFlags, typed: (name: string) => boolean): Promise<void> {
   const single = flags.question !== undefined || flags.a !== undefined || flags.b !== undefined || flags.response !== undefined;
   if (!single && !flags.input) throw badInput("give a pair (--question, --a, --b), a response with --pointwise, or --input pairs.jsonl");
   if (single && flags.input) throw badInput("give either a pair on the command line or --input, not both");
@@ -96,10 +96,16 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
     [flags.resume, "--resume", "--input and --output"],
     [flags.force, "--force", "--input and --output"],
     [flags.map !== undefined, "--map", "--input"],
+    [flags.allowEmpty, "--allow-empty", "--input"],
+    [typed("store"), "--store", "--input"],
+    [typed("progress"), "--progress", "--input"],
   ] as const) {
     if (given && !flags.input) throw badInput(`${name} goes with ${needs}: without --input there is no file of pairs to apply it to`, { field: name });
   }
   if ((flags.resume || flags.force) && flags.output === undefined) throw badInput(`${flags.resume ? "--resume" : "--force"} goes with --output FILE`, { field: flags.resume ? "--resume" : "--force" });
+  if (flags.resume && flags.force) throw badInput("--resume keeps the judgments in --output and --force overwrites them: give one", { field: "--resume / --force" });
+  if (flags.response !== undefined && !flags.pointwise) throw badInput("goes with --pointwise (a response scored on its own); a pair is --a and --b", { field: "--response" });
+  if (flags.pointwise && (flags.a !== undefined || flags.b !== undefined)) throw badInput("--pointwise scores one --response; --a and --b are a pair", { field: flags.a !== undefined ? "--a" : "--b" });
   if (flags.pointwise && flags.swap) throw badInput("--swap judges a pair in both orders; a --pointwise rating has no order", { field: "--swap" });
   if (flags.pointwise && flags.tie) throw badInput("--tie allows [[tie]] between two responses; a --pointwise rating is a score", { field: "--tie" });
   const question = await textValue(flags.question, "--question");
@@ -122,6 +128,9 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
   const config = engineConfig(flags, { parallel: Math.min(64, concurrentSamples * orders * (flags.input ? 2 : 1)) });
   if (config.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
   const callOptions: JudgeCallOptions = voteOptions(flags);
+  // Checked before a model loads: a bad format or scaling flag is refused at once.
+  const format = formatOptions(flags);
+  const scaling = scalingOptions(flags);
   if (!single) {
     if (flags.pointwise) throw badInput("--input judges pairs; to score single responses use j1 eval with a rating benchmark, or --pointwise with --response", { field: "--pointwise" });
     await judgeFile(flags, config, template, callOptions);
@@ -129,7 +138,7 @@ async function runJudgeCommand(flags: JudgeFlags): Promise<void> {
   }
   const engine = await createEngine(config);
   try {
-    const judge = await Judge.create({ engine, template, ...formatOptions(flags), scaling: scalingOptions(flags) });
+    const judge = await Judge.create({ engine, template, ...format, scaling });
     for (const note of formatNotes(judge.format, callOptions.temperature ?? 0)) console.error(`j1: ${note}`);
     const streaming = !flags.json && flags.samples * orders === 1;
     const print = streaming ? streamPrinter() : undefined;

@@ -1,9 +1,11 @@
-import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { badInput } from "../../core/errors.js";
+import { checkOutputFile, writeOutputFile } from "../output-file.js";
 import { renderHtml, renderJson, renderMarkdown, renderTerminal } from "../../eval/report/index.js";
 import { buildRunReport } from "../../eval/run-report.js";
 import { defaultStorePath, openExistingStore } from "../../store/run-store.js";
 import type { RunStore } from "../../store/types.js";
+import type { RunReport } from "../../eval/report-types.js";
 
 export function registerReport(program: Command): void {
   program
@@ -22,6 +24,14 @@ export function registerReport(program: Command): void {
       // commander gives an optional value the next word, so `--json RUN` reads as a file named RUN.
       const jsonValue = typeof flags.json === "string" && flags.json !== "-" ? flags.json : undefined;
       if (given.length === 0 && jsonValue === undefined) command.error("error: missing required argument 'runs'");
+      // The outputs are checked before any report is built: a report is rewritten in place (replace), but
+      // never into a folder or a folder that is not there.
+      const plan = (outputs: ReadonlyArray<readonly [string, string | undefined, (reports: RunReport[]) => string]>) =>
+        outputs.filter(([, file]) => file !== undefined).map(([flag, file, render]) => ({ flag, file: checkOutputFile(file as string, flag, { replace: true }), render }));
+      const pages = plan([
+        ["--html", flags.html, renderHtml],
+        ["--md", flags.md, renderMarkdown],
+      ]);
       const store = openExistingStore(flags.store);
       try {
         // A --json value that names a run is that run (and --json the switch): with no other run given, or
@@ -30,19 +40,17 @@ export function registerReport(program: Command): void {
         const ids = valueIsRun ? [jsonValue, ...given] : given;
         const jsonFile = valueIsRun ? undefined : jsonValue;
         const jsonToStdout = flags.json !== undefined && jsonFile === undefined;
-        const reports = ids.map((id) => buildRunReport(store, store.getRun(id).id, { soFar: flags.soFar }));
+        const planned = [...pages, ...plan([["--json", jsonFile, renderJson]])];
+        const same = planned.find((output, index) => planned.findIndex((other) => other.file === output.file) !== index);
+        if (same) throw badInput("two reports would be written to the same file", { file: same.file, field: same.flag });
+        const runs = ids.map((id) => store.getRun(id).id);
+        const twice = runs.find((run, index) => runs.indexOf(run) !== index);
+        if (twice) throw badInput(`run ${twice} is named twice`, { field: "runs" });
+        const reports = runs.map((id) => buildRunReport(store, id, { soFar: flags.soFar }));
         const written: string[] = [];
-        if (flags.html) {
-          await writeFile(flags.html, renderHtml(reports));
-          written.push(flags.html);
-        }
-        if (flags.md) {
-          await writeFile(flags.md, renderMarkdown(reports));
-          written.push(flags.md);
-        }
-        if (jsonFile !== undefined) {
-          await writeFile(jsonFile, renderJson(reports));
-          written.push(jsonFile);
+        for (const { flag, file, render } of planned) {
+          await writeOutputFile(file, flag, render(reports));
+          written.push(file);
         }
         process.stdout.write(jsonToStdout ? renderJson(reports) : `${renderTerminal(reports)}\n`);
         if (written.length) console.error(`j1: wrote ${written.join(", ")}`);

@@ -8,6 +8,7 @@ import { decimalFlag, integerFlag } from "../engine-flags.js";
 import { addListenFlags } from "../listen-flags.js";
 import { addAliasedOption } from "../output-flags.js";
 import { RewardScorer } from "../../reward/reward-batch.js";
+import { parseRewardLabel } from "../../reward/reward-label.js";
 import { resolveRewardOptions, type JudgeRewardOptions } from "../../reward/reward-options.js";
 import { DEFAULT_SERVICE_URL, DEFAULT_TOKEN_ENV, renderVerlRewardFile } from "../../reward/verl-client.js";
 import { createRewardApp } from "../../server/reward-app.js";
@@ -66,7 +67,8 @@ Examples:
 Then, in OpenRLHF: --reward.remote_url http://127.0.0.1:8765/get_reward --data.label_key label
 (OpenRLHF's client sends no headers: with a token, use .../get_reward?token=<token>).`,
   );
-  serve.action(async (flags: ServeFlags) => {
+  serve.action(async (flags: ServeFlags, self: Command) => {
+    if (self.getOptionValueSource("inconsistent") === "cli" && !flags.consistency) throw badInput("goes with --consistency (the both-orders term it caps)", { field: "--inconsistent" });
     await runServe(flags);
   });
 
@@ -101,7 +103,11 @@ Then, in OpenRLHF: --reward.remote_url http://127.0.0.1:8765/get_reward --data.l
   // say the opposite of what --output says everywhere else, so it is only a hidden alias now.
   addAliasedOption(check, { flags: "--judge-output <text>", description: "the judge's output to score (@file reads a file; default: stdin)", aliases: ["--output"] });
   addRuleFlags(check);
-  check.action(async (flags: CheckFlags) => {
+  check.action(async (flags: CheckFlags, self: Command) => {
+    // One output has no other order to contradict it: the consistency term is the service's (--consistency).
+    if (self.getOptionValueSource("inconsistent") === "cli") throw badInput("scores a verdict the other order contradicts, which one checked output never has (j1 reward serve --consistency applies it)", { field: "--inconsistent" });
+    // The label read as the service reads it, but named as the flag it came from.
+    parseRewardLabel(flags.label, "--label");
     const options = await rewardOptions(flags);
     const output = await readOutputText(flags.judgeOutput);
     const detail = new RewardScorer(options).scoreOne(output, flags.label);

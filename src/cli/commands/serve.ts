@@ -4,6 +4,7 @@ import type { JudgeTemplate } from "../../core/template.js";
 import { createEngine } from "../../engines/create-engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { Judge } from "../../judge/judge.js";
+import { readChatTemplateFile } from "../../judge/prompt-format.js";
 import { readTemplateFile } from "../../judge/template-file.js";
 import { createJudgeService, templateFor, type JudgmentKind } from "../../server/judge-app.js";
 import { listen, nextStopSignal } from "../../server/reward-server.js";
@@ -96,6 +97,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
   if (!existsSync(flags.dataRoot) || !statSync(flags.dataRoot).isDirectory()) throw badInput(`no folder "${flags.dataRoot}"`, { field: "--data-root" });
   const format = formatOptions(flags);
   const custom = flags.template ? await readTemplateFile(flags.template) : undefined;
+  // Read at start, not at the first request: a service that cannot render a prompt must not start.
+  if (flags.chatTemplate !== undefined) await readChatTemplateFile(flags.chatTemplate);
   const config = engineConfig(flags);
   if (config.model === "tiny") console.error(`j1: ${TINY_MODEL_NOTE}`);
   const store = existsSync(flags.store) ? openExistingStore(flags.store) : openRunStore(flags.store);

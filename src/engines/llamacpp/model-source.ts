@@ -3,6 +3,7 @@ import { access, constants, stat } from "node:fs/promises";
 import path from "node:path";
 import { J1Error, errorMessage } from "../../core/errors.js";
 import { j1CacheDir } from "../cache-dir.js";
+import { checkGgufHeader } from "../real-models/gguf-check.js";
 import { ensureTinyModel } from "../tiny/tiny-model.js";
 
 /**
@@ -32,8 +33,8 @@ export async function resolveModel(model: string, options: ResolveModelOptions =
   if (model === "tiny-controlled") return { kind: "tiny", path: await ensureTinyModel({ cacheDir, spec: controlledTinySpec() }) };
   if (isRemoteModelUri(model)) return { kind: "file", path: await downloadModel(model, path.join(cacheDir, "models"), options) };
   const file = path.resolve(model);
-  // A path that is not there, or not a file, is the caller's mistake (bad input, exit 2), as a missing
-  // --data is; a file that is there but does not load as a model stays a model-load failure.
+  // A path that is not there, not a file, or not a GGUF file is the caller's mistake (bad input, exit 2),
+  // as a missing --data is; a GGUF that llama.cpp cannot load stays a model-load failure.
   try {
     await access(file, constants.R_OK);
   } catch (error) {
@@ -45,6 +46,10 @@ export async function resolveModel(model: string, options: ResolveModelOptions =
   if ((await stat(file)).isDirectory()) {
     throw new J1Error("bad-input", `${file}: is a folder, not a model file. Pass a GGUF file path, an hf: URI or "tiny".`, { context: { file, field: "--model" } });
   }
+  // A file that is not a GGUF at all is the caller's mistake too, and llama.cpp must never read it.
+  await checkGgufHeader(file).catch((error: unknown) => {
+    throw new J1Error("bad-input", `${errorMessage(error)}; field "--model": pass a GGUF file path, an hf: URI or "tiny"`, { context: { file, field: "--model" }, cause: error });
+  });
   return { kind: "file", path: file };
 }
 

@@ -75,8 +75,12 @@ export function tensorByteSize(file: string, name: string, type: number, dimensi
   return (elements / layout.blockElements) * layout.blockBytes;
 }
 
-/** Parses and checks `file`; throws a bad-input J1Error naming the file and the defect. */
-export async function checkGgufFile(file: string): Promise<GgufSummary> {
+/**
+ * The first 8 bytes: the magic "GGUF" and a version llama.cpp reads (2 or 3). Checked before every load of
+ * a local --model file: llama.cpp takes any other file for a GGUF of version 3 and reads its bytes as
+ * lengths (a text file given by mistake grew the process until the kernel killed it).
+ */
+export async function checkGgufHeader(file: string): Promise<void> {
   const size = (await stat(file)).size;
   const handle = await open(file, "r");
   try {
@@ -89,6 +93,12 @@ export async function checkGgufFile(file: string): Promise<GgufSummary> {
   } finally {
     await handle.close();
   }
+}
+
+/** Parses and checks `file`; throws a bad-input J1Error naming the file and the defect. */
+export async function checkGgufFile(file: string): Promise<GgufSummary> {
+  const size = (await stat(file)).size;
+  await checkGgufHeader(file);
 
   const { readGgufFileInfo } = await import("node-llama-cpp");
   let info: Awaited<ReturnType<typeof readGgufFileInfo>>;
