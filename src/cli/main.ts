@@ -81,7 +81,7 @@ function applySharedFlagRules(command: Command, path = ""): void {
  * Where an empty value means something: the judge output `reward check` scores (an empty output is a
  * malformed one), and reflection markers (none, so only continued waits count).
  */
-const BLANK_ALLOWED = new Set(["reward check --output", "data sft --reflection-markers"]);
+const BLANK_ALLOWED = new Set(["reward check --judge-output", "reward check --output", "data sft --reflection-markers"]);
 
 /**
  * A flag given an empty or blank value (`--store ""`, `--label " "`, an unset shell variable) is refused,
