@@ -12,7 +12,7 @@
  *
  * The tally (tried, wrong exit codes, stack traces) is printed as a diagnostic; set J1_MATRIX_VERBOSE=FILE to
  * append every invocation that does not keep the rule to FILE (J1_MATRIX_DUMP=FILE: every invocation and its
- * message, to review them).
+ * message, to review them; J1_MATRIX_TRACE=1: each invocation on stderr before it runs).
  */
 import assert from "node:assert/strict";
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
