@@ -40,7 +40,8 @@ export interface BootstrapOptions {
  *   is added in the order the rule itself adds it (a unit's own items are summed before it is drawn, which
  *   is exact only for quarters, halves and counts);
  * - `score` computes what the rule computes from the same sums, in the same order (each rule shares that
- *   code with its plain form, and test/eval-scoring.test.ts compares the two intervals for every rule).
+ *   code with its plain form where it can; test/bootstrap-summed.test.ts compares every resample's score
+ *   by sums with the rule's own, bit for bit, for every rule).
  */
 export interface SummedRule {
   terms: number;
