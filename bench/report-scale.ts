@@ -13,7 +13,8 @@
  * Printed first, machine-independent counts per report: rows read from the store, judgment bodies
  * decoded, bootstrap resamples, units drawn, and items scored by a rule inside the bootstrap (what grows
  * with resamples x items when a rule has no summed form). Then CPU and wall seconds, the median of
- * --rounds builds. With --baseline DIR (the dist/ folder of an earlier j1 build, e.g. made with
+ * --rounds builds, and what `j1 serve` takes to answer /report again for the same run state (its report
+ * cache). With --baseline DIR (the dist/ folder of an earlier j1 build, e.g. made with
  * `git worktree add /tmp/j1-base <commit> && cd /tmp/j1-base && ln -s <repo>/node_modules && npx tsc`), the
  * baseline's buildRunReport runs on the same store in the same process, alternating with this one: its
  * rows read and times are printed beside these, and the two report JSONs must be byte-identical.
@@ -30,6 +31,7 @@ import { buildRunReport } from "../src/eval/run-report.js";
 import { bootstrapWork } from "../src/eval/scoring/bootstrap.js";
 import { REWARDBENCH_SECTIONS } from "../src/eval/scoring/rewardbench-sections.js";
 import type { ItemDecision, ScoredItem } from "../src/eval/types.js";
+import { ReportCache } from "../src/server/report-cache.js";
 import { judgmentKey, openRunStore, type RunStore } from "../src/store/run-store.js";
 
 const args = process.argv.slice(2);
@@ -214,6 +216,23 @@ function measureOnce(build: Build, file: string, runId: string, into: Measured):
   }
 }
 
+/**
+ * What `j1 serve` pays for a run's /report on the requests after the first (server/report-cache.ts: built
+ * once per run state): milliseconds of the second request, and whether it was the first one's report.
+ */
+function servedAgain(file: string, runId: string): { ms: number; same: boolean } {
+  const store = openRunStore(file);
+  try {
+    const cache = new ReportCache(store);
+    const first = cache.report(store.getRun(runId));
+    const started = performance.now();
+    const again = cache.report(store.getRun(runId));
+    return { ms: performance.now() - started, same: again === first };
+  } finally {
+    store.close();
+  }
+}
+
 const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 const baseline: Build | undefined = baselineDir ? ((await import(pathToFileURL(path.resolve(baselineDir, "src/eval/run-report.js")).href)) as { buildRunReport: Build }).buildRunReport : undefined;
 const shapes = (option("--shapes") ?? Object.keys(SHAPES).join(",")).split(",");
@@ -224,10 +243,10 @@ try {
   console.log(`Counts per report, then the median of ${rounds} builds${baseline ? ` (baseline: ${baselineDir}, alternating in this process)` : ""}.\n`);
   console.log(
     baseline
-      ? "| shape | judgments | rows read (base / new) | bodies decoded (base / new) | resamples | units drawn | items scored by a rule | CPU s base | CPU s new | new / base (CPU) | wall s base | wall s new | JSON identical |"
-      : "| shape | judgments | rows read | bodies decoded | resamples | units drawn | items scored by a rule | CPU s | wall s | CPU ms per 1k |",
+      ? "| shape | judgments | rows read (base / new) | bodies decoded (base / new) | resamples | units drawn | items scored by a rule | CPU s base | CPU s new | new / base (CPU) | wall s base | wall s new | served again ms | JSON identical |"
+      : "| shape | judgments | rows read | bodies decoded | resamples | units drawn | items scored by a rule | CPU s | wall s | CPU ms per 1k | served again ms |",
   );
-  console.log(baseline ? "|---|---|---|---|---|---|---|---|---|---|---|---|---|" : "|---|---|---|---|---|---|---|---|---|---|");
+  console.log(baseline ? "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" : "|---|---|---|---|---|---|---|---|---|---|---|");
   for (const name of shapes) {
     const shape = SHAPES[name];
     if (!shape) throw new Error(`unknown shape "${name}" (known: ${Object.keys(SHAPES).join(", ")})`);
@@ -248,6 +267,8 @@ try {
           }
         }
       }
+      const again = servedAgain(file, runId);
+      const served = `${again.ms.toFixed(2)}${again.same ? "" : " (rebuilt!)"}`;
       const n = (value: number) => value.toLocaleString("en-US");
       const common = `| ${name} | ${n(size)} |`;
       const bootstrap = `${n(spent.resamples)} | ${n(spent.draws)} | ${n(spent.itemsScoredByRule)} |`;
@@ -255,10 +276,10 @@ try {
         const identical = base.report === mine.report;
         if (!identical) mismatches++;
         console.log(
-          `${common} ${n(base.rows)} / ${n(mine.rows)} | ${n(base.bodies)} / ${n(mine.bodies)} | ${bootstrap} ${median(base.cpu).toFixed(2)} | ${median(mine.cpu).toFixed(2)} | ${(median(mine.cpu) / median(base.cpu)).toFixed(2)} | ${median(base.wall).toFixed(2)} | ${median(mine.wall).toFixed(2)} | ${identical ? "yes" : "NO"} |`,
+          `${common} ${n(base.rows)} / ${n(mine.rows)} | ${n(base.bodies)} / ${n(mine.bodies)} | ${bootstrap} ${median(base.cpu).toFixed(2)} | ${median(mine.cpu).toFixed(2)} | ${(median(mine.cpu) / median(base.cpu)).toFixed(2)} | ${median(base.wall).toFixed(2)} | ${median(mine.wall).toFixed(2)} | ${served} | ${identical ? "yes" : "NO"} |`,
         );
       } else {
-        console.log(`${common} ${n(mine.rows)} | ${n(mine.bodies)} | ${bootstrap} ${median(mine.cpu).toFixed(2)} | ${median(mine.wall).toFixed(2)} | ${((1000 * median(mine.cpu)) / (size / 1000)).toFixed(1)} |`);
+        console.log(`${common} ${n(mine.rows)} | ${n(mine.bodies)} | ${bootstrap} ${median(mine.cpu).toFixed(2)} | ${median(mine.wall).toFixed(2)} | ${((1000 * median(mine.cpu)) / (size / 1000)).toFixed(1)} | ${served} |`);
       }
       rmSync(file, { force: true });
       rmSync(`${file}-wal`, { force: true });

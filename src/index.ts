@@ -4,7 +4,8 @@
  *   over core (templates, budget forcing, verdicts, votes, traces, usage);
  * - the judging job (runJudgingJob, buildItemPlan) and the run store (openRunStore);
  * - eval (runEval, the benchmark registry, buildRunReport and the report renderers), data (buildSftData),
- *   reward (judgeReward, RewardScorer) and the reward service's app (createRewardApp).
+ *   reward (judgeReward, RewardScorer) and the reward service (createRewardApp for hono, createRewardListener
+ *   for node:http).
  * Core modules are exported whole (`export *`): their whole surface is public. Every other module is
  * exported by name, so its internals stay free to change.
  */
@@ -117,6 +118,7 @@ export { parseRewardLabel, type RewardLabel } from "./reward/reward-label.js";
 export { DEFAULT_REWARD_OPTIONS, DEFAULT_WEIGHTS, resolveRewardOptions, type JudgeRewardOptions, type RewardOptionsInput, type RewardWeights } from "./reward/reward-options.js";
 export { RewardScorer, type RewardBatch, type RewardCounters } from "./reward/reward-batch.js";
 export { createRewardApp, type RewardAppOptions } from "./server/reward-app.js";
+export { createRewardListener } from "./server/reward-listener.js";
 
 // Adaptive test-time scaling: the policy seam, the stopping rules, early-stopped sampling, the controlled judge.
 export * from "./core/scaling/policy.js";

@@ -67,6 +67,12 @@ test("the summed bootstrap gives exactly the rule's interval: accuracy rules, Ju
   ruleCheck("rewardbench", rewardBenchScore, official.items, official.decisions);
   const custom = pairs(300, ["mine", "yours"], random);
   ruleCheck("rewardbench, no official subset", rewardBenchScore, custom.items, custom.decisions);
+  // A first category where every item is right: its draws change no sum, and the generator must still
+  // step past them for the categories after it.
+  const settled = pairs(400, ["solved", "open"], random);
+  for (const item of settled.items) if (item.category === "solved") (settled.decisions.get(item.id) as ItemDecision).verdict = item.label as Verdict;
+  settled.items.sort((x, y) => (x.category === "solved" ? 0 : 1) - (y.category === "solved" ? 0 : 1));
+  ruleCheck("accuracy with a category of equal credits", accuracyRule({ undecided: 0, average: "categories" }), settled.items, settled.decisions);
 });
 
 test("the summed bootstrap gives exactly the rule's interval: RewardMATH problems and RM-Bench matrices", () => {

@@ -1,5 +1,5 @@
 /**
- * The reward service on a real port (127.0.0.1): a bounded load test with keep-alive clients, graceful
+ * The reward service (the node:http listener `j1 reward serve` runs) on a real port (127.0.0.1): a bounded load test with keep-alive clients, graceful
  * shutdown with a request in flight, the generated verl Python file calling the live service through
  * python3, and the real CLI (`j1 reward serve`) stopping cleanly on SIGTERM.
  */
@@ -16,7 +16,7 @@ import { DEFAULT_PAIRWISE_TEMPLATE, renderPairwise } from "../src/core/template.
 import { RewardScorer } from "../src/reward/reward-batch.js";
 import { resolveRewardOptions } from "../src/reward/reward-options.js";
 import { renderVerlRewardFile } from "../src/reward/verl-client.js";
-import { createRewardApp } from "../src/server/reward-app.js";
+import { createRewardListener } from "../src/server/reward-listener.js";
 import { listen, type RunningServer } from "../src/server/reward-server.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -30,7 +30,8 @@ let scorer: RewardScorer;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "j1-reward-server-"));
   scorer = new RewardScorer(resolveRewardOptions());
-  server = await listen(createRewardApp({ scorer, token: TOKEN, maxBodyBytes: 1024 * 1024 }), "127.0.0.1", 0);
+  // The node:http listener `j1 reward serve` runs (test/reward-listener.test.ts: the hono app answers alike).
+  server = await listen(createRewardListener({ scorer, token: TOKEN, maxBodyBytes: 1024 * 1024 }), "127.0.0.1", 0);
 });
 
 after(async () => {
@@ -76,7 +77,7 @@ test("server: 500 OpenRLHF-shaped requests, 16 concurrent keep-alive clients: al
 });
 
 test("server: close lets a request in flight finish, then stops accepting", async () => {
-  const own = await listen(createRewardApp({ scorer: new RewardScorer(resolveRewardOptions()), maxBodyBytes: 1024 * 1024 }), "127.0.0.1", 0);
+  const own = await listen(createRewardListener({ scorer: new RewardScorer(resolveRewardOptions()), maxBodyBytes: 1024 * 1024 }), "127.0.0.1", 0);
   const body = JSON.stringify({ query: [`${PROMPT}x</think>[[A]]`], prompts: [PROMPT], labels: ["A"] });
   const reply = new Promise<{ status: number; text: string }>((resolve, reject) => {
     const request = http.request(`${own.url}/get_reward`, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (response) => {

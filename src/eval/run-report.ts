@@ -66,7 +66,11 @@ export function buildRunReport(store: RunStore, runId: string, options: RunRepor
     if (identical !== undefined) imbalance.push(identical);
     const scoreAt = (point: string) => {
       const all = decisionsAt.get(point) ?? new Map<string, StoredDecision>();
-      const decisions = new Map(benchItems.filter((item) => all.has(item.id)).map((item) => [item.id, withOrderStatus(store, run.id, point, all.get(item.id) as StoredDecision)]));
+      const decisions = new Map<string, StoredDecision>();
+      for (const item of benchItems) {
+        const decision = all.get(item.id);
+        if (decision !== undefined) decisions.set(item.id, withOrderStatus(store, run.id, point, decision));
+      }
       return { decisions, score: benchmark.score(benchItems, decisions, { skipped: run.skipped ?? 0, seed: settings.seed ?? 0 }) };
     };
     const main = scoreAt(mainPoint);

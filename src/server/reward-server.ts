@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
@@ -17,8 +17,9 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function listen(app: Hono, host: string, port: number): Promise<RunningServer> {
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+export async function listen(app: Hono | RequestListener, host: string, port: number): Promise<RunningServer> {
+  // A hono app through its node adapter, or a plain node:http listener (the reward service: reward-listener.ts).
+  const server = typeof app === "function" ? createServer(app) : (createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server);
   // Trainers keep connections open between steps; keep them longer than a typical client's idle time.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

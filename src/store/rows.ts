@@ -74,23 +74,45 @@ export function itemFromRow(row: ItemRow): ScoredItem {
   return item;
 }
 
-export function decisionFromRow(
-  row: Pick<JudgmentRow, "item_id" | "verdict" | "status" | "confidence" | "orders" | "thinking_tokens" | "evaluated_tokens" | "score"> & { engine_errors?: number; probe_tokens?: number },
-  parseOrders: (text: string) => ItemDecision["orders"] = (text) => JSON.parse(text) as ItemDecision["orders"],
-): StoredDecision {
+/**
+ * The columns a report reads of each item and of each judgment, in the order of the raw rows (arrays, not
+ * objects: a report reads 100k of each) that itemFromValues and decisionFromValues map.
+ */
+export const ITEM_COLUMNS = ["item_id", "kind", "category", "label", "grp", "meta"] as const;
+export const DECISION_COLUMNS = ["item_id", "verdict", "status", "confidence", "orders", "thinking_tokens", "evaluated_tokens", "score", "engine_errors", "probe_tokens"] as const;
+
+export function itemFromValues(values: readonly unknown[]): ScoredItem {
+  const [itemId, kind, category, label, group, meta] = values as [string, string | null, string, string, string | null, string | null];
+  const item: ScoredItem = { id: itemId, category, label };
+  if (kind !== null && kind !== "pair") item.kind = kind as ScoredItem["kind"];
+  if (group !== null) item.group = group;
+  if (meta !== null) item.meta = JSON.parse(meta) as ScoredItem["meta"];
+  return item;
+}
+
+export function decisionFromValues(values: readonly unknown[], parseOrders: (text: string) => ItemDecision["orders"] = parseOrdersText): StoredDecision {
+  const [itemId, verdict, status, confidence, orders, thinkingTokens, evaluatedTokens, score, engineErrors, probeTokens] = values as [string, string | null, string, number | null, string, number, number, number | null, number | undefined, number | undefined];
   const decision: StoredDecision = {
-    itemId: row.item_id,
-    verdict: row.verdict as Verdict | null,
-    status: row.status as JudgmentStatus,
-    orders: parseOrders(row.orders),
-    thinkingTokens: row.thinking_tokens,
-    evaluatedTokens: row.evaluated_tokens,
-    score: row.score,
+    itemId,
+    verdict: verdict as Verdict | null,
+    status: status as JudgmentStatus,
+    orders: parseOrders(orders),
+    thinkingTokens,
+    evaluatedTokens,
+    score,
   };
-  if (row.confidence !== null) decision.confidence = row.confidence;
-  if (row.engine_errors !== undefined && row.engine_errors > 0) decision.engineErrors = row.engine_errors;
-  if (row.probe_tokens !== undefined && row.probe_tokens > 0) decision.probeTokens = row.probe_tokens;
+  if (confidence !== null) decision.confidence = confidence;
+  if (engineErrors !== undefined && engineErrors > 0) decision.engineErrors = engineErrors;
+  if (probeTokens !== undefined && probeTokens > 0) decision.probeTokens = probeTokens;
   return decision;
+}
+
+function parseOrdersText(text: string): ItemDecision["orders"] {
+  return JSON.parse(text) as ItemDecision["orders"];
+}
+
+export function decisionFromRow(row: Pick<JudgmentRow, "item_id" | "verdict" | "status" | "confidence" | "orders" | "thinking_tokens" | "evaluated_tokens" | "score"> & { engine_errors?: number; probe_tokens?: number }): StoredDecision {
+  return decisionFromValues([row.item_id, row.verdict, row.status, row.confidence, row.orders, row.thinking_tokens, row.evaluated_tokens, row.score, row.engine_errors, row.probe_tokens]);
 }
 
 export function exportFromRows(row: JudgmentRow, item: ScoredItem | undefined): ExportRow {

@@ -7,7 +7,7 @@ import type { ScoredItem } from "../eval/types.js";
 import { decodeJudgment, encodeJudgment, ordersOf } from "./judgment-codec.js";
 import { runExport } from "./run-export.js";
 import { newRunId } from "./run-id.js";
-import { comparePoints, decisionFromRow, itemFromRow, runFromRow, type ItemRow, type JudgmentRow, type RunRow } from "./rows.js";
+import { comparePoints, DECISION_COLUMNS, decisionFromValues, ITEM_COLUMNS, itemFromValues, runFromRow, type JudgmentRow, type RunRow } from "./rows.js";
 import { migrate } from "./schema.js";
 import { storeError } from "./store-error.js";
 import type { ExportRow, RunConfig, RunListing, RunRecord, RunStatus, RunStore, SaveJudgmentInput, StoredDecision } from "./types.js";
@@ -26,17 +26,6 @@ export function openExistingStore(file: string): RunStore {
 export { itemPointKey } from "./types.js";
 export type { ExportRow, RunConfig, RunKind, RunListing, RunRecord, RunStatus, RunStore, SaveJudgmentInput, StoredDecision } from "./types.js";
 export { RUN_KINDS } from "./types.js";
-
-/** The columns a report reads of each item and of each judgment (rows.ts maps them). */
-const ITEM_COLUMNS = ["item_id", "kind", "position", "category", "label", "grp", "meta"] as const;
-const DECISION_COLUMNS = ["item_id", "verdict", "status", "confidence", "orders", "thinking_tokens", "evaluated_tokens", "score", "engine_errors", "probe_tokens"] as const;
-
-/** A raw row (values in `columns` order) as the object rows.ts maps. */
-function rowObject<T>(columns: readonly string[], values: readonly unknown[]): T {
-  const row: Record<string, unknown> = {};
-  for (let index = 0; index < columns.length; index++) row[columns[index]] = values[index];
-  return row as T;
-}
 
 /** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -175,7 +164,7 @@ class SqliteRunStore implements RunStore {
       this.requireRun(id);
       // Rows as arrays (no object per row, no run id copied into each): a report reads 100k of them.
       const rows = this.statement(`SELECT ${ITEM_COLUMNS.join(", ")} FROM run_items WHERE run_id = ? ORDER BY position`).raw(true).all(id) as unknown[][];
-      return rows.map((row) => itemFromRow(rowObject<ItemRow>(ITEM_COLUMNS, row)));
+      return rows.map(itemFromValues);
     });
   }
 
@@ -272,7 +261,7 @@ class SqliteRunStore implements RunStore {
       };
       const decisions = new Map<string, StoredDecision>();
       for (const row of rows) {
-        const decision = decisionFromRow(rowObject<JudgmentRow>(DECISION_COLUMNS, row), ordersOf);
+        const decision = decisionFromValues(row, ordersOf);
         decisions.set(decision.itemId, decision);
       }
       return decisions;

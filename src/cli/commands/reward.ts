@@ -11,7 +11,7 @@ import { RewardScorer } from "../../reward/reward-batch.js";
 import { parseRewardLabel } from "../../reward/reward-label.js";
 import { resolveRewardOptions, type JudgeRewardOptions } from "../../reward/reward-options.js";
 import { DEFAULT_SERVICE_URL, DEFAULT_TOKEN_ENV, renderVerlRewardFile } from "../../reward/verl-client.js";
-import { createRewardApp } from "../../server/reward-app.js";
+import { createRewardListener } from "../../server/reward-listener.js";
 import { listen, nextStopSignal } from "../../server/reward-server.js";
 
 interface RewardRuleFlags {
@@ -164,7 +164,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const token = flags.token ?? process.env.J1_REWARD_TOKEN;
   const port = flags.port;
   const scorer = new RewardScorer(options, flags.consistency);
-  const app = createRewardApp({
+  const app = createRewardListener({
     scorer,
     token,
     maxBodyBytes: parseSize(flags.maxBody, "--max-body"),

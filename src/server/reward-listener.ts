@@ -1,0 +1,101 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { getQueryParam } from "hono/utils/url";
+import { RewardRoutes, type RewardAppOptions, type RewardReply } from "./reward-routes.js";
+
+/**
+ * The reward service as a plain node:http request listener: the routes of reward-routes.ts, carried with
+ * nothing in between. This is what `j1 reward serve` runs. The hono app (reward-app.ts) gives the same
+ * answers through web Request and Response objects, a context and a middleware chain: measured with
+ * bench/reward-service.ts (64 clients, server CPU per one-sample request), hono 83 µs, this listener 76,
+ * the work alone (decode, JSON.parse, score, answer) 73, and a bare node:http server that parses nothing
+ * 27, on a loaded 2-core machine.
+ *
+ * Kept as the hono face keeps them: the token before the size, the size by Content-Length (or counted
+ * while reading a chunked body), the body decoded as fetch's text() does (UTF-8, a leading BOM dropped).
+ */
+export function createRewardListener(options: RewardAppOptions): RequestListener {
+  const routes = new RewardRoutes(options);
+  return (request, response) => {
+    const method = request.method ?? "GET";
+    const url = request.url ?? "/";
+    const path = pathOf(url);
+    const route = routes.route(method, path);
+    if (route === undefined) return send(response, routes.notFound(method, path));
+    if (route === "health") return send(response, routes.health());
+    const refused = routes.authorize(request.headers.authorization, () => getQueryParam(`http://localhost${url.startsWith("/") ? url : pathAndQuery(url)}`, "token") as string | undefined);
+    if (refused) return send(response, refused);
+    const length = routes.checkLength(request.headers["content-length"], request.headers["transfer-encoding"]);
+    if (length !== undefined && length !== "count") return send(response, length);
+    readBody(request, length === "count" ? routes.maxBodyBytes : Number.POSITIVE_INFINITY, (text) => {
+      if (text === undefined) return send(response, routes.tooLarge(), true);
+      let reply: RewardReply;
+      try {
+        reply = routes.post(route, text);
+      } catch (error) {
+        reply = routes.failure(error);
+      }
+      send(response, reply);
+    });
+  };
+}
+
+const decoder = new TextDecoder();
+
+/** The body as text, or undefined once it passes `limit` bytes (reading stops there). */
+function readBody(request: IncomingMessage, limit: number, done: (text: string | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let over = false;
+  request.on("data", (chunk: Buffer) => {
+    if (over) return;
+    bytes += chunk.length;
+    if (bytes > limit) {
+      over = true;
+      chunks.length = 0;
+      done(undefined);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  request.on("end", () => {
+    if (!over) done(decoder.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes)));
+  });
+}
+
+function send(response: ServerResponse, reply: RewardReply, close = false): void {
+  const headers: Record<string, string | number> = { ...reply.headers, "content-length": Buffer.byteLength(reply.body) };
+  // A refused chunked body may go on and on: the connection ends with the answer instead of reading it.
+  if (close) headers.connection = "close";
+  response.writeHead(reply.status, headers);
+  response.end(reply.body);
+  if (close) response.once("finish", () => response.req.destroy());
+}
+
+/**
+ * The request's path as the hono face routes it: an origin-form target up to its query, as sent; any
+ * other (percent escapes, dot segments, an absolute URL) read as a URL reads it, escapes decoded.
+ */
+function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  const path = end < 0 ? url : url.slice(0, end);
+  if (path.startsWith("/") && !/[%.\\]/.test(path)) return path;
+  try {
+    const pathname = new URL(url, "http://localhost").pathname;
+    try {
+      return pathname.includes("%") ? decodeURI(pathname) : pathname;
+    } catch {
+      return pathname;
+    }
+  } catch {
+    return path;
+  }
+}
+
+function pathAndQuery(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.pathname}${parsed.search}`;
+  } catch {
+    return "/";
+  }
+}
