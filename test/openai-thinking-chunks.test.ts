@@ -94,6 +94,7 @@ test("sampled chunks get seeds of their own; the first keeps the caller's", asyn
   server.script({ kind: "ok", text: "abcdefgh", stopType: "limit" }, { kind: "ok", text: "ij", stopType: "eos" });
   await session.generate({ stopAt: "</think>", maxTokens: 100, temperature: 1, seed: 7 });
   const seeds = server.completionRequests().map((request) => (request.body as { seed: number }).seed);
+  assert.equal(seeds.length, 2, "two chunks");
   assert.equal(seeds[0], 7);
   assert.notEqual(seeds[1], 7);
 });
