@@ -11,7 +11,7 @@
  * 0, 1, 2, 4 and adaptive points confidence=0.6…0.9 (`--waits 4`), thinking capped at `--cap` tokens. A run
  * that exists in the store (by its label) is resumed with `--resume`, so the script can be stopped at any
  * moment and started again until every run is done. RewardBench is a stratified seeded sample of every one
- * of its 23 subsets (`--per-subset` items each, written as a RewardBench file so the official loader and its
+ * of its 23 subsets (`--per-subset` items each, one subset after another in turn, written as a RewardBench file so the official loader and its
  * section weights score it; the score is labelled as a sample); Harmless a seeded sample; JudgeBench a
  * seeded sample of each of its four categories (`--judgebench-per-category 0`: whole); LLMBar whole. Then it prints the tables of docs/results.md from the store: accuracy and the official score
  * at each point, position bias (how often both orders gave the same slot, so the verdict followed the slot
@@ -77,6 +77,15 @@ function seededShuffle<T>(items: T[], seed: number): T[] {
   return copy;
 }
 
+/**
+ * One item of each group in turn (subsets, categories), so a run stopped early has judged every group about
+ * equally instead of the first groups only; the loaders score by each row's own subset, not by file order.
+ */
+function interleave<T>(groups: T[][]): T[] {
+  const longest = Math.max(0, ...groups.map((group) => group.length));
+  return Array.from({ length: longest }, (_, index) => groups.flatMap((group) => (index < group.length ? [group[index]] : []))).flat();
+}
+
 async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
   const input = file.endsWith(".gz") ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
   const rows: Record<string, unknown>[] = [];
@@ -88,13 +97,13 @@ async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
 async function dataFor(bench: string): Promise<string | undefined> {
   await mkdir(path.join(work, "data"), { recursive: true });
   if (bench === "rewardbench") {
-    const file = path.join(work, "data", `rewardbench-stratified-${perSubset}.jsonl`);
+    const file = path.join(work, "data", `rewardbench-stratified-${perSubset}-interleaved.jsonl`);
     if (!existsSync(file)) {
       const rows = await readJsonl(path.join(SHARED, "rewardbench/filtered.jsonl.gz"));
       const bySubset = new Map<string, Record<string, unknown>[]>();
       for (const row of rows) bySubset.set(String(row.subset), [...(bySubset.get(String(row.subset)) ?? []), row]);
-      const sample = [...bySubset.entries()].sort(([a], [b]) => a.localeCompare(b)).flatMap(([, subset]) => seededShuffle(subset, 20251206).slice(0, perSubset));
-      await writeFile(file, sample.map((row) => JSON.stringify(row)).join("\n") + "\n");
+      const groups = [...bySubset.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, subset]) => seededShuffle(subset, 20251206).slice(0, perSubset));
+      await writeFile(file, interleave(groups).map((row) => JSON.stringify(row)).join("\n") + "\n");
     }
     return file;
   }
@@ -116,8 +125,7 @@ async function dataFor(bench: string): Promise<string | undefined> {
       for (const row of rows) byCategory.set(category(String(row.source)), [...(byCategory.get(category(String(row.source))) ?? []), row]);
       // Interleaved (one of each category in turn), so a run stopped early still covers every category.
       const groups = [...byCategory.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, group]) => seededShuffle(group, 20251206).slice(0, judgebenchPerCategory));
-      const sample = Array.from({ length: judgebenchPerCategory }, (_, index) => groups.map((group) => group[index]).filter((row) => row !== undefined)).flat();
-      await writeFile(file, sample.map((row) => JSON.stringify(row)).join("\n") + "\n");
+      await writeFile(file, interleave(groups).map((row) => JSON.stringify(row)).join("\n") + "\n");
     }
     return file;
   }
