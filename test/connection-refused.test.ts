@@ -146,3 +146,12 @@ process.on("exit", () => process.stderr.write("fetch calls: " + calls + "\\n"));
     assert.match(run.stderr, /^fetch calls: 1$/m, args[0]);
   }
 });
+
+test("CLI: a --base-url whose host name does not resolve exits 2 at once, naming the host, after one request", () => {
+  // `.invalid` never resolves (RFC 6761): getaddrinfo answers ENOTFOUND, which no retry changes.
+  const baseUrl = "http://nosuch-host.invalid:8080/v1";
+  const run = spawnSync(process.execPath, [path.join(root, "bin/j1"), "judge", "--base-url", baseUrl, "-q", "2+2?", "-a", "4", "-b", "5"], { cwd: work, encoding: "utf8", timeout: 120_000 });
+  assert.equal(run.status, 2, run.stderr);
+  assert.ok(run.stderr.includes("j1: host not found: nosuch-host.invalid does not resolve (check the host name in http://nosuch-host.invalid:8080/v1)"), run.stderr);
+  assert.doesNotMatch(run.stderr, /gave up after|\n\s+at /);
+});

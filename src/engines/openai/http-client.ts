@@ -156,6 +156,7 @@ export class HttpClient {
       }
       const code = networkErrorCode(error);
       if (code === "ECONNREFUSED" && !this.answered) throw connectionRefused(method, url, this.options.serverUrl, error);
+      if (code === "ENOTFOUND" && !this.answered) throw hostNotFound(method, url, this.options.serverUrl, error);
       const transient = code !== undefined && TRANSIENT_NETWORK_CODES.has(code);
       throw new J1Error("engine-http", `${method} ${url}: ${errorMessage(error)}${causeText(error)}`, {
         context: { url, networkError: code, unreachable: transient },
@@ -178,6 +179,20 @@ function connectionRefused(method: string, url: string, serverUrl: string | unde
   const where = serverUrl ?? new URL(url).origin;
   return new J1Error("bad-input", `connection refused: is the server running at ${where}?`, {
     context: { url, baseUrl: where, request: `${method} ${url}`, field: "--base-url", networkError: "ECONNREFUSED", refused: true, unreachable: true },
+    retryable: false,
+    cause: error,
+  });
+}
+
+/**
+ * A host name that does not resolve before the server ever answered: a typo in the URL, bad input like a
+ * refused connection (exit 2), not retried. (EAI_AGAIN, a resolver that could not answer now, is retried.)
+ */
+function hostNotFound(method: string, url: string, serverUrl: string | undefined, error: unknown): J1Error {
+  const where = serverUrl ?? new URL(url).origin;
+  const host = new URL(url).hostname;
+  return new J1Error("bad-input", `host not found: ${host} does not resolve (check the host name in ${where})`, {
+    context: { url, baseUrl: where, request: `${method} ${url}`, field: "--base-url", networkError: "ENOTFOUND", unreachable: true },
     retryable: false,
     cause: error,
   });
