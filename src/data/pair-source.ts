@@ -2,6 +2,12 @@ import { badInput } from "../core/errors.js";
 import { asPair, itemKind } from "../eval/types.js";
 import { readPreferencePairs, type PreferencePair } from "./rl-pairs.js";
 
+/**
+ * The benchmarks whose loaders give pairs (the others give choices of N or ratings), named in the data
+ * commands' help; test/data-pair-benchmarks.test.ts checks each is a registered benchmark.
+ */
+export const PAIR_BENCHMARK_NAMES = ["rewardbench", "harmless", "codepref", "rmbench", "judgebench", "llmbar", "rewardmath-pairwise", "pairs"] as const;
+
 /** Where training pairs come from: a labelled JSONL file, or any benchmark loader (saved with a run). */
 export interface PairSourceSpec {
   input?: string;

@@ -7,7 +7,7 @@ import { DEFAULT_PAIRWISE_TEMPLATE, type JudgeTemplate } from "../../core/templa
 import { writeOpenRlhfJsonl } from "../../data/export-openrlhf.js";
 import { writeVerlParquet } from "../../data/export-verl.js";
 import { buildRlExamples } from "../../data/rl-examples.js";
-import { preferencePairs } from "../../data/pair-source.js";
+import { PAIR_BENCHMARK_NAMES, preferencePairs } from "../../data/pair-source.js";
 import { integerFlag } from "../engine-flags.js";
 import { collectFieldMap, parseFieldMap } from "../field-map.js";
 import { readTemplateFile } from "../../judge/template-file.js";
@@ -44,7 +44,7 @@ export function registerDataRl(program: Command): void {
     .command("rl")
     .description("RL prompts with labels from preference pairs: both orders of every pair (balanced A/B), rendered with the judge template, for OpenRLHF (JSONL) and verl (Parquet).")
     .option("-i, --input <file>", "pairs: JSONL, JSON array, CSV or Parquet with question, a, b, label (A or B), optional id, context, category (--map renames)")
-    .option("--bench <name>", "or take the pairs from a benchmark loader (ties are skipped)")
+    .option("--bench <name>", `or take the pairs from a benchmark loader (ties are skipped): ${PAIR_BENCHMARK_NAMES.join(", ")} (pairs: with --data and --map)`)
     .option("--data <path>", "with --bench: the benchmark's local file or folder")
     .option("--map <mapping>", "with --input or --bench pairs: field mapping, e.g. question=prompt,a=chosen,b=rejected,label=label (repeatable)", collectFieldMap)
     .option("--openrlhf <file>", "write OpenRLHF JSONL ({input, label, ...}; train with --data.input_key input --data.label_key label)")

@@ -7,7 +7,7 @@ import { createEngine } from "../../engines/create-engine.js";
 import type { Engine } from "../../engines/engine.js";
 import { TINY_MODEL_NOTE } from "../../engines/tiny/tiny-model.js";
 import { DEFAULT_REFLECTION_MARKERS, parseMarkers } from "../../data/reflection.js";
-import { preferencePairs, type PairSourceSpec } from "../../data/pair-source.js";
+import { PAIR_BENCHMARK_NAMES, preferencePairs, type PairSourceSpec } from "../../data/pair-source.js";
 import { collectFieldMap, parseFieldMap } from "../field-map.js";
 import { SFT_RUN_KIND, buildSftData, type SftSettings } from "../../data/sft-run.js";
 import { checkWritable, planOutputs, writeOutputs, type SftOutputRequest } from "../../data/sft-outputs.js";
@@ -87,7 +87,7 @@ export function registerDataSft(program: Command): void {
     .command("sft")
     .description("Reflection-enhanced SFT data by rejection sampling: a teacher judge with budget forcing judges labelled pairs K times in both orders; traces whose verdict matches the label become OpenRLHF / LLaMA-Factory / TRL examples.")
     .option("-i, --input <file>", "pairs: JSONL, JSON array, CSV or Parquet with question, a, b, label (A or B), optional id, context, category (--map renames)")
-    .option("--bench <name>", "or take the pairs from a benchmark loader (ties are skipped), e.g. pairs with --data and --map")
+    .option("--bench <name>", `or take the pairs from a benchmark loader (ties are skipped): ${PAIR_BENCHMARK_NAMES.join(", ")} (pairs: with --data and --map)`)
     .option("--data <path>", "with --bench: the benchmark's local file or folder")
     .option("--map <mapping>", "with --input or --bench pairs: field mapping, e.g. question=prompt,a=chosen,b=rejected,label=label", collectFieldMap)
     .option("--limit <n>", "use only the first n pairs", positiveInt("--limit"));
