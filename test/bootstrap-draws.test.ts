@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { seededRandom } from "../src/eval/scoring/bootstrap.js";
-import { Draws } from "../src/eval/scoring/draws.js";
+import { Draws, STEP } from "../src/eval/scoring/draws.js";
+import { simdSums } from "../src/eval/scoring/draws-simd.js";
 
 /**
  * The summed bootstrap's draws (draws.ts) against the rule's path, `Math.floor(seededRandom(seed)() *
@@ -22,9 +23,13 @@ test("a draw's index is seededRandom's Math.floor(random() x units), at every st
   }
 });
 
-test("sums of bytes at the drawn indices, and skipped draws, leave the generator where the rule's path does", () => {
+test("Node runs the SIMD module (else the bootstrap draws in JavaScript, slower, with the same numbers)", () => {
+  assert.ok(simdSums(STEP));
+});
+
+for (const simd of [true, false]) test(`sums of bytes at the drawn indices, and skipped draws, leave the generator where the rule's path does (${simd ? "SIMD" : "JavaScript"})`, () => {
   const random = seededRandom(7);
-  const draws = new Draws(7);
+  const draws = new Draws(7, { simd });
   const bytes = Uint8Array.from({ length: 5000 }, (_, index) => (index * 2654435761) % 256);
   // Every remainder of the four-at-a-time loop, and lengths past it.
   for (const units of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 4348, 5000, 3, 0, 1]) {
@@ -35,6 +40,16 @@ test("sums of bytes at the drawn indices, and skipped draws, leave the generator
     draws.skip(units % 5);
     assert.equal(draws.index(97), Math.floor(random() * 97), `after ${units} units`);
   }
+  // Two tables at once, then another Draws in between (the SIMD module's memory is shared), then a large one.
+  const other = Uint8Array.from({ length: 300 }, (_, index) => index % 5);
+  const large = Uint8Array.from({ length: 200_003 }, (_, index) => (index * 40503) % 256);
+  for (const [table, units] of [[other, 300], [bytes, 4999], [other, 299], [large, 200_003], [bytes, 17]] as const) {
+    new Draws(1, { simd }).sumOfBytes(bytes, 64);
+    let expected = 0;
+    for (let pick = 0; pick < units; pick++) expected += table[Math.floor(random() * units)];
+    assert.equal(draws.sumOfBytes(table, units), expected, `a table of ${table.length}, ${units} units`);
+  }
+  assert.equal(draws.index(1_000_003), Math.floor(random() * 1_000_003));
 });
 
 test("a stratum too large for an int32 sum of bytes gets the same sum as a double", () => {

@@ -14,9 +14,14 @@
  * - A sum of bytes (0 to 255) over fewer than 2^23 draws stays below 2^31, so it is kept as an int32; any
  *   larger stratum uses the same loop with a double sum (exact below 2^53 all the same).
  *
- * test/bootstrap-draws.test.ts checks the indices against seededRandom's, and bootstrap-summed.test.ts
- * every rule's resample scores against the rule's own.
+ * - sumOfBytes hands whole quads of draws to a WebAssembly SIMD function where the runtime has one
+ *   (draws-simd.ts, which says why its numbers are the same), and draws the rest here.
+ *
+ * test/bootstrap-draws.test.ts checks the indices against seededRandom's, with and without SIMD, and
+ * bootstrap-summed.test.ts every rule's resample scores against the rule's own.
  */
+
+import { simdSums, TABLES_AT, type SimdSums } from "./draws-simd.js";
 
 /** mulberry32's step (seededRandom in bootstrap.ts): the counter the hash is taken of. */
 export const STEP = 0x6d2b79f5;
@@ -34,13 +39,22 @@ export function hash(state: number): number {
   return (value ^ (value >>> 14)) >>> 0;
 }
 
+/** Which Draws laid out its byte tables in the SIMD module's memory last (one memory, shared). */
+let tablesOwner: Draws | undefined;
+
 /** The generator's state between strata and resamples: one int32 counter, stepped in place. */
 export class Draws {
   /** The counter's 32 bits, as an int32. */
   state: number;
+  private readonly simd: SimdSums | undefined;
+  /** Where each byte table given to sumOfBytes sits in the SIMD module's memory (while tablesOwner is this). */
+  private tables = new Map<Uint8Array, number>();
+  private tablesEnd = TABLES_AT;
 
-  constructor(seed: number) {
+  /** `simd: false` keeps every draw in JavaScript (tests compare the two). */
+  constructor(seed: number, options: { simd?: boolean } = {}) {
     this.state = seed | 0;
+    this.simd = options.simd === false ? undefined : simdSums(STEP);
   }
 
   /** Steps past `count` draws without looking at them (a stratum whose draws change no sum). */
@@ -56,8 +70,9 @@ export class Draws {
 
   /**
    * `units` draws of an index in [0, units), and the sum of `bytes` at them: the common stratum (one
-   * credit per item, as bytes of 4 x the credit). Unrolled by four, the four counters known in advance,
-   * so the processor hashes them side by side.
+   * credit per item, as bytes of 4 x the credit). Whole quads of draws go to the SIMD function where
+   * there is one; otherwise the loop is unrolled by four, the four counters known in advance, so the
+   * processor hashes them side by side.
    */
   sumOfBytes(bytes: Uint8Array, units: number): number {
     if (units >= INT_SUM_UNITS) return this.sumOfBytesAsDouble(bytes, units);
@@ -65,6 +80,12 @@ export class Draws {
     let state = this.state;
     let sum = 0;
     let pick = 0;
+    if (this.simd !== undefined && units >= 4) {
+      const quads = units >>> 2;
+      sum = this.simd.sum(state, units, quads, this.tableAt(this.simd, bytes));
+      state = new Int32Array(this.simd.memory.buffer, 0, 1)[0];
+      pick = 4 * quads;
+    }
     for (; pick + 4 <= units; pick += 4) {
       const first = (state + STEP) | 0;
       const second = (first + STEP) | 0;
@@ -78,6 +99,28 @@ export class Draws {
     }
     this.state = state;
     return sum;
+  }
+
+  /**
+   * The table's offset in the SIMD module's memory, copied there at its first use by this Draws (the
+   * tables of one bootstrap are fixed while it draws, and together as large as its units).
+   */
+  private tableAt(simd: SimdSums, bytes: Uint8Array): number {
+    if (tablesOwner !== this) {
+      tablesOwner = this;
+      this.tables = new Map();
+      this.tablesEnd = TABLES_AT;
+    }
+    let offset = this.tables.get(bytes);
+    if (offset === undefined) {
+      offset = this.tablesEnd;
+      const missing = offset + bytes.length - simd.memory.buffer.byteLength;
+      if (missing > 0) simd.memory.grow(Math.ceil(missing / 65_536));
+      new Uint8Array(simd.memory.buffer).set(bytes, offset);
+      this.tables.set(bytes, offset);
+      this.tablesEnd = offset + bytes.length;
+    }
+    return offset;
   }
 
   private sumOfBytesAsDouble(bytes: Uint8Array, units: number): number {
