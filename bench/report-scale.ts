@@ -179,7 +179,7 @@ function counted(store: RunStore): { store: RunStore; counts: { rows: number; bo
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (property === "runItems") return (id: string) => { const rows = target.runItems(id); counts.rows += rows.length; return rows; };
-      if (property === "decisions") return (id: string, point: string) => { const rows = target.decisions(id, point); counts.rows += rows.size; return rows; };
+      if (property === "decisions") return (...call: Parameters<RunStore["decisions"]>) => { const rows = target.decisions(...call); counts.rows += rows.size; return rows; };
       if (property === "judgment") return (id: string, item: string, point: string) => { counts.bodies++; return target.judgment(id, item, point); };
       return typeof value === "function" ? value.bind(target) : value;
     },

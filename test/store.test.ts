@@ -216,6 +216,13 @@ test("decisions come in the items' order, then judgments of items missing from t
     .all(run.id) as Array<{ item_id: string; orders: string }>;
   db.close();
   assert.deepEqual([...decisions.values()].map((decision) => [decision.itemId, decision.orders]), before.map((row) => [row.item_id, JSON.parse(row.orders)]));
+  // Given the run's items (a report does), the same map, entries and order, with the ids taken from them;
+  // given a list that is not the run's, the ids are read as without one.
+  const items = store.runItems(run.id);
+  assert.deepEqual([...store.decisions(run.id, "final", items)], [...decisions]);
+  assert.deepEqual([...store.decisions(run.id, "final", items.slice(1))], [...decisions]);
+  assert.deepEqual([...store.decisions(run.id, "final", [...items, sampleItem(9)])], [...decisions]);
+  assert.equal(store.decisions(run.id, "waits=1", items).size, 0);
   store.close();
 });
 

@@ -234,13 +234,13 @@ class SqliteRunStore implements RunStore {
     });
   }
 
-  decisions(runId: string, point: string): Map<string, StoredDecision> {
+  decisions(runId: string, point: string, items?: readonly ScoredItem[]): Map<string, StoredDecision> {
     return this.guard(`read decisions of run "${runId}" at "${point}"`, () => {
       // In the items' order, so anything that walks the map gives the same result on every run: read by
       // the items' position index (no sort), then any judgment whose item is not in the run's list (none,
       // unless the list was edited by hand) by item id, as one ORDER BY over a LEFT JOIN gave them.
       const columns = DECISION_COLUMNS.map((column) => `j.${column}`).join(", ");
-      const rows = this.statement(
+      const rows = (items && this.rowsWithItemIds(runId, point, items)) ?? this.statement(
         `SELECT ${columns} FROM run_items i JOIN judgments j ON j.run_id = i.run_id AND j.item_id = i.item_id AND j.point = ?
          WHERE i.run_id = ? ORDER BY i.position`,
       ).raw(true).all(point, runId) as unknown[][];
@@ -266,6 +266,28 @@ class SqliteRunStore implements RunStore {
       }
       return decisions;
     });
+  }
+
+  /**
+   * decisions' rows with the item's position read in place of its id, and the id taken from `items` (the
+   * run's items as runItems gave them: position k at index k): one string fewer per row, and the keys
+   * are the items' own id strings. Undefined when `items` is not that list (the rows are then read with ids).
+   */
+  private rowsWithItemIds(runId: string, point: string, items: readonly ScoredItem[]): unknown[][] | undefined {
+    // DECISION_COLUMNS[0] is the item id: the position takes its place.
+    const columns = ["i.position", ...DECISION_COLUMNS.slice(1).map((column) => `j.${column}`)].join(", ");
+    const rows = this.statement(
+      `SELECT ${columns} FROM run_items i JOIN judgments j ON j.run_id = i.run_id AND j.item_id = i.item_id AND j.point = ?
+       WHERE i.run_id = ? ORDER BY i.position`,
+    ).raw(true).all(point, runId) as unknown[][];
+    const count = this.statement(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck(true).get(runId) as number;
+    if (count !== items.length) return undefined;
+    for (const row of rows) {
+      const item = items[row[0] as number];
+      if (item === undefined) return undefined;
+      row[0] = item.id;
+    }
+    return rows;
   }
 
   judgment(runId: string, itemId: string, point: string): Judgment | undefined {

@@ -119,8 +119,12 @@ export interface RunStore {
   findJudgmentByKey(key: string): Judgment | undefined;
   /** `${itemId}\u0000${point}` for each saved judgment of the run (see itemPointKey). */
   doneItemPoints(runId: string): Set<string>;
-  /** The decisions at one point, keyed by item id, in the items' order. */
-  decisions(runId: string, point: string): Map<string, StoredDecision>;
+  /**
+   * The decisions at one point, keyed by item id, in the items' order. Given the run's items as runItems
+   * returned them, their id strings are the keys (a report's 100k lookups by item.id then meet the very
+   * string they look for, and no id is read twice).
+   */
+  decisions(runId: string, point: string, items?: readonly ScoredItem[]): Map<string, StoredDecision>;
   judgment(runId: string, itemId: string, point: string): Judgment | undefined;
   /** The run's distinct points, sorted ("waits=2" before "waits=10"). */
   points(runId: string): string[];

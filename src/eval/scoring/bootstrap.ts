@@ -1,4 +1,5 @@
 import { deriveSeed } from "../../core/seed.js";
+import { Draws } from "./draws.js";
 import type { ScoredItem } from "../types.js";
 
 /** mulberry32: a small, fast, well-mixed 32-bit generator; plenty for resampling indices. */
@@ -224,19 +225,17 @@ function summedStrata(strata: readonly ScoredItem[][][], rule: SummedRule): Numb
   return out;
 }
 
-/** mulberry32's step, as seededRandom: the generator's state is a counter the hash is taken of. */
-const STEP = 0x6d2b79f5;
-
 /**
- * The resamples' scores by sums: the same draws as the rule's path (the same generator, inlined here,
- * stepped once per unit, strata in order, the index Math.floor(random() x units)), each drawn unit's
- * numbers added to its stratum's sums (a once-only unit at its first draw in the resample only).
+ * The resamples' scores by sums: the same draws as the rule's path (the same generator, stepped once per
+ * unit, strata in order, the index Math.floor(random() x units): draws.ts, which says why its shortcuts
+ * give the same indices), each drawn unit's numbers added to its stratum's sums (a once-only unit at its
+ * first draw in the resample only).
  */
 function summedScores(strata: readonly NumberStratum[], rule: SummedRule, seed: number, resamples: number): number[] {
   const terms = rule.terms;
   const sums = strata.map((stratum): SummedStratum => ({ category: stratum.category, sums: new Float64Array(terms) }));
   const scores: number[] = [];
-  let state = seed >>> 0;
+  const draws = new Draws(seed);
   // The draw (+1) in which each once-only unit was last added, per stratum.
   const seen = strata.map((stratum) => (stratum.once ? new Uint32Array(stratum.units) : new Uint32Array(0)));
   for (let draw = 0; draw < resamples; draw++) {
@@ -249,28 +248,16 @@ function summedScores(strata: readonly NumberStratum[], rule: SummedRule, seed: 
       let added = units;
       if (varying.length === 0 && once === undefined) {
         // Every unit the same: the draws change nothing, but the generator steps past them all the same.
-        state = (state + Math.imul(STEP, units)) >>> 0;
+        draws.skip(units);
       } else if (bytes !== undefined && once === undefined) {
         // The common case (one credit per item), as a loop of its own (the mixed loop below is slower).
-        let sum = 0;
-        for (let pick = 0; pick < units; pick++) {
-          state = (state + STEP) >>> 0;
-          let value = state;
-          value = Math.imul(value ^ (value >>> 15), value | 1);
-          value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-          sum += bytes[Math.floor((((value ^ (value >>> 14)) >>> 0) / 4294967296) * units)];
-        }
-        total[varying[0]] = sum / 4;
+        total[varying[0]] = draws.sumOfBytes(bytes, units) / 4;
       } else {
         const term = varying[0];
         const many = varying.length > 1;
         let sum = 0;
         for (let pick = 0; pick < units; pick++) {
-          state = (state + STEP) >>> 0;
-          let value = state;
-          value = Math.imul(value ^ (value >>> 15), value | 1);
-          value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-          const index = Math.floor((((value ^ (value >>> 14)) >>> 0) / 4294967296) * units);
+          const index = draws.index(units);
           if (once !== undefined && once[index] === 1) {
             if (last[index] === draw + 1) {
               added--;
