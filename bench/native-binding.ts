@@ -61,7 +61,8 @@ interface Request {
 async function child(): Promise<void> {
   const threads = Number(option("--threads", "1"));
   const llama = await getRuntime();
-  const addon = [...new Set(readFileSync("/proc/self/maps", "utf8").split("\n").map((line) => line.split(/\s+/).slice(5).join(" ")).filter((file) => file.endsWith("llama-addon.node")))];
+  const mapped = () => [...new Set(readFileSync("/proc/self/maps", "utf8").split("\n").map((line) => line.split(/\s+/).slice(5).join(" ")))];
+  const addon = mapped().filter((file) => file.endsWith("llama-addon.node"));
   const send = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
   send({ ready: true, ...runtimeBinding(), addon, systemInfo: llama.systemInfo });
   let model: LlamaModel | undefined;
@@ -77,7 +78,8 @@ async function child(): Promise<void> {
       model = await llama.loadModel({ modelPath: request.model! });
       context = await model.createContext({ contextSize: CONTEXT, sequences: 1, threads, batchSize: BATCH });
       sequence = context.getSequence();
-      send({ loaded: true });
+      // The prebuilt binary loads one CPU backend per x86 generation (libggml-cpu-<variant>.so): which one.
+      send({ loaded: true, cpuBackend: mapped().filter((file) => /libggml-cpu[^/]*\.so$/.test(file)).map((file) => path.basename(file)) });
     } else if (request.op === "tokens") {
       const one = model!.tokenize(TEXT, false) as number[];
       const tokens: number[] = [];
@@ -234,7 +236,8 @@ async function parent(): Promise<void> {
       // "qwen3-shaped": the Qwen3-shaped test model (64 wide x 2 layers, 151,936-token vocabulary), where
       // issue 19 measured the prebuilt binary 1.55-1.8x slower than llama-server on prompts.
       const modelPath = name === "qwen3-shaped" ? await shapedModelPath("qwen3") : await verifiedRealModelPath(REAL_MODEL_MANIFEST, name);
-      for (const worker of workers) await worker.ask({ op: "load", model: modelPath });
+      const backends: string[] = [];
+      for (const worker of workers) backends.push(`${worker.name}: ${((await worker.ask({ op: "load", model: modelPath })).cpuBackend as string[]).join(", ") || "ggml CPU backend linked in"}`);
       const server = binary ? await startLlamaServer({ modelPath, binary, contextSize: CONTEXT, parallel: 1, threads, extraArgs: ["-b", String(BATCH), "-ub", String(BATCH)] }) : undefined;
       try {
         const engines = [...workers.map((worker) => worker.name), ...(server ? ["llama-server"] : [])];
@@ -282,6 +285,7 @@ async function parent(): Promise<void> {
           summary.push({ model: name, case: label, prebuilt, native: nativeFigure, llamaServer: http });
         }
         console.log(`## ${name}\n`);
+        console.log(`CPU backend loaded: ${backends.join("; ")}\n`);
         console.log(
           table(
             ["case", "evaluated: prebuilt", "native", "llama-server", "CPU ms: prebuilt", "native", "llama-server", "native speed / prebuilt", "native speed / llama-server", "prebuilt speed / llama-server", "wall ms p / n / s"],
