@@ -17,7 +17,7 @@ import { J1Error, errorMessage } from "../../core/errors.js";
  * `J1_LLAMA_BINDING` chooses: `auto` (default: the native build when its record is current, else the
  * prebuilt binary), `native` (refuse to run without it), `prebuilt` (never a local build). What actually
  * loaded is read back from node-llama-cpp (`llama.buildType`, the build's cmake options) and reported as
- * the engine's `binding` (`j1 judge --json`, a run's summary, `j1 serve`'s /info).
+ * the engine's `binding` (`j1 judge --json`, a run's summary, `j1 serve`'s /health).
  */
 let runtime: Promise<Llama> | undefined;
 let loaded: RuntimeBinding | undefined;
