@@ -138,29 +138,13 @@ cmake_flags=(
   -DLLAMA_BUILD_TOOLS=ON
   -DLLAMA_BUILD_SERVER=ON
 )
-# x86: this CPU's instruction sets, named one by one, never AMX. With GGML_NATIVE=ON on a CPU that
-# reports AMX (Sapphire Rapids), -march=native turns on ggml's AMX kernels, and on these machines the
-# freshly built server died with SIGSEGV in ggml_backend_amx_mul_mat while loading any Q4 model
-# (SmolLM2 Q4_1, Gemma 3 Q4_K_M; the F32 tiny model loaded), though the kernel granted the AMX tile
-# state. Elsewhere (ARM and others) -march=native as before.
-if [ "$(uname -m)" = "x86_64" ] && [ -r /proc/cpuinfo ]; then
-  cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
-  has() {
-    local flag
-    for flag in "$@"; do case "$cpu_flags" in *" $flag "*) ;; *) echo OFF; return ;; esac; done
-    echo ON
-  }
-  cmake_flags+=(
-    -DGGML_NATIVE=OFF
-    -DGGML_SSE42="$(has sse4_2)" -DGGML_AVX="$(has avx)" -DGGML_AVX2="$(has avx2)" -DGGML_FMA="$(has fma)"
-    -DGGML_F16C="$(has f16c)" -DGGML_BMI2="$(has bmi2)" -DGGML_AVX_VNNI="$(has avx_vnni)"
-    -DGGML_AVX512="$(has avx512f avx512cd avx512vl avx512dq avx512bw)" -DGGML_AVX512_VBMI="$(has avx512vbmi)" -DGGML_AVX512_VNNI="$(has avx512_vnni)"
-    -DGGML_AVX512_BF16="$(has avx512_bf16)"
-    -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
-  )
-else
-  cmake_flags+=(-DGGML_NATIVE=ON)
-fi
+# This CPU's instruction sets named one by one, never AMX, on x86; -march=native elsewhere
+# (scripts/lib/ggml-cpu-options.sh says why: ggml's AMX kernels crashed on Q4 models on these machines).
+# shellcheck source=lib/ggml-cpu-options.sh
+. "$script_dir/lib/ggml-cpu-options.sh"
+while IFS= read -r option; do
+  cmake_flags+=("-D$option")
+done < <(j1_ggml_cpu_options)
 generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 

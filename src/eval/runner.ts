@@ -156,6 +156,6 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
   const fleet = servers && servers.length > 1 ? { servers } : {};
   // A shard keeps where its items stand in the whole run, for `j1 runs merge`.
   const shard = dealt ? { shard: dealt.record() } : {};
-  if (!result.interrupted) store.setRunStatus(result.runId, "done", { warnings: engine.warnings ?? [], notes: format.notes, ...fleet, ...shard });
+  if (!result.interrupted) store.setRunStatus(result.runId, "done", { warnings: engine.warnings ?? [], notes: format.notes, engine: engine.describe(), ...fleet, ...shard });
   return { ...result, ...fleet };
 }

@@ -147,7 +147,8 @@ async function runJudgeCommand(flags: JudgeFlags, typed: (name: string) => boole
       ? await judge.judgePoint({ question: question as string, response: response as string, context }, options)
       : await judge.judgePair({ question: question as string, a: a as string, b: b as string, context }, options);
     const warnings = engine.warnings ?? [];
-    if (flags.json) process.stdout.write(`${JSON.stringify(warnings.length > 0 ? { ...judgment, warnings } : judgment, null, 2)}\n`);
+    // The engine as it ran (for llamacpp, which binary: "binding"), then what it could not do as asked.
+    if (flags.json) process.stdout.write(`${JSON.stringify({ ...judgment, engine: engine.describe(), ...(warnings.length > 0 ? { warnings } : {}) }, null, 2)}\n`);
     else process.stdout.write(`${streaming ? "\n\n" : ""}${formatJudgmentSummary(judgment, { useColor: Boolean(process.stdout.isTTY) })}\n`);
     printWarnings(warnings);
     // A judgment the engine could not make is a failure of the command, not a result.
@@ -255,7 +256,7 @@ async function judgeFile(flags: JudgeFlags, config: EngineConfig, template: Judg
       },
     });
     progress?.finish();
-    if (!result.interrupted) store.setRunStatus(result.runId, "done", { verdicts: counts, warnings: engine?.warnings ?? [] });
+    if (!result.interrupted) store.setRunStatus(result.runId, "done", { verdicts: counts, warnings: engine?.warnings ?? [], ...(engine ? { engine: engine.describe() } : {}) });
     if (out !== undefined && out !== process.stdout) await new Promise<void>((resolve, reject) => (out as NodeJS.WritableStream).end((error?: Error | null) => (error ? reject(error) : resolve())));
     const summary = { run: result.runId, judged: result.judged, reused: result.reused, skippedAlreadyDone: skippedDone, verdicts: counts, interrupted: result.interrupted };
     if (flags.json) console.log(JSON.stringify(summary));

@@ -5,7 +5,7 @@ import { detectSpacePrefix, promptPieces, tokenizePieces, type PieceTokenizer, t
 import type { PromptSegment } from "../../core/template.js";
 import { readGgufVocabulary, type GgufVocabulary } from "../gguf-vocabulary.js";
 import type { Engine, EngineCapabilities, EngineDescription, EngineSession, EngineWarning, ModelChatTemplate, OpenOptions } from "../engine.js";
-import { getRuntime } from "./llama-runtime.js";
+import { getRuntime, runtimeBinding } from "./llama-runtime.js";
 import { LlamaCppSession } from "./llamacpp-session.js";
 import { resolveModel, type ResolveModelOptions } from "./model-source.js";
 import { SAMPLING_RACE_ADVICE, samplersSerialised } from "./sampling-threads.js";
@@ -88,7 +88,8 @@ export class LlamaCppEngine implements Engine {
     }
     const sequences: LlamaContextSequence[] = [];
     for (let index = 0; index < sequenceCount; index++) sequences.push(context.getSequence());
-    const description: EngineDescription = { engine: "llamacpp", model: options.model === "tiny" || options.model === "tiny-controlled" ? options.model : source.path, modelFile: source.path, threads, contextSize, sequences: sequenceCount };
+    // Which binary runs (prebuilt or the native local build; llama-runtime.ts), as node-llama-cpp loaded it.
+    const description: EngineDescription = { engine: "llamacpp", model: options.model === "tiny" || options.model === "tiny-controlled" ? options.model : source.path, modelFile: source.path, threads, contextSize, sequences: sequenceCount, ...runtimeBinding() };
     // The GGUF's added tokens (what judged text must not match) and whether its tokenizer puts a space
     // before every separately tokenized text: read once, as a server serving the same file reads them.
     const gguf = await readGgufVocabulary(source.path);
