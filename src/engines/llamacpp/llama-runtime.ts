@@ -8,7 +8,7 @@ import { J1Error, errorMessage } from "../../core/errors.js";
  * One llama.cpp runtime per process, CPU only, never building from source (a build needs a toolchain and
  * ten minutes). Which binary: node-llama-cpp's prebuilt one, or the native local build that
  * `scripts/build-node-llama-cpp.sh` makes from the same llama.cpp source (this CPU's instruction sets,
- * AMX off; prompt evaluation measured faster, `bench/native-binding.ts`). The script leaves a record,
+ * AMX off; `bench/native-binding.ts` compares the two with llama-server). The script leaves a record,
  * `<node-llama-cpp>/llama/localBuilds/j1-native.json`, with the custom cmake options it built with;
  * node-llama-cpp names a local build's folder by a hash of those options and `getLlama({build: "never",
  * cmakeOptions})` loads that folder when it exists, else the prebuilt binary. So passing the record's
