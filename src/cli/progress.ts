@@ -120,7 +120,10 @@ export function formatProgress(label: string, snap: ProgressSnapshot): string {
   const fraction = snap.total ? Math.min(1, snap.done / snap.total) : 0;
   const bar = snap.total ? `[${"#".repeat(Math.round(fraction * width)).padEnd(width, ".")}] ` : "";
   const count = snap.total ? `${snap.done}/${snap.total}` : `${snap.done}`;
-  const score = snap.runningScore === undefined ? "" : ` score ${snap.runningScore.toFixed(1)}`;
+  // Labelled accuracy, not score: the share of finished items whose final verdict is the label (with both
+  // orders, only where they agree), which is not the benchmark's official rule (RewardBench gives half a
+  // point to a pair whose orders disagree); the report gives the official score.
+  const score = snap.runningScore === undefined ? "" : ` accuracy ${snap.runningScore.toFixed(1)}`;
   return `${label} ${bar}${count} ${snap.perSecond.toFixed(2)}/s ${Math.round(snap.tokensPerSecond)} tok/s${score} elapsed ${formatDuration(snap.elapsedSeconds)} eta ${formatDuration(snap.etaSeconds)}`;
 }
 
