@@ -222,6 +222,8 @@ test("decisions come in the items' order, then judgments of items missing from t
   assert.deepEqual([...store.decisions(run.id, "final", items)], [...decisions]);
   assert.deepEqual([...store.decisions(run.id, "final", items.slice(1))], [...decisions]);
   assert.deepEqual([...store.decisions(run.id, "final", [...items, sampleItem(9)])], [...decisions]);
+  // The run's items in another order (the same length): still the ids of the rows, not of the list.
+  assert.deepEqual([...store.decisions(run.id, "final", [...items].reverse())], [...decisions]);
   assert.equal(store.decisions(run.id, "waits=1", items).size, 0);
   store.close();
 });

@@ -282,6 +282,11 @@ class SqliteRunStore implements RunStore {
     ).raw(true).all(point, runId) as unknown[][];
     const count = this.statement(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck(true).get(runId) as number;
     if (count !== items.length) return undefined;
+    // A list of the right length in another order (or of other items) would put ids on the wrong rows: the
+    // first, middle and last positions must hold the list's ids (three rows read, not 100k).
+    const probes = [...new Set([0, count >> 1, count - 1])].filter((position) => position >= 0);
+    const held = this.statement(`SELECT position, item_id FROM run_items WHERE run_id = ? AND position IN (${probes.map(() => "?").join(", ")})`).raw(true).all(runId, ...probes) as Array<[number, string]>;
+    if (held.length !== probes.length || held.some(([position, id]) => items[position]?.id !== id)) return undefined;
     for (const row of rows) {
       const item = items[row[0] as number];
       if (item === undefined) return undefined;
