@@ -24,6 +24,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { createGunzip } from "node:zlib";
 import { verifiedRealModelPath } from "../src/engines/real-models/fetch-real-models.js";
 import { j1CacheDir } from "../src/engines/cache-dir.js";
@@ -33,10 +34,49 @@ import type { RunStore } from "../src/store/types.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SHARED = process.env.J1_BENCHMARKS_DIR || path.resolve(ROOT, "../shared/benchmarks");
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : fallback;
+const USAGE = `usage: node dist/bench/real-judges.js [--models smollm2-135m,gemma3-270m,qwen2.5-coder-0.5b]
+     [--benches rewardbench,llmbar,harmless,judgebench] [--cap 128] [--per-subset 14] [--harmless 200]
+     [--judgebench-per-category 30] [--threads 1] [--server [--parallel 4] [--port-base 18400]]
+     [--store FILE] [--tables-only] [--markdown FILE]
+
+Judges the benchmarks with real GGUF models through \`j1 eval\` (hours of CPU; resumable: run it again), then
+prints the tables of docs/results.md from the store. --tables-only prints the tables and judges nothing.`;
+/** Strict: an unknown flag (or a mistyped one) is refused before an hour of judging starts, never ignored. */
+const parsed = (() => {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: "boolean", short: "h" },
+        models: { type: "string" },
+        benches: { type: "string" },
+        cap: { type: "string" },
+        "per-subset": { type: "string" },
+        harmless: { type: "string" },
+        "judgebench-per-category": { type: "string" },
+        threads: { type: "string" },
+        server: { type: "boolean" },
+        parallel: { type: "string" },
+        "port-base": { type: "string" },
+        store: { type: "string" },
+        "tables-only": { type: "boolean" },
+        markdown: { type: "string" },
+      },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`real-judges: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+})();
+if (parsed.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const option = (name: string, fallback: string): string => {
+  const value = parsed[name.replace(/^--/, "") as keyof typeof parsed];
+  return typeof value === "string" ? value : fallback;
 };
 const models = option("--models", "smollm2-135m,gemma3-270m,qwen2.5-coder-0.5b").split(",");
 const benches = option("--benches", "rewardbench,llmbar,harmless,judgebench").split(",");
@@ -52,7 +92,7 @@ const threads = option("--threads", "1");
  * than the in-process loop, which hands each token between Node's main thread and a pool thread; and its
  * slots batch the judgments. One server per model on a fixed port, so a run resumes against the same URL.
  */
-const viaServer = args.includes("--server");
+const viaServer = parsed.server === true;
 const parallel = Number(option("--parallel", "4"));
 const portBase = Number(option("--port-base", "18400"));
 const work = path.join(j1CacheDir(), "real-judges");
@@ -292,7 +332,7 @@ function tables(): string {
   return lines.join("\n");
 }
 
-if (!args.includes("--tables-only")) await judgeAll();
+if (!parsed["tables-only"]) await judgeAll();
 const markdown = tables();
 console.log(markdown);
 const out = option("--markdown", "");
