@@ -19,6 +19,11 @@ export interface ProgressUpdate {
   tokens?: number;
   /** For a running score: whether the finished unit was right (undefined: not scored). */
   correct?: boolean;
+  /**
+   * The unit was not worked on now: done before this process (a resumed run) or reused from the store. It
+   * counts toward done but not toward the rate, so a resumed run's ETA is not divided by its restored items.
+   */
+  cached?: boolean;
 }
 
 export interface ProgressSnapshot {
@@ -33,6 +38,8 @@ export interface ProgressSnapshot {
 
 export class Progress {
   private done = 0;
+  /** Units ticked as cached (see ProgressUpdate.cached). */
+  private cachedDone = 0;
   private tokens = 0;
   private scored = 0;
   private right = 0;
@@ -58,7 +65,8 @@ export class Progress {
   }
 
   tick(update: ProgressUpdate = {}): void {
-    this.done++;
+    if (update.cached) this.cachedDone++;
+    else this.done++;
     this.tokens += update.tokens ?? 0;
     if (update.correct !== undefined) {
       this.scored++;
@@ -70,9 +78,10 @@ export class Progress {
   snapshot(): ProgressSnapshot {
     const elapsedSeconds = (performance.now() - this.started) / 1000;
     const perSecond = elapsedSeconds > 0 ? this.done / elapsedSeconds : 0;
-    const remaining = this.total === undefined ? undefined : Math.max(0, this.total - this.alreadyDone - this.done);
+    const before = this.alreadyDone + this.cachedDone;
+    const remaining = this.total === undefined ? undefined : Math.max(0, this.total - before - this.done);
     return {
-      done: this.alreadyDone + this.done,
+      done: before + this.done,
       total: this.total,
       elapsedSeconds,
       etaSeconds: remaining === undefined || perSecond === 0 ? undefined : remaining / perSecond,

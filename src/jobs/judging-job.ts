@@ -34,7 +34,8 @@ export interface JobPlan<T> {
 
 export interface JobProgress {
   setTotal(total: number): void;
-  tick(update: { tokens?: number; correct?: boolean }): void;
+  /** `cached`: the item was done before or reused, not judged now (it does not count toward the rate). */
+  tick(update: { tokens?: number; correct?: boolean; cached?: boolean }): void;
 }
 
 export type ItemOutcome = "judged" | "reused" | "done";
@@ -153,7 +154,7 @@ export async function runJudgingJob<T>(options: JobOptions<T>): Promise<JobResul
         counts.alreadyDone++;
         const judgments = options.readDone ? plan.points.map((point) => store.judgment(run.id, itemId, point) as Judgment) : [];
         await options.onItem?.({ item, index, judgments, outcome: "done" });
-        options.progress?.tick({});
+        options.progress?.tick({ cached: true });
         return;
       }
       const stored = keys.map((key) => {
@@ -177,7 +178,7 @@ export async function runJudgingJob<T>(options: JobOptions<T>): Promise<JobResul
       await options.onItem?.({ item, index, judgments, outcome });
       const final = judgments[judgments.length - 1];
       const tokens = outcome === "judged" ? judgments.reduce((sum, judgment) => sum + judgment.usage.evaluatedTokens, 0) : 0;
-      options.progress?.tick({ tokens, correct: options.correct?.(item, final) });
+      options.progress?.tick({ tokens, correct: options.correct?.(item, final), cached: outcome !== "judged" });
     };
 
     await pump(options.items(), plan, finishItem, options.signal);
