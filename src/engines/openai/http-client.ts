@@ -73,7 +73,7 @@ export class HttpClient {
   /**
    * Whether the server has answered anything yet (any HTTP status). Until it has, a refused connection
    * means nothing listens at the URL (a typo, a server not started), which no retry will change: it is
-   * said at once (`connectionRefused`). Once it has, a refused connection is a server that went away
+   * said at once (`unreachableServer`). Once it has, a refused connection is a server that went away
    * mid-run (restarting, or a fleet member dropping), and is retried as before.
    */
   private answered = false;
@@ -155,8 +155,7 @@ export class HttpClient {
         });
       }
       const code = networkErrorCode(error);
-      if (code === "ECONNREFUSED" && !this.answered) throw connectionRefused(method, url, this.options.serverUrl, error);
-      if (code === "ENOTFOUND" && !this.answered) throw hostNotFound(method, url, this.options.serverUrl, error);
+      if ((code === "ECONNREFUSED" || code === "ENOTFOUND") && !this.answered) throw unreachableServer(code, method, url, this.options.serverUrl, error);
       const transient = code !== undefined && TRANSIENT_NETWORK_CODES.has(code);
       throw new J1Error("engine-http", `${method} ${url}: ${errorMessage(error)}${causeText(error)}`, {
         context: { url, networkError: code, unreachable: transient },
@@ -171,28 +170,18 @@ export class HttpClient {
 }
 
 /**
- * A refused connection before the server ever answered: nothing listens at the URL. Bad input (exit 2 in
- * the CLI, like a model file that is not there), not retried, and still `unreachable` so that a fleet
- * marks that one server down and goes on with the others (fleet.ts).
+ * A server that could not be reached before it ever answered, for a reason that is the URL's and not the
+ * moment's: bad input (exit 2 in the CLI, like a model file that is not there), not retried, and still
+ * `unreachable` so that a fleet marks that one server down and goes on with the others (fleet.ts).
+ * - ECONNREFUSED: nothing listens at the URL (`refused`, which the fleet counts for its own message).
+ * - ENOTFOUND: the host name does not resolve, a typo in the URL. (EAI_AGAIN, a resolver that could not
+ *   answer now, is not here: it is retried.)
  */
-function connectionRefused(method: string, url: string, serverUrl: string | undefined, error: unknown): J1Error {
+function unreachableServer(code: "ECONNREFUSED" | "ENOTFOUND", method: string, url: string, serverUrl: string | undefined, error: unknown): J1Error {
   const where = serverUrl ?? new URL(url).origin;
-  return new J1Error("bad-input", `connection refused: is the server running at ${where}?`, {
-    context: { url, baseUrl: where, request: `${method} ${url}`, field: "--base-url", networkError: "ECONNREFUSED", refused: true, unreachable: true },
-    retryable: false,
-    cause: error,
-  });
-}
-
-/**
- * A host name that does not resolve before the server ever answered: a typo in the URL, bad input like a
- * refused connection (exit 2), not retried. (EAI_AGAIN, a resolver that could not answer now, is retried.)
- */
-function hostNotFound(method: string, url: string, serverUrl: string | undefined, error: unknown): J1Error {
-  const where = serverUrl ?? new URL(url).origin;
-  const host = new URL(url).hostname;
-  return new J1Error("bad-input", `host not found: ${host} does not resolve (check the host name in ${where})`, {
-    context: { url, baseUrl: where, request: `${method} ${url}`, field: "--base-url", networkError: "ENOTFOUND", unreachable: true },
+  const message = code === "ECONNREFUSED" ? `connection refused: is the server running at ${where}?` : `host not found: ${new URL(url).hostname} does not resolve (check the host name in ${where})`;
+  return new J1Error("bad-input", message, {
+    context: { url, baseUrl: where, request: `${method} ${url}`, field: "--base-url", networkError: code, ...(code === "ECONNREFUSED" ? { refused: true } : {}), unreachable: true },
     retryable: false,
     cause: error,
   });
