@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import { J1Error } from "../src/core/errors.js";
 import { DEFAULT_POINTWISE_TEMPLATE } from "../src/core/template.js";
 import type { LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
+import type { Judgment } from "../src/core/judgment.js";
 import type { BenchmarkItem } from "../src/eval/types.js";
 import { placement, toItemLetters } from "../src/jobs/choice-placement.js";
 import { buildItemPlan, passesFor, templateFor, type JudgingOptions, type PlannedItem } from "../src/jobs/item-plan.js";
@@ -106,7 +107,22 @@ describe("the judging job (real engine, real SQLite)", () => {
       assert.equal(store.getRun(stopped.runId).status, "interrupted");
       const saved = store.doneItemPoints(stopped.runId).size;
       assert.ok(saved >= 2 && saved < 5, `saved ${saved}`);
-      const resumed = await runJudgingJob(jobOptions(store, engine, { run: { kind: "eval", benchmark: "mix", label: "mix", settings: {}, resumeRunId: stopped.runId } }));
+      const doneBefore = ITEMS.filter((item) => store.judgment(stopped.runId, item.id, "final") !== undefined);
+      const correct = (planned: PlannedItem, final: Judgment) => final.verdict === planned.item.label;
+      const ticks: Array<{ correct?: boolean; cached?: boolean }> = [];
+      const progress = { setTotal: () => {}, tick: (update: { correct?: boolean; cached?: boolean }) => void ticks.push(update) };
+      const resumed = await runJudgingJob(
+        jobOptions(store, engine, { progress, correct, run: { kind: "eval", benchmark: "mix", label: "mix", settings: {}, resumeRunId: stopped.runId } }),
+      );
+      // The items done before tick as cached and count toward the running accuracy with their stored verdicts.
+      const cached = ticks.filter((tick) => tick.cached);
+      assert.equal(resumed.reused, 0);
+      assert.equal(cached.length, saved);
+      assert.deepEqual(
+        cached.map((tick) => tick.correct).sort(),
+        doneBefore.map((item) => correct({ item, protocol: "as-is" }, store.judgment(stopped.runId, item.id, "final") as Judgment)).sort(),
+      );
+      assert.ok(cached.every((tick) => typeof tick.correct === "boolean"));
       assert.equal(resumed.runId, stopped.runId);
       assert.equal(resumed.alreadyDone, saved);
       assert.equal(resumed.judged + resumed.reused, 5 - saved);

@@ -154,7 +154,10 @@ export async function runJudgingJob<T>(options: JobOptions<T>): Promise<JobResul
         counts.alreadyDone++;
         const judgments = options.readDone ? plan.points.map((point) => store.judgment(run.id, itemId, point) as Judgment) : [];
         await options.onItem?.({ item, index, judgments, outcome: "done" });
-        options.progress?.tick({ cached: true });
+        // The running accuracy covers every item done, as the count does (a resumed run showed the accuracy
+        // of the items judged since the restart: 0.0 where the run stood at 2.2).
+        const final = options.correct && options.progress ? (judgments.at(-1) ?? store.judgment(run.id, itemId, plan.points[plan.points.length - 1])) : undefined;
+        options.progress?.tick({ cached: true, correct: final === undefined ? undefined : options.correct?.(item, final) });
         return;
       }
       const stored = keys.map((key) => {
