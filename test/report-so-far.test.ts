@@ -23,6 +23,7 @@ describe("j1 report of an unfinished run", () => {
   const storeFile = path.join(dir, "runs.sqlite");
   let engine: Engine;
   let runId = "";
+  let emptyRunId = "";
 
   before(async () => {
     engine = await tinyEngine({ sequences: 1 });
@@ -39,6 +40,17 @@ describe("j1 report of an unfinished run", () => {
         signal: stop.signal,
         onRun: (run) => (runId = run.id),
         progress: { setTotal: () => undefined, tick: () => (++ticks === 1 ? stop.abort() : undefined) },
+      }).catch(() => undefined);
+      // Stopped before its first item was judged: recorded, nothing saved.
+      const early = new AbortController();
+      await runEval({
+        settings: samplePairsRun(dir, { waits: 0 }),
+        store,
+        engine,
+        label: "nothing yet",
+        signal: early.signal,
+        onRun: (run) => (emptyRunId = run.id),
+        progress: { setTotal: () => early.abort(), tick: () => undefined },
       }).catch(() => undefined);
     } finally {
       store.close();
@@ -70,5 +82,23 @@ describe("j1 report of an unfinished run", () => {
     const result = spawnSync(process.execPath, [path.join(root, "bin/j1"), "report", runId, "--store", storeFile, "--so-far"], { encoding: "utf8" });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`${judged} of 3 items judged so far`));
+    // The warning names how the items were chosen: judged so far, not a --limit sample.
+    assert.doesNotMatch(result.stdout, /--limit|seeded sample/);
+  });
+
+  it("with --so-far and nothing judged yet says so and scores nothing (before: every item was scored as judged and refused)", () => {
+    assert.ok(emptyRunId, "the run was recorded");
+    const store = openRunStore(storeFile);
+    try {
+      assert.equal(store.points(emptyRunId).length, 0);
+      const report = buildRunReport(store, emptyRunId, { soFar: true });
+      assert.deepEqual(report.benchmarks, []);
+      assert.ok(report.warnings?.some((warning) => /nothing judged yet: pairs 0 of 3 items/.test(warning)), JSON.stringify(report.warnings));
+    } finally {
+      store.close();
+    }
+    const result = spawnSync(process.execPath, [path.join(root, "bin/j1"), "report", emptyRunId, "--store", storeFile, "--so-far"], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /nothing judged yet: pairs 0 of 3 items/);
   });
 });

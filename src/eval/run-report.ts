@@ -56,10 +56,16 @@ export function buildRunReport(store: RunStore, runId: string, options: RunRepor
   const probing = Boolean(settings.scaling?.probeEveryEnd || settings.scaling?.stopWhen || sweepList(settings.sweep).some((sweep) => sweep.setting === "confidence" || sweep.setting === "stable"));
   const decisionsAt = new Map(points.map((point) => [point, store.decisions(run.id, point, items)]));
   const imbalance: string[] = [];
+  const notJudgedYet: string[] = [];
   for (const [name, allItems] of byBenchmark) {
     const benchmark = getBenchmark(name);
-    const benchItems = options.soFar ? allItems.filter((item) => points.every((point) => decisionsAt.get(point)?.has(item.id))) : allItems;
-    if (benchItems.length === 0) continue;
+    // An item is judged so far when every point has its decision; a run with no judgment yet has no points
+    // (they are read from the judgments), and none of its items is judged, though `every` of none is true.
+    const benchItems = options.soFar ? allItems.filter((item) => points.length > 0 && points.every((point) => decisionsAt.get(point)?.has(item.id))) : allItems;
+    if (benchItems.length === 0) {
+      if (options.soFar && allItems.length > 0) notJudgedYet.push(`${name} ${populationText({ items: 0, of: allItems.length })}`);
+      continue;
+    }
     const warning = labelImbalanceWarning(name, effectiveProtocol(settings, benchmark), benchItems);
     if (warning !== undefined) imbalance.push(warning);
     const identical = identicalPairsWarning(name, benchItems);
@@ -112,7 +118,8 @@ export function buildRunReport(store: RunStore, runId: string, options: RunRepor
   }
   const overall = benchmarks.length > 1 ? benchmarks.reduce((sum, bench) => sum + bench.score.score, 0) / benchmarks.length : undefined;
   const partial = partialRunText(benchmarks);
-  if (partial !== undefined) imbalance.unshift(`partial run, not official figures: ${benchmarks.filter((bench) => bench.partial).map((bench) => `${bench.benchmark} ${bench.partial?.text}`).join(", ")} (${benchmarks.some((bench) => bench.partial?.mode === "first") ? "the first rows" : "a stratified seeded sample"}, --limit ${settings.limit})`);
+  if (partial !== undefined) imbalance.unshift(`partial run, not official figures: ${benchmarks.filter((bench) => bench.partial).map((bench) => `${bench.benchmark} ${bench.partial?.text}`).join(", ")} (${chosenBy(benchmarks, settings, run.id)})`);
+  if (notJudgedYet.length > 0) imbalance.unshift(`nothing judged yet: ${notJudgedYet.join(", ")} (an unfinished run: j1 eval --resume ${run.id} continues it)`);
   return {
     runId: run.id,
     label: run.label,
@@ -125,6 +132,15 @@ export function buildRunReport(store: RunStore, runId: string, options: RunRepor
     judgments: { total, errors, orders: orderJudgments, failedOrders, engineErrorsInOtherItems },
     warnings: withExtra(runWarnings(run.summary), imbalance),
   };
+}
+
+/** How a partial run's items were chosen: those judged so far of an unfinished run, a --limit's, or both. */
+function chosenBy(benchmarks: readonly BenchmarkReport[], settings: EvalSettings, runId: string): string {
+  const modes = new Set(benchmarks.map((bench) => bench.partial?.mode).filter((mode) => mode !== undefined));
+  const ways: string[] = [];
+  if (modes.has("first") || modes.has("sample")) ways.push(`${modes.has("first") ? "the first rows" : "a stratified seeded sample"}, --limit ${settings.limit}`);
+  if (modes.has("so-far")) ways.push(`an unfinished run: j1 eval --resume ${runId} continues it`);
+  return ways.join("; ");
 }
 
 /** What part of a benchmark a --limit run judged; undefined when it judged all of it. */
