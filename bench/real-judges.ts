@@ -223,6 +223,10 @@ async function judgeModel(model: string, modelPath: string, serverUrl: string | 
       const data = await dataFor(bench);
       const common = ["--store", storeFile, "--progress", "lines", "--allow-errors", ...(serverUrl ? [] : ["--threads", threads])];
       const engine = serverUrl ? ["--base-url", `${serverUrl}/v1`, "--parallel", String(parallel)] : ["--model", modelPath, "--context-size", "4096"];
+      // A JudgeBench request (a 2,000-token prompt and a chunk of thinking, 4 slots on one thread of a busy
+      // machine) outlived the default 120 s: sent again, it found its prompt in the server's cache, and the
+      // judgment counted none of it. 15 minutes lets every attempt finish, so the counts are whole.
+      if (serverUrl) common.push("--timeout", String(15 * 60_000));
       const argv = existing
         ? ["eval", "--resume", existing.id, ...common]
         : [

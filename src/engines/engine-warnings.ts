@@ -12,6 +12,7 @@ export function warningText(warning: EngineWarning): string {
 export class WarningLog {
   private readonly entries: EngineWarning[] = [];
   private readonly seen = new Set<string>();
+  private readonly tallies = new Map<string, { times: number; entry: { type: "other"; message: string } }>();
 
   get all(): readonly EngineWarning[] {
     return this.entries;
@@ -23,6 +24,19 @@ export class WarningLog {
 
   other(key: string, message: string): void {
     this.add(`other:${key}`, { type: "other", message });
+  }
+
+  /**
+   * A warning about something that happens many times, one entry whose message says how often: the
+   * message is rewritten at each call with the count so far.
+   */
+  tally(key: string, message: (times: number) => string): void {
+    const counted = `tally:${key}`;
+    const times = (this.tallies.get(counted)?.times ?? 0) + 1;
+    const entry = this.tallies.get(counted)?.entry ?? { type: "other" as const, message: "" };
+    entry.message = message(times);
+    if (times === 1) this.entries.push(entry);
+    this.tallies.set(counted, { times, entry });
   }
 
   private add(key: string, warning: EngineWarning): void {

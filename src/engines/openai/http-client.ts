@@ -21,6 +21,11 @@ export interface HttpClientOptions {
   retryUnreachable?: boolean;
   /** The server's base URL as the user gave it (`--base-url`), for messages; default: the request's origin. */
   serverUrl?: string;
+  /**
+   * Told of every failed attempt that is sent again (the engine records them as a warning: an attempt
+   * abandoned at the timeout may have made the server evaluate tokens no answer reports).
+   */
+  onRetry?: (event: { method: string; url: string; attempt: number; error: J1Error }) => void;
 }
 
 export interface RequestOptions<T = unknown> {
@@ -111,6 +116,7 @@ export class HttpClient {
         initialDelayMs: this.options.retryDelayMs,
         signal,
         failureKey: deterministicFailureKey,
+        onRetry: this.options.onRetry && (({ attempt, error }) => this.options.onRetry?.({ method, url, attempt, error })),
       },
     );
   }

@@ -154,6 +154,7 @@ export class OpenAIEngine implements Engine {
         lifetime: lifetime.signal,
         // In a fleet an unreachable server is left for another at once (fleet.ts), not asked again.
         retryUnreachable: !fleetOfMany,
+        onRetry: ({ error }) => noteRetry(warnings, error, options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
     // Each server gets its own client: its own bound on requests in flight, set once its slots are known.
     const clients = urls.map((url) => clientFor(url, options.concurrency ?? DEFAULT_CONCURRENCY));
@@ -451,4 +452,19 @@ function fleetUrls(options: OpenAIEngineOptions): string[] {
 
 export function createOpenAIEngine(options: OpenAIEngineOptions): Promise<OpenAIEngine> {
   return OpenAIEngine.create(options);
+}
+
+/**
+ * Requests sent again, counted as one warning per cause. A timed-out attempt matters beyond the wait: the
+ * server went on evaluating its prompt, which no answer reports, and the retry then finds those tokens in
+ * the server's cache, so the judgment's evaluated tokens are short of the work done (measured on
+ * JudgeBench over a busy llama-server: whole prompts of 658 and 2,208 tokens counted as cached).
+ */
+function noteRetry(warnings: WarningLog, error: J1Error, timeoutMs: number): void {
+  const plural = (times: number) => (times === 1 ? "1 request was" : `${times} requests were`);
+  if (error.code === "engine-timeout") {
+    warnings.tally("retry-timeout", (times) => `${plural(times)} sent again after taking longer than the timeout (${timeoutMs} ms): the tokens the server evaluated for an abandoned attempt are not counted and its cache served them to the retry, so evaluated-token figures are a lower bound; give a busy server a longer --timeout or fewer requests at once (--parallel)`);
+  } else {
+    warnings.tally("retry-failed", (times) => `${plural(times)} sent again after a failure (the last: ${error.message})`);
+  }
 }
