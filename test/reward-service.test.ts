@@ -135,6 +135,17 @@ test("service: token: missing or wrong is 401, right passes, query parameter for
   assert.equal((await instance.request("/health")).status, 200);
 });
 
+test("service: a token past ASCII is compared as its UTF-8 bytes: right passes, a near miss is 401", async () => {
+  // The token is hashed before the constant-time comparison; a hash over other bytes than the
+  // configured token's (latin1, UTF-16) would refuse the right token or let a different one through.
+  const token = "clé-秘密-🔑";
+  const { instance } = app({ token });
+  const body = openRlhfBody("x</think>[[A]]", "A");
+  assert.equal((await post(instance, `/get_reward?token=${encodeURIComponent(token)}`, body)).status, 200);
+  assert.equal((await post(instance, `/get_reward?token=${encodeURIComponent(token.replace("é", "e"))}`, body)).status, 401);
+  assert.equal((await post(instance, `/get_reward?token=${encodeURIComponent(token.slice(0, -2))}`, body)).status, 401);
+});
+
 test("service: /health counts what was scored and what was refused; refusals are logged", async () => {
   const refusals: Array<[number, string]> = [];
   const { instance } = app({ logRefusal: (status, message) => refusals.push([status, message]) });
