@@ -113,6 +113,7 @@ const CASES: Array<[string, Sent]> = [
   ["a look-alike verdict in UTF-8", { method: "POST", path: "/get_reward", headers: bearer, body: JSON.stringify(wide("［［A］］")) }],
   ["a look-alike verdict escaped to ASCII", { method: "POST", path: "/get_reward", headers: bearer, body: asciiJson(wide("［［A］］")) }],
   ["bytes that are not UTF-8", { method: "POST", path: "/get_reward", headers: bearer, body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }],
+  ["bytes that are not UTF-8 inside the thinking", { method: "POST", path: "/get_reward", headers: bearer, body: badBytesInThinking() }],
   ["an oversized body by its Content-Length", { method: "POST", path: "/get_reward", headers: bearer, body: big }],
   ["an oversized body streamed in chunks", { method: "POST", path: "/get_reward", headers: bearer, chunks: [big.slice(0, 2000), big.slice(2000, 4000), big.slice(4000)] }],
   ["a small body in chunks", { method: "POST", path: "/get_reward", headers: bearer, chunks: [GOOD.slice(0, 10), GOOD.slice(10)] }],
@@ -163,8 +164,22 @@ test("the listener answers every request as the hono app does", async () => {
   await expect("the same, escaped to ASCII as Python sends it", 200, right);
   await expect("UTF-8 past ASCII in chunks cut inside a character", 200, right);
   await expect("a look-alike verdict in UTF-8", 200, /^\{"rewards":\[0\.0\],"scores":\[0\.0\],"extra_logs":\{"format":\[0\.0\]/);
+  // Invalid bytes: a body that is no JSON once decoded is refused as such, and invalid bytes inside a
+  // string become U+FFFD (one per broken sequence), as fetch's text() decodes them.
+  await expect("bytes that are not UTF-8", 400, /^\{"error":"the body is not valid JSON"\}$/);
+  await expect("bytes that are not UTF-8 inside the thinking", 200, /^\{"rewards":\[1\.0\].*"thinking_chars":\[7\.0\]\}\}$/);
   await expect("a look-alike verdict escaped to ASCII", 200, /^\{"rewards":\[0\.0\],"scores":\[0\.0\],"extra_logs":\{"format":\[0\.0\]/);
 });
+
+/**
+ * A good sample whose thinking holds "ab", a lone continuation byte (80), "x", a three-byte character cut
+ * after two bytes (E2 82) and "cd": seven characters as fetch's text() decodes it (one U+FFFD for each
+ * broken sequence), eight if it were read as latin1.
+ */
+function badBytesInThinking(): Buffer {
+  const [before, after] = JSON.stringify({ query: [`${PROMPT}@@@</think>[[A]]<|im_end|>`], prompts: [PROMPT], labels: ["A"] }).split("@@@");
+  return Buffer.concat([Buffer.from(`${before}ab`), Buffer.from([0x80]), Buffer.from("x"), Buffer.from([0xe2, 0x82]), Buffer.from(`cd${after}`)]);
+}
 
 /** A text's UTF-8 bytes in three chunks, cut inside multi-byte characters. */
 function splitInside(text: string): Buffer[] {
