@@ -2,7 +2,7 @@
  * Benchmark: the reward service under trainer-like load, against bare node:http in the same run.
  *
  *   node dist/bench/reward-service.js [--seconds S] [--max-requests N] [--clients 1,64] [--rounds R]
- *                                     [--baseline] [--floor] [--hono] [--token] [--json] [--profile DIR]
+ *                                     [--baseline] [--parse] [--floor] [--hono] [--token] [--json] [--profile DIR]
  *
  * Starts the real service (`j1 reward serve --port 0`, a child process, so server and clients do not
  * share an event loop) on 127.0.0.1, then sends requests shaped as OpenRLHF's remote reward client sends
@@ -14,7 +14,8 @@
  * it (it adds no headers), so the token check is part of every request.
  *
  * --baseline starts beside it a bare node:http server that only reads the body and answers a fixed reward
- * (the ceiling of this machine for any Node service), and --floor one that parses the JSON and scores it
+ * (the ceiling of this machine for any Node service), --parse one that also decodes the body and
+ * JSON.parses it (the least any service that reads these bodies spends), --floor one that parses the JSON and scores it
  * with the same RewardScorer and writes the same answer, with no routing, guards or validation (what the
  * work itself costs), and --hono the library's hono app (createRewardApp) on @hono/node-server, which is
  * what `j1 reward serve` ran before it ran the plain node:http listener. All servers are up at once and
@@ -26,9 +27,10 @@
  * requests/s, p99 <= 1.2x bare.
  * Figures depend on the machine and on what else runs on it: the client shares its cores with the server.
  *
- * --profile DIR runs the service under `node --cpu-prof` and leaves its profile in DIR when it stops
- * (open it in Chrome's DevTools, or sum self time by function): where a request's server CPU goes. The
- * batches are left out then, so the profile holds one-sample requests only (and the start-up).
+ * --profile DIR runs every server under `node --cpu-prof` and leaves their profiles in DIR when they stop
+ * (j1.cpuprofile, bare.cpuprofile, ...; open them in Chrome's DevTools, or sum self time by function):
+ * where a request's server CPU goes, and what of it bare node:http spends too. The batches are left out
+ * then, so the profiles hold one-sample requests only (and the start-up).
  *
  * Batches: one request holding 256 and then 1,024 responses (`{query, prompts, labels}` lists, as
  * OpenRLHF posts a whole batch), three times each: the time to answer against OpenRLHF's 180 s timeout.
@@ -55,6 +57,7 @@ const clientCounts = option("--clients", "1,64").split(",").map(Number);
 const asJson = args.includes("--json");
 const withBaseline = args.includes("--baseline");
 const withFloor = args.includes("--floor");
+const withParse = args.includes("--parse");
 const withHono = args.includes("--hono");
 const rounds = Number(option("--rounds", "3"));
 const profileDir = option("--profile", "");
@@ -92,6 +95,22 @@ const server = http.createServer((request, response) => {
   request.on("end", () => {
     response.setHeader("content-type", "application/json");
     response.end('{"rewards":[1.0],"scores":[1.0],"extra_logs":{}}');
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log("on http://127.0.0.1:" + server.address().port));
+process.on("SIGTERM", () => { server.close(); server.closeAllConnections(); process.exitCode = 0; });
+`;
+
+/** Bare node:http that decodes and parses the body (as the service does for ASCII bodies), then answers a fixed reward. */
+const PARSE_SERVER = `
+const http = require("node:http");
+const server = http.createServer((request, response) => {
+  const chunks = [];
+  request.on("data", (chunk) => chunks.push(chunk));
+  request.on("end", () => {
+    const body = JSON.parse((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString("latin1"));
+    response.setHeader("content-type", "application/json");
+    response.end(Array.isArray(body.query) ? '{"rewards":[1.0],"scores":[1.0],"extra_logs":{}}' : "{}");
   });
 });
 server.listen(0, "127.0.0.1", () => console.log("on http://127.0.0.1:" + server.address().port));
@@ -136,15 +155,19 @@ Promise.all([load("/reward/reward-batch.js"), load("/reward/reward-options.js"),
 });
 `;
 
-type Variant = "j1" | "bare" | "floor" | "hono";
+type Variant = "j1" | "bare" | "parse" | "floor" | "hono";
+
+/** The services whose rewards are real, and so checked (bare and parse answer a fixed one). */
+const scores = (variant: Variant) => variant !== "bare" && variant !== "parse";
 
 /** The services that check a token (bare and floor measure node:http and the work, not the guards). */
 const checksToken = (variant: Variant) => variant === "j1" || variant === "hono";
 
 function startService(variant: Variant): Promise<{ url: string; child: ChildProcessWithoutNullStreams }> {
-  const scripts: Record<Exclude<Variant, "j1">, string> = { bare: BARE_SERVER, floor: FLOOR_SERVER, hono: HONO_SERVER };
-  const profile = variant === "j1" && profileDir !== "" ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
-  const command = variant === "j1" ? [...profile, join(ROOT, "bin", "j1"), "reward", "serve", "--host", "127.0.0.1", "--port", "0"] : ["-e", scripts[variant]];
+  const scripts: Record<Exclude<Variant, "j1">, string> = { bare: BARE_SERVER, parse: PARSE_SERVER, floor: FLOOR_SERVER, hono: HONO_SERVER };
+  // Every server is profiled, so the service's profile can be read against bare node:http's of the same run.
+  const profile = profileDir !== "" ? ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-name", `${variant}.cpuprofile`] : [];
+  const command = variant === "j1" ? [...profile, join(ROOT, "bin", "j1"), "reward", "serve", "--host", "127.0.0.1", "--port", "0"] : [...profile, "-e", scripts[variant]];
   const env = { ...process.env };
   delete env.J1_REWARD_TOKEN;
   if (withToken && checksToken(variant)) env.J1_REWARD_TOKEN = TOKEN;
@@ -340,7 +363,7 @@ const load = () => loadavg().map((value) => value.toFixed(2)).join(" / ");
 async function main(): Promise<void> {
   const loadBefore = load();
   const bodies = samples();
-  const variants: Variant[] = ["j1", ...(withBaseline ? (["bare"] as const) : []), ...(withFloor ? (["floor"] as const) : []), ...(withHono ? (["hono"] as const) : [])];
+  const variants: Variant[] = ["j1", ...(withBaseline ? (["bare"] as const) : []), ...(withParse ? (["parse"] as const) : []), ...(withFloor ? (["floor"] as const) : []), ...(withHono ? (["hono"] as const) : [])];
   const servers = new Map<Variant, { url: string; child: ChildProcessWithoutNullStreams }>();
   const phases = new Map<Variant, Map<number, PhaseResult[]>>(variants.map((variant) => [variant, new Map(clientCounts.map((clients) => [clients, []]))]));
   const batches: BatchResult[] = [];
@@ -348,11 +371,11 @@ async function main(): Promise<void> {
     for (const variant of variants) servers.set(variant, await startService(variant));
     const endpoint = (variant: Variant) => new URL(`/get_reward${withToken && checksToken(variant) ? `?token=${TOKEN}` : ""}`, servers.get(variant)?.url);
     // Warm-up: JIT, connections.
-    for (const variant of variants) await runPhase(endpoint(variant), 8, bodies, 1, 2000, variant !== "bare");
+    for (const variant of variants) await runPhase(endpoint(variant), 8, bodies, 1, 2000, scores(variant));
     for (let round = 0; round < rounds; round++) {
       for (const clients of clientCounts) {
         const order = variants.map((_, index) => variants[(index + round) % variants.length]);
-        for (const variant of order) phases.get(variant)?.get(clients)?.push(await runPhase(endpoint(variant), clients, bodies, seconds, maxRequests, variant !== "bare", servers.get(variant)?.child.pid));
+        for (const variant of order) phases.get(variant)?.get(clients)?.push(await runPhase(endpoint(variant), clients, bodies, seconds, maxRequests, scores(variant), servers.get(variant)?.child.pid));
       }
     }
     if (profileDir === "") for (const size of BATCH_SIZES) batches.push(await runBatch(endpoint("j1"), bodies, size));
@@ -362,20 +385,22 @@ async function main(): Promise<void> {
   const results = (variant: Variant) => clientCounts.map((clients) => medianPhase(phases.get(variant)?.get(clients) ?? []));
   const j1 = results("j1");
   const bare = withBaseline ? results("bare") : undefined;
+  const parse = withParse ? results("parse") : undefined;
   const floor = withFloor ? results("floor") : undefined;
   const hono = withHono ? results("hono") : undefined;
   const toBare = (variant: Variant) => ratiosToBare(phases.get(variant), withBaseline ? phases.get("bare") : undefined);
-  const ratios = { j1: toBare("j1"), floor: withFloor ? toBare("floor") : undefined, hono: withHono ? toBare("hono") : undefined };
+  const ratios = { j1: toBare("j1"), parse: withParse ? toBare("parse") : undefined, floor: withFloor ? toBare("floor") : undefined, hono: withHono ? toBare("hono") : undefined };
   const microseconds = scoringAlone(bodies);
   const bodyBytes = Math.round(bodies.reduce((sum, sample) => sum + Buffer.byteLength(sample.body), 0) / bodies.length);
 
   if (asJson) {
-    console.log(JSON.stringify({ bodyBytes, scoringMicroseconds: microseconds, rounds, token: withToken, load: { before: loadBefore, after: load(), cores: availableParallelism() }, phases: j1, baseline: bare, floor, hono, ratios, batches }));
+    console.log(JSON.stringify({ bodyBytes, scoringMicroseconds: microseconds, rounds, token: withToken, load: { before: loadBefore, after: load(), cores: availableParallelism() }, phases: j1, baseline: bare, parse, floor, hono, ratios, batches }));
   } else {
     const shape = `OpenRLHF-shaped requests of ~${bodyBytes} bytes, keep-alive, ${seconds}s or ${maxRequests} requests per phase, median of ${rounds} rounds${withToken ? ", token in the query" : ""}`;
     console.log(`load average (1 / 5 / 15 min) on ${availableParallelism()} cores: ${loadBefore} before, ${load()} after`);
     printTable(`reward service (j1 reward serve): ${shape}`, j1, ratios.j1);
     if (bare) printTable("baseline: bare node:http reading the same bodies and answering a fixed reward", bare);
+    if (parse) printTable("parse: bare node:http + decoding and JSON.parse of the body (what any service reading these bodies spends)", parse, ratios.parse);
     if (floor) printTable("floor: node:http + JSON.parse + the same scorer and answer (no routes, guards, validation)", floor, ratios.floor);
     if (hono) printTable("hono: the library's hono app (createRewardApp) on @hono/node-server, as j1 reward serve ran before", hono, ratios.hono);
     console.log(`scoring alone (parse label, find response, read output), in process: ${microseconds.toFixed(1)} µs per request`);
@@ -387,6 +412,9 @@ async function main(): Promise<void> {
       const ratio = wide.requestsPerSecond;
       const p99 = wide.p99;
       console.log(`goal at 64 clients (>= 0.95 of bare node:http, p99 <= 1.2x bare): ${ratio.toFixed(3)}, p99 ${p99.toFixed(2)}x: ${ratio >= 0.95 && p99 <= 1.2 ? "met" : "NOT met"} on this machine`);
+      // The parse server does nothing but read what any reward service must read: its ratio bounds the goal.
+      const parsed = ratios.parse?.find((row) => row.clients === 64);
+      if (parsed) console.log(`  bare node:http that only parses the body reaches ${parsed.requestsPerSecond.toFixed(3)}, p99 ${parsed.p99.toFixed(2)}x, in the same run`);
     }
   }
   if (j1.some((row) => row.errors > 0) || batches.some((batch) => batch.errors > 0)) process.exitCode = 1;
