@@ -55,7 +55,7 @@ interface Sent {
   headers?: Record<string, string>;
   /** A body sent whole with its Content-Length, or in chunks (Transfer-Encoding: chunked). */
   body?: string | Buffer;
-  chunks?: string[];
+  chunks?: Array<string | Buffer>;
 }
 
 interface Got {
@@ -87,6 +87,11 @@ function send(face: Face, request: Sent): Promise<Got> {
 }
 
 const bearer = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+/** Thinking past ASCII: Latin-1 letters (two UTF-8 bytes each), a dash and a check mark (three), an emoji (four; two UTF-16 units). */
+const WIDE_THINKING = "Ça répond « 4 » — juste ✓ 👍";
+const wide = (verdict: string) => ({ query: [`${PROMPT}${WIDE_THINKING}</think>${verdict}<|im_end|>`], prompts: [PROMPT], labels: ["A"] });
+/** JSON as Python's json.dumps writes it (what OpenRLHF's and verl's clients send): every non-ASCII character escaped. */
+const asciiJson = (value: unknown) => JSON.stringify(value).replace(/[\u0080-\uffff]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`);
 const big = JSON.stringify({ query: ["x".repeat(5000)], prompts: [""], labels: ["A"] });
 const CASES: Array<[string, Sent]> = [
   ["a good sample, token in the header", { method: "POST", path: "/get_reward", headers: bearer, body: GOOD }],
@@ -102,7 +107,13 @@ const CASES: Array<[string, Sent]> = [
   ["a missing field", { method: "POST", path: "/get_reward", headers: bearer, body: JSON.stringify({ query: ["x"] }) }],
   ["a bad label", { method: "POST", path: "/get_reward", headers: bearer, body: JSON.stringify({ query: ["x"], labels: ["maybe"] }) }],
   ["a body with a BOM", { method: "POST", path: "/get_reward", headers: bearer, body: `\ufeff${GOOD}` }],
+  ["UTF-8 past ASCII", { method: "POST", path: "/get_reward", headers: bearer, body: JSON.stringify(wide("[[A]]")) }],
+  ["the same, escaped to ASCII as Python sends it", { method: "POST", path: "/get_reward", headers: bearer, body: asciiJson(wide("[[A]]")) }],
+  ["UTF-8 past ASCII in chunks cut inside a character", { method: "POST", path: "/get_reward", headers: bearer, chunks: splitInside(JSON.stringify(wide("[[A]]"))) }],
+  ["a look-alike verdict in UTF-8", { method: "POST", path: "/get_reward", headers: bearer, body: JSON.stringify(wide("［［A］］")) }],
+  ["a look-alike verdict escaped to ASCII", { method: "POST", path: "/get_reward", headers: bearer, body: asciiJson(wide("［［A］］")) }],
   ["bytes that are not UTF-8", { method: "POST", path: "/get_reward", headers: bearer, body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }],
+  ["bytes that are not UTF-8 inside the thinking", { method: "POST", path: "/get_reward", headers: bearer, body: badBytesInThinking() }],
   ["an oversized body by its Content-Length", { method: "POST", path: "/get_reward", headers: bearer, body: big }],
   ["an oversized body streamed in chunks", { method: "POST", path: "/get_reward", headers: bearer, chunks: [big.slice(0, 2000), big.slice(2000, 4000), big.slice(4000)] }],
   ["a small body in chunks", { method: "POST", path: "/get_reward", headers: bearer, chunks: [GOOD.slice(0, 10), GOOD.slice(10)] }],
@@ -144,4 +155,36 @@ test("the listener answers every request as the hono app does", async () => {
   await expect("a body with a BOM", 200);
   await expect("an internal error", 500, /^\{"error":"internal error"\}$/);
   await expect("an escaped path", 200);
+  // The body is read as UTF-8 whether it comes as raw bytes or as Python's escapes: the thinking counts
+  // characters (UTF-16 units), not bytes, and the answers are the same.
+  const thinkingChars = WIDE_THINKING.length;
+  assert.notEqual(Buffer.byteLength(WIDE_THINKING), thinkingChars);
+  const right = new RegExp(`^\\{"rewards":\\[1\\.0\\].*"thinking_chars":\\[${thinkingChars}\\.0\\]\\}\\}$`);
+  await expect("UTF-8 past ASCII", 200, right);
+  await expect("the same, escaped to ASCII as Python sends it", 200, right);
+  await expect("UTF-8 past ASCII in chunks cut inside a character", 200, right);
+  await expect("a look-alike verdict in UTF-8", 200, /^\{"rewards":\[0\.0\],"scores":\[0\.0\],"extra_logs":\{"format":\[0\.0\]/);
+  // Invalid bytes: a body that is no JSON once decoded is refused as such, and invalid bytes inside a
+  // string become U+FFFD (one per broken sequence), as fetch's text() decodes them.
+  await expect("bytes that are not UTF-8", 400, /^\{"error":"the body is not valid JSON"\}$/);
+  await expect("bytes that are not UTF-8 inside the thinking", 200, /^\{"rewards":\[1\.0\].*"thinking_chars":\[7\.0\]\}\}$/);
+  await expect("a look-alike verdict escaped to ASCII", 200, /^\{"rewards":\[0\.0\],"scores":\[0\.0\],"extra_logs":\{"format":\[0\.0\]/);
 });
+
+/**
+ * A good sample whose thinking holds "ab", a lone continuation byte (80), "x", a three-byte character cut
+ * after two bytes (E2 82) and "cd": seven characters as fetch's text() decodes it (one U+FFFD for each
+ * broken sequence), eight if it were read as latin1.
+ */
+function badBytesInThinking(): Buffer {
+  const [before, after] = JSON.stringify({ query: [`${PROMPT}@@@</think>[[A]]<|im_end|>`], prompts: [PROMPT], labels: ["A"] }).split("@@@");
+  return Buffer.concat([Buffer.from(`${before}ab`), Buffer.from([0x80]), Buffer.from("x"), Buffer.from([0xe2, 0x82]), Buffer.from(`cd${after}`)]);
+}
+
+/** A text's UTF-8 bytes in three chunks, cut inside multi-byte characters. */
+function splitInside(text: string): Buffer[] {
+  const bytes = Buffer.from(text, "utf8");
+  const first = bytes.indexOf(Buffer.from("Ç", "utf8")) + 1;
+  const second = bytes.indexOf(Buffer.from("👍", "utf8")) + 2;
+  return [bytes.subarray(0, first), bytes.subarray(first, second), bytes.subarray(second)];
+}

@@ -135,6 +135,20 @@ test("service: token: missing or wrong is 401, right passes, query parameter for
   assert.equal((await instance.request("/health")).status, 200);
 });
 
+test("service: a token past ASCII is compared as its UTF-8 bytes: right passes, a near miss is 401", async () => {
+  // The token is hashed before the constant-time comparison. Hashed over fewer bytes than UTF-8 gives
+  // (latin1 keeps each character's low byte), "秘" (U+79D8) and "Ø" (U+00D8) would hash alike and a
+  // wrong token would pass.
+  const token = "clé-秘密-🔑";
+  const { instance } = app({ token });
+  const body = openRlhfBody("x</think>[[A]]", "A");
+  const withToken = (given: string) => post(instance, `/get_reward?token=${encodeURIComponent(given)}`, body);
+  assert.equal((await withToken(token)).status, 200);
+  assert.equal((await withToken(token.replace("秘", "\u00d8"))).status, 401);
+  assert.equal((await withToken(token.replace("é", "e"))).status, 401);
+  assert.equal((await withToken(token.slice(0, -2))).status, 401);
+});
+
 test("service: /health counts what was scored and what was refused; refusals are logged", async () => {
   const refusals: Array<[number, string]> = [];
   const { instance } = app({ logRefusal: (status, message) => refusals.push([status, message]) });

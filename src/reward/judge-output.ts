@@ -147,19 +147,28 @@ function verdictOf(content: string, kind: JudgeKind): ReadVerdict | undefined {
 function bracketTokens(text: string, open: string, close: string): BracketToken[] {
   const pattern = bracketPattern(open, close);
   const tokens: BracketToken[] = [];
-  for (const match of text.matchAll(pattern)) {
-    const index = match.index ?? 0;
-    tokens.push({ content: match[1], index, end: index + match[0].length });
+  // exec on the shared pattern rather than matchAll, which builds a copy of the RegExp on every call
+  // (readJudgeOutput on a one-verdict answer: about 0.8 -> 0.5 µs). Every match is non-empty (the
+  // opening is), so lastIndex always moves on.
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    tokens.push({ content: match[1], index: match.index, end: match.index + match[0].length });
   }
   return tokens;
 }
 
 const patterns = new Map<string, RegExp>();
+/** The last pattern asked for: a service scores with one template, so this skips building the map's key. */
+let lastPattern: { open: string; close: string; pattern: RegExp } | undefined;
 
 function bracketPattern(open: string, close: string): RegExp {
+  if (lastPattern !== undefined && lastPattern.open === open && lastPattern.close === close) return lastPattern.pattern;
   const key = `${open}\u0000${close}`;
   const cached = patterns.get(key);
-  if (cached) return cached;
+  if (cached) {
+    lastPattern = { open, close, pattern: cached };
+    return cached;
+  }
   const banned = escapeClass([...`${open}${close}`].filter((character) => !/[\p{L}\p{N}\s]/u.test(character)).join(""));
   const content = banned.length > 0 ? `[^${banned}]` : "[\\s\\S]";
   const pattern =
@@ -167,6 +176,7 @@ function bracketPattern(open: string, close: string): RegExp {
       ? new RegExp(`${escapeRegExp(open)}(${content}{0,32}?)${escapeRegExp(close)}`, "g")
       : new RegExp(`${escapeRegExp(open)}\\s*((?:(?!\\s)${content}){1,32})`, "g");
   patterns.set(key, pattern);
+  lastPattern = { open, close, pattern };
   return pattern;
 }
 

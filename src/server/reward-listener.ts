@@ -1,6 +1,7 @@
+import { isAscii } from "node:buffer";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { getQueryParam } from "hono/utils/url";
-import { RewardRoutes, type RewardAppOptions, type RewardReply } from "./reward-routes.js";
+import { JSON_HEADERS, RewardRoutes, type RewardAppOptions, type RewardReply } from "./reward-routes.js";
 
 /**
  * The reward service as a plain node:http request listener: the routes of reward-routes.ts, carried with
@@ -58,12 +59,25 @@ function readBody(request: IncomingMessage, limit: number, done: (text: string |
     chunks.push(chunk);
   });
   request.on("end", () => {
-    if (!over) done(decoder.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes)));
+    if (!over) done(bodyText(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes)));
   });
 }
 
+/**
+ * The body decoded as fetch's text() decodes it. An all-ASCII body (what trainers mostly send: JSON
+ * escapes nothing that needs it, and English text is ASCII) reads the same in latin1, which V8 builds
+ * about twice as fast as it decodes UTF-8; anything else, a BOM included, goes through the decoder.
+ */
+function bodyText(body: Buffer): string {
+  return isAscii(body) ? body.toString("latin1") : decoder.decode(body);
+}
+
 function send(response: ServerResponse, reply: RewardReply, close = false): void {
-  const headers: Record<string, string | number> = { ...reply.headers, "content-length": Buffer.byteLength(reply.body) };
+  const length = Buffer.byteLength(reply.body);
+  // A literal for the common answer: a spread object is slower to build and, in dictionary mode, slower
+  // for writeHead to walk (about a microsecond a request together).
+  const headers: Record<string, string | number> =
+    reply.headers === JSON_HEADERS ? { "content-type": "application/json", "content-length": length } : { ...reply.headers, "content-length": length };
   // A refused chunked body may go on and on: the connection ends with the answer instead of reading it.
   if (close) headers.connection = "close";
   response.writeHead(reply.status, headers);
