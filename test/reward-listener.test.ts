@@ -15,6 +15,7 @@ import { createRewardApp } from "../src/server/reward-app.js";
 import { createRewardListener } from "../src/server/reward-listener.js";
 import type { RewardAppOptions } from "../src/server/reward-routes.js";
 import { listen, type RunningServer } from "../src/server/reward-server.js";
+import { allowedHostsFor } from "../src/server/http-guards.js";
 
 const TOKEN = "s3cret";
 const PROMPT = segmentsText(renderChat(renderPairwise(DEFAULT_PAIRWISE_TEMPLATE, { question: "What is 2+2?", a: "4", b: "5" }), "chatml"));
@@ -39,7 +40,7 @@ before(async () => {
       if (labels[0] === "explode") throw new Error("secret internal detail");
       return original(query, prompts, labels);
     };
-    const options: RewardAppOptions = { scorer, token: TOKEN, maxBodyBytes: 4000, logRefusal: (status, message) => refusals.push([status, message]), logError: (error) => errors.push(error) };
+    const options: RewardAppOptions = { scorer, token: TOKEN, maxBodyBytes: 4000, allowedHosts: allowedHostsFor("127.0.0.1", []), logRefusal: (status, message) => refusals.push([status, message]), logError: (error) => errors.push(error) };
     const server = await listen(name === "listener" ? createRewardListener(options) : createRewardApp(options), "127.0.0.1", 0);
     faces[name] = { server, refusals, errors };
   }
@@ -128,6 +129,12 @@ const CASES: Array<[string, Sent]> = [
   ["PUT", { method: "PUT", path: "/score", headers: bearer, body: "{}" }],
   ["HEAD /health", { method: "HEAD", path: "/health" }],
   ["a query on /health", { method: "GET", path: "/health?x=1" }],
+  ["a web page's POST from another site (an Origin)", { method: "POST", path: "/get_reward", headers: { ...bearer, origin: "https://evil.example" }, body: GOOD }],
+  ["a page's text/plain POST without a token, from another site", { method: "POST", path: "/get_reward?token=nope", headers: { "content-type": "text/plain", origin: "null" }, body: GOOD }],
+  ["a Host that is not the service's name (DNS rebinding)", { method: "POST", path: "/get_reward", headers: { ...bearer, host: "evil.example:8765" }, body: GOOD }],
+  ["the same Host on /health", { method: "GET", path: "/health", headers: { host: "evil.example" } }],
+  ["an Origin on GET /health (reads are not refused for it)", { method: "GET", path: "/health", headers: { origin: "https://evil.example" } }],
+  ["localhost as the Host", { method: "POST", path: "/get_reward", headers: { ...bearer, host: "localhost" }, body: GOOD }],
 ];
 
 test("the listener answers every request as the hono app does", async () => {
@@ -168,6 +175,13 @@ test("the listener answers every request as the hono app does", async () => {
   // string become U+FFFD (one per broken sequence), as fetch's text() decodes them.
   await expect("bytes that are not UTF-8", 400, /^\{"error":"the body is not valid JSON"\}$/);
   await expect("bytes that are not UTF-8 inside the thinking", 200, /^\{"rewards":\[1\.0\].*"thinking_chars":\[7\.0\]\}\}$/);
+  // A page on another site is refused before anything else, named so; a trainer (no Origin, the address) is not.
+  await expect("a web page's POST from another site (an Origin)", 403, /requests from the origin \\"https:\/\/evil\.example\\" are refused: this service takes no requests from web pages/);
+  await expect("a page's text/plain POST without a token, from another site", 403, /origin \\"null\\"/);
+  await expect("a Host that is not the service's name (DNS rebinding)", 403, /the Host header \\"evil\.example:8765\\" does not name this service.*--allow-host/);
+  await expect("the same Host on /health", 403);
+  await expect("an Origin on GET /health (reads are not refused for it)", 200);
+  await expect("localhost as the Host", 200, /^\{"rewards":\[1\.0\]/);
   await expect("a look-alike verdict escaped to ASCII", 200, /^\{"rewards":\[0\.0\],"scores":\[0\.0\],"extra_logs":\{"format":\[0\.0\]/);
 });
 

@@ -81,20 +81,44 @@ function digest(text: string): Buffer {
  * addresses without an allow-list).
  */
 export function sameSiteGuard(options: { corsOrigins: readonly string[]; allowedHosts?: readonly string[] }, refuse: Refuse): MiddlewareHandler {
-  const hosts = options.allowedHosts === undefined ? undefined : new Set(options.allowedHosts.map((host) => host.toLowerCase()));
+  const check = crossSiteCheck(options);
   return async (c, next) => {
-    const host = c.req.header("host");
-    if (hosts !== undefined && (host === undefined || !hosts.has(hostnameOf(host)))) {
-      return refuse(c, 403, `the Host header ${host === undefined ? "is missing" : `"${host.slice(0, 100)}" does not name this service`}: call it by its address (or start it with --allow-host NAME)`);
-    }
-    if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.method !== "OPTIONS") {
-      const origin = c.req.header("origin");
-      if (origin !== undefined && !options.corsOrigins.includes(origin) && !(host !== undefined && (origin === `http://${host}` || origin === `https://${host}`))) {
-        return refuse(c, 403, `requests from the origin "${origin.slice(0, 100)}" are refused: start the service with --cors ${origin.slice(0, 100)} to allow that page`);
-      }
-    }
+    const refusal = check(c.req.method, c.req.header("host"), c.req.header("origin"));
+    if (refusal !== undefined) return refuse(c, 403, refusal);
     await next();
   };
+}
+
+/**
+ * sameSiteGuard's rule as a function of the method, Host and Origin: the refusal's message, or undefined
+ * for a request this service may take (the reward service's node:http listener calls it directly).
+ * `corsHint` says how to allow an origin, where the service can.
+ */
+export function crossSiteCheck(options: { corsOrigins: readonly string[]; allowedHosts?: readonly string[]; corsHint?: boolean }): (method: string, host: string | undefined, origin: string | undefined) => string | undefined {
+  const hosts = options.allowedHosts === undefined ? undefined : new Set(options.allowedHosts.map((name) => name.toLowerCase()));
+  return (method, host, origin) => {
+    if (hosts !== undefined && (host === undefined || !hosts.has(hostnameOf(host)))) {
+      return `the Host header ${host === undefined ? "is missing" : `"${host.slice(0, 100)}" does not name this service`}: call it by its address (or start it with --allow-host NAME)`;
+    }
+    if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && origin !== undefined) {
+      if (!options.corsOrigins.includes(origin) && !(host !== undefined && (origin === `http://${host}` || origin === `https://${host}`))) {
+        return `requests from the origin "${origin.slice(0, 100)}" are refused: ${options.corsHint === false ? "this service takes no requests from web pages" : `start the service with --cors ${origin.slice(0, 100)} to allow that page`}`;
+      }
+    }
+    return undefined;
+  };
+}
+
+/**
+ * The hostnames a service's Host header may name: the bound address, the loopback names and --allow-host.
+ * A service bound to every address (0.0.0.0, ::) is reached by names j1 cannot know: no check unless
+ * --allow-host lists them.
+ */
+export function allowedHostsFor(host: string, extra: readonly string[]): string[] | undefined {
+  const everywhere = host === "0.0.0.0" || host === "::" || host === "[::]";
+  if (everywhere && extra.length === 0) return undefined;
+  const bound = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return [...(everywhere ? [] : [bound]), "localhost", "127.0.0.1", "[::1]", ...extra.map((name) => name.trim().toLowerCase())];
 }
 
 /** A state-changing request's body must be JSON (or JSON lines): a cross-site page cannot send that type unasked. */

@@ -20,6 +20,12 @@ export function createRewardApp(options: RewardAppOptions): Hono {
   const app = new Hono();
   const reply = (c: Context, answer: RewardReply) => c.body(answer.body, answer.status as ContentfulStatusCode, answer.headers);
 
+  app.use("*", async (c, next) => {
+    const refused = routes.sameSite(c.req.method, c.req.header("host"), c.req.header("origin"));
+    if (refused) return reply(c, refused);
+    await next();
+  });
+
   app.get("/health", (c) => reply(c, routes.health()));
 
   // A chunked body has no length to judge it by: hono's bodyLimit counts it while reading.

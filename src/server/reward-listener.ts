@@ -19,6 +19,8 @@ export function createRewardListener(options: RewardAppOptions): RequestListener
   return (request, response) => {
     const method = request.method ?? "GET";
     const url = request.url ?? "/";
+    const site = routes.sameSite(method, request.headers.host, request.headers.origin);
+    if (site) return send(response, site);
     const path = pathOf(url);
     const route = routes.route(method, path);
     if (route === undefined) return send(response, routes.notFound(method, path));

@@ -1,5 +1,6 @@
 import * as crypto from "node:crypto";
 import { z } from "zod";
+import { crossSiteCheck } from "./http-guards.js";
 import { J1Error } from "../core/errors.js";
 import type { RewardScorer } from "../reward/reward-batch.js";
 import { VERSION } from "../version.js";
@@ -19,6 +20,11 @@ export interface RewardAppOptions {
   token?: string;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
+  /**
+   * The names the Host header may give (see http-guards' allowedHostsFor); undefined: any. Requests from
+   * a web page (an Origin other than the service's own) are refused whatever this is: trainers send none.
+   */
+  allowedHosts?: readonly string[];
   /** Where unexpected errors go (the client only sees "internal error"). */
   logError?: (error: unknown) => void;
   /**
@@ -77,9 +83,11 @@ export class RewardRoutes {
   private readonly refused: Record<string, number> = {};
   private readonly expected: Buffer | undefined;
   private readonly challenge = { "www-authenticate": 'Bearer realm="j1-reward"' };
+  private readonly crossSite: ReturnType<typeof crossSiteCheck>;
 
   constructor(private readonly options: RewardAppOptions) {
     this.expected = options.token === undefined || options.token.length === 0 ? undefined : digest(options.token);
+    this.crossSite = crossSiteCheck({ corsOrigins: [], allowedHosts: options.allowedHosts, corsHint: false });
   }
 
   get maxBodyBytes(): number {
@@ -114,6 +122,16 @@ export class RewardRoutes {
    * client cannot add headers); URLs end up in logs, so prefer the header where the client allows it, and
    * bind to a private address either way.
    */
+  /**
+   * A request a page on another site could make (an Origin not the service's, or a Host that is not its
+   * name: DNS rebinding) is refused with 403, before the token: without a token a page could otherwise
+   * have a local service score its text as a "simple" POST.
+   */
+  sameSite(method: string, host: string | undefined, origin: string | undefined): RewardReply | undefined {
+    const refusal = this.crossSite(method, host, origin);
+    return refusal === undefined ? undefined : this.refuse(403, refusal);
+  }
+
   authorize(authorization: string | undefined, queryToken: () => string | undefined): RewardReply | undefined {
     if (this.expected === undefined) return undefined;
     const given = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? queryToken();

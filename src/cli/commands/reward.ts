@@ -13,6 +13,7 @@ import { resolveRewardOptions, type JudgeRewardOptions } from "../../reward/rewa
 import { DEFAULT_SERVICE_URL, DEFAULT_TOKEN_ENV, renderVerlRewardFile } from "../../reward/verl-client.js";
 import { createRewardListener } from "../../server/reward-listener.js";
 import { listen, nextStopSignal } from "../../server/reward-server.js";
+import { allowedHostsFor } from "../../server/http-guards.js";
 
 interface RewardRuleFlags {
   template?: string;
@@ -34,6 +35,7 @@ interface ServeFlags extends RewardRuleFlags {
   port: number;
   token?: string;
   maxBody: string;
+  allowHost: string[];
   consistency: boolean;
 }
 
@@ -168,6 +170,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
     scorer,
     token,
     maxBodyBytes: parseSize(flags.maxBody, "--max-body"),
+    allowedHosts: allowedHostsFor(flags.host, flags.allowHost),
     logError: (error) => console.error(`j1: reward service error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
     logRefusal: refusalLog(),
   });

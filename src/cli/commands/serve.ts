@@ -8,6 +8,7 @@ import { readChatTemplateFile } from "../../judge/prompt-format.js";
 import { readTemplateFile } from "../../judge/template-file.js";
 import { createJudgeService, templateFor, type JudgmentKind } from "../../server/judge-app.js";
 import { listen, nextStopSignal } from "../../server/reward-server.js";
+import { allowedHostsFor } from "../../server/http-guards.js";
 import { addListenFlags } from "../listen-flags.js";
 import { addEngineFlags, engineConfig, formatOptions, integerFlag, positiveInt, type EngineFlagValues } from "../engine-flags.js";
 import { parseSize } from "./reward.js";
@@ -44,7 +45,6 @@ export function registerServe(program: Command): void {
     .option("--store <file>", "run store (SQLite) for the /v1/runs routes and the viewer; created when missing, eval runs started with POST /v1/runs write to it", defaultStorePath())
     .option("--data-root <dir>", "folder that POST /v1/runs may read data files from (paths resolve inside it)", ".")
     .option("--cors <origin>", "let a web page at this origin call the service (repeatable; default: no CORS headers)", (value: string, previous: string[]) => [...previous, value], [] as string[])
-    .option("--allow-host <name>", "a hostname the service answers to besides its address and localhost (repeatable; a reverse proxy's name); other Host headers get 403", (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option("--max-runs <n>", "eval runs that may run in the background at once (more get 429)", positiveInt("--max-runs"), 1);
   addEngineFlags(command);
   command.addHelpText(
@@ -72,18 +72,6 @@ function corsOrigin(text: string): string {
   }
   if (url.origin !== text.replace(/\/$/, "") || url.origin === "null") throw badInput(`"${text}" is not an origin (scheme://host[:port], no path): did you mean ${url.origin}?`, { field: "--cors" });
   return url.origin;
-}
-
-/**
- * The hostnames the Host header may name: the bound address, the loopback names and --allow-host. A
- * service bound to every address (0.0.0.0, ::) is reached by names j1 cannot know: no check unless
- * --allow-host lists them.
- */
-function allowedHosts(host: string, extra: readonly string[]): string[] | undefined {
-  const everywhere = host === "0.0.0.0" || host === "::" || host === "[::]";
-  if (everywhere && extra.length === 0) return undefined;
-  const bound = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  return [...(everywhere ? [] : [bound]), "localhost", "127.0.0.1", "[::1]", ...extra.map((name) => name.trim().toLowerCase())];
 }
 
 const KIND_OF_TEMPLATE: Record<JudgeTemplate["kind"], JudgmentKind> = { pairwise: "pair", pointwise: "rating", choice: "choice" };
@@ -117,7 +105,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       store,
       evalRuns: { format, dataRoot: path.resolve(flags.dataRoot), maxRuns: flags.maxRuns },
       corsOrigins,
-      allowedHosts: allowedHosts(flags.host, flags.allowHost),
+      allowedHosts: allowedHostsFor(flags.host, flags.allowHost),
       makeJudge: async (kind, scaling) => {
         const template = custom !== undefined && KIND_OF_TEMPLATE[custom.kind] === kind ? custom : undefined;
         const judge = await Judge.create({ engine, ...format, template: template ?? templateFor(kind), scaling });
