@@ -111,6 +111,8 @@ interface JudgeSetup {
 for (const shape of SHAPES) {
   describe(`judge conformance on the ${shape.name} model`, () => {
     const engines = new Map<EngineName, Engine>();
+    /** The same server with the verdict asked under a grammar (verdictAnswer "grammar"), the walk's predecessor. */
+    let grammarEngine: OpenAIEngine | undefined;
     const judges = new Map<EngineName, (options?: JudgeSetup) => Promise<Judge>>();
     /** Judgments per case title and engine, to compare the engines. */
     const results = new Map<string, Map<EngineName, Judgment | Judgment[]>>();
@@ -124,12 +126,14 @@ for (const shape of SHAPES) {
       if (!binary) throw new Error("llama-server is not built: run scripts/build-llama-server.sh (npm test does)");
       server = await startLlamaServer({ modelPath, binary, contextSize: 4096 * 4, parallel: 4, threads: 1 });
       engines.set("llama-server", await createOpenAIEngine({ baseUrl: `${server.baseUrl}/v1`, timeoutMs: 60_000, concurrency: 4 }));
+      grammarEngine = await createOpenAIEngine({ baseUrl: `${server.baseUrl}/v1`, timeoutMs: 60_000, concurrency: 4, verdictAnswer: "grammar" });
       for (const [name, engine] of engines) {
         judges.set(name, (setup: JudgeSetup = {}) => Judge.create({ engine, scaling: setup.scaling, template: setup.pointwise ? DEFAULT_POINTWISE_TEMPLATE : setup.choice ? DEFAULT_CHOICE_TEMPLATE : undefined }));
       }
     });
     after(async () => {
       for (const engine of engines.values()) await engine.dispose();
+      await grammarEngine?.dispose();
       await server?.stop();
     });
 
@@ -260,6 +264,28 @@ for (const shape of SHAPES) {
       assert.equal(remote.verdict, local.verdict);
     });
 
+    it('llama-server: the verdict asked under a grammar (verdictAnswer "grammar") is the walked one, with the same probabilities', async () => {
+      const walking = engines.get("llama-server");
+      assert.ok(walking && grammarEngine, "llama-server did not start");
+      const cases: Array<[string, JudgeSetup, (judge: Judge) => Promise<Judgment>]> = [
+        ["pair", {}, (judge) => judge.judgePair(PAIR)],
+        ["pointwise", { pointwise: true }, (judge) => judge.judgePoint({ question: "2+2?", response: "4" })],
+        ["choice", { choice: true }, (judge) => judge.judgeChoice(FOUR)],
+      ];
+      for (const [name, setup, run] of cases) {
+        const make = (engine: Engine) => Judge.create({ engine, template: setup.pointwise ? DEFAULT_POINTWISE_TEMPLATE : setup.choice ? DEFAULT_CHOICE_TEMPLATE : undefined });
+        const walked = await run(await make(walking));
+        const grammar = await run(await make(grammarEngine));
+        assert.equal(walked.status, "ok", `${name}: ${walked.error}`);
+        assert.deepEqual([grammar.verdict, grammar.score, grammar.usage.answerTokens], [walked.verdict, walked.score, walked.usage.answerTokens], name);
+        assert.deepEqual(grammar.runs.map((entry) => traceText(entry.trace.slice(1))), walked.runs.map((entry) => traceText(entry.trace.slice(1))), `${name}: traces`);
+        const [p, q] = [walked.runs[0].choiceProbabilities, grammar.runs[0].choiceProbabilities];
+        assert.equal(q === undefined, p === undefined, `${name}: probabilities from one answer only`);
+        if (name !== "choice") assert.ok(p, `${name}: probabilities reported`);
+        for (const [choice, value] of Object.entries(p ?? {})) assert.ok(Math.abs(value - (q?.[choice] ?? -1)) < 1e-3, `${name}: P(${choice}) ${value} vs ${q?.[choice]}`);
+      }
+    });
+
     it("both engines render the same prompt from the model's template and feed the same token ids", async () => {
       const local = engines.get("llamacpp") as LlamaCppEngine;
       const remote = engines.get("llama-server") as OpenAIEngine;
@@ -293,6 +319,13 @@ for (const shape of SHAPES) {
             assert.equal(b.verdict, a.verdict, `${title}: verdict`);
             assert.equal(b.score, a.score, `${title}: score`);
             if (a.confidence !== undefined || b.confidence !== undefined) assert.ok(Math.abs((a.confidence ?? -1) - (b.confidence ?? -2)) < 1e-3, `${title}: confidence ${a.confidence} vs ${b.confidence}`);
+            // The verdict is written the same way on both (the choices' tokens walked, the suffix as given).
+            assert.equal(b.usage.answerTokens, a.usage.answerTokens, `${title}: answer tokens`);
+            for (const [index, run] of a.runs.entries()) {
+              const other = b.runs[index].choiceProbabilities;
+              assert.equal(other === undefined, run.choiceProbabilities === undefined, `${title}: run ${index} probabilities on one engine only`);
+              for (const [choice, p] of Object.entries(run.choiceProbabilities ?? {})) assert.ok(Math.abs(p - (other?.[choice] ?? -1)) < 1e-3, `${title}: run ${index} P(${choice}) ${p} vs ${other?.[choice]}`);
+            }
           }
         }
       });

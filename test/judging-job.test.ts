@@ -193,8 +193,10 @@ describe("--retry-errors finds a pair whose one order failed in the engine (a se
         plan: async () => buildItemPlan({ engine, format: namedPromptFormat("chatml"), options: { ...JUDGING, scaling: { waits: 0 }, swap: true } }),
         retryErrors: resumeRunId !== undefined,
       });
-      // One request at a time, in order: AB thinks, BA thinks (500: an outage, no retries), AB answers.
-      server.script({ kind: "ok", text: "Thinking.", stopType: "word" }, { kind: "status", status: 500, body: "outage" }, { kind: "ok", text: "A]]", stopType: "eos" });
+      // One request at a time, in order: AB thinks, BA thinks (500: an outage, no retries), AB answers
+      // (llama-server's verdict read: one token with the verdict position's candidates).
+      const says = (letter: "A" | "B") => ({ kind: "ok" as const, text: letter, stopType: "limit" as const, firstTokenLogprobs: { [letter]: Math.log(0.9), [letter === "A" ? "B" : "A"]: Math.log(0.1) } });
+      server.script({ kind: "ok", text: "Thinking.", stopType: "word" }, { kind: "status", status: 500, body: "outage" }, says("A"));
       const first = await runJudgingJob(options());
       const failed = store.judgment(first.runId, "p1", "final");
       assert.equal(failed?.status, "inconsistent");
@@ -203,7 +205,7 @@ describe("--retry-errors finds a pair whose one order failed in the engine (a se
       // Without --retry-errors a resume leaves it; with it, the pair is judged again (both orders answer).
       const plain = await runJudgingJob({ ...options(first.runId), retryErrors: false });
       assert.deepEqual([plain.alreadyDone, plain.judged], [1, 0]);
-      server.script({ kind: "ok", text: "Thinking.", stopType: "word" }, { kind: "ok", text: "Thinking.", stopType: "word" }, { kind: "ok", text: "A]]", stopType: "eos" }, { kind: "ok", text: "B]]", stopType: "eos" });
+      server.script({ kind: "ok", text: "Thinking.", stopType: "word" }, { kind: "ok", text: "Thinking.", stopType: "word" }, says("A"), says("B"));
       const retried = await runJudgingJob(options(first.runId));
       assert.deepEqual([retried.judged, retried.reused, retried.alreadyDone], [1, 0, 0]);
       const fixed = store.judgment(first.runId, "p1", "final");

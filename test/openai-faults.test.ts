@@ -20,6 +20,8 @@ import { Command } from "commander";
 import { addEngineFlags, engineConfig, type EngineFlagValues } from "../src/cli/engine-flags.js";
 import { openRunStore } from "../src/store/run-store.js";
 import { FAULT_BOS, faultTokens, startFaultServer, type FaultServer } from "./helpers/fault-server.js";
+import { pickChoiceToken, verdictTokenSeed } from "../src/core/choice-probabilities.js";
+import { FORCE_BIAS } from "../src/engines/openai/completion-request.js";
 
 let server: FaultServer;
 const engines: OpenAIEngine[] = [];
@@ -171,7 +173,8 @@ test("CLI: j1 judge over a server that answers garbage once judges on its next a
     { kind: "malformed", body: { object: "text_completion", choices: [] } },
     { kind: "ok", text: "Let me think.", stopType: "word" },
     { kind: "status", status: 200, body: "<html>proxy error</html>" },
-    { kind: "ok", text: "A]]", stopType: "eos" },
+    // The verdict position read (n_probs, one token): its candidates decide the verdict.
+    { kind: "ok", text: "A", stopType: "limit", firstTokenLogprobs: { A: Math.log(0.9), B: Math.log(0.05) } },
   ]);
   assert.equal(once.code, 0, once.stderr);
   const judged = JSON.parse(once.stdout) as { status: string; verdict: string | null };
@@ -418,8 +421,24 @@ test("sampling: topP/topK/minP are sent as given", async () => {
   assert.deepEqual([body.temperature, body.top_p, body.top_k, body.min_p], [0.6, 0.95, 20, 0.01]);
 });
 
-test("answer: grammar for llama-server, the suffix put back, probabilities normalised over the choices", async () => {
+test("answer on llama-server: one read of the verdict position (n_probs, one token, no grammar), the choice walked, the suffix put back, probabilities normalised over the choices", async () => {
   const { session } = await openSession();
+  server.script({ kind: "ok", text: "C", stopType: "limit", firstTokenLogprobs: { C: Math.log(0.7), A: Math.log(0.2), B: Math.log(0.05) } });
+  const answer = await session.answer({ choices: ["A", "B"], suffix: "]]", maxTokens: 8, temperature: 0, seed: 3 });
+  assert.equal(answer.text, "A]]", "the most likely choice, not the server's own greedy token");
+  assert.equal(answer.tokens, 3, 'the suffix\'s tokens stay in the sequence ("A", "]", "]")');
+  assert.ok(answer.choiceProbabilities, answer.probabilityNote);
+  assert.ok(Math.abs((answer.choiceProbabilities.A ?? 0) - 0.8) < 1e-9);
+  assert.ok(Math.abs((answer.choiceProbabilities.B ?? 0) - 0.2) < 1e-9);
+  const bodies = server.completionRequests().map((request) => request.body as Record<string, unknown>);
+  assert.equal(bodies.length, 1, "single-token choices: one request");
+  assert.deepEqual([bodies[0].n_predict, bodies[0].n_probs, bodies[0].temperature], [1, 50, 0]);
+  assert.deepEqual([bodies[0].grammar, bodies[0].stop, bodies[0].logit_bias], [undefined, undefined, undefined]);
+  assert.deepEqual((session as unknown as { sequenceIds: number[] }).sequenceIds.slice(-3), faultTokens("A]]"), "the choice's and the suffix's ids");
+});
+
+test('answer with verdictAnswer "grammar": one request under the choices\' grammar, the suffix put back', async () => {
+  const { session } = await openSession({ verdictAnswer: "grammar" });
   server.script({ kind: "ok", text: "A", stopType: "word", firstTokenLogprobs: { A: Math.log(0.6), B: Math.log(0.2), C: Math.log(0.1) } });
   const answer = await session.answer({ choices: ["A", "B"], suffix: "]]", maxTokens: 8, temperature: 0, seed: 3 });
   assert.equal(answer.text, "A]]");
@@ -436,29 +455,112 @@ test("answer: grammar for llama-server, the suffix put back, probabilities norma
 
 test("confidence: a choice outside the server's top-k is unknown, with the reason, never 0", async () => {
   const { session } = await openSession();
-  server.script({ kind: "ok", text: "A", stopType: "word", firstTokenLogprobs: { A: Math.log(0.6), C: Math.log(0.1) } });
+  server.script({ kind: "ok", text: "A", stopType: "limit", firstTokenLogprobs: { A: Math.log(0.6), C: Math.log(0.1) } });
   const answer = await session.answer({ choices: ["A", "B"], suffix: "]]", maxTokens: 8, temperature: 0, seed: 3 });
+  assert.equal(answer.text, "A]]", "greedy: a choice outside the top-k is below every one in it");
   assert.equal(answer.choiceProbabilities, undefined);
   assert.equal(answer.probabilityNote, 'choice "B" not in the server\'s top 50 at the verdict position');
+  assert.equal(server.completionRequests().length, 1);
 });
 
-test("confidence: choices that share a first token read the next position with a one-token probe", async () => {
+test("choices that share a first token: the verdict position and the one after the shared token in one request (that token forced)", async () => {
   const { session } = await openSession();
   // "1" / "10" (one token per character here): P(1) needs P("]" | "1"), P(10) needs P("0" | "1").
+  server.script({ kind: "ok", text: "1x", stopType: "limit", tokenLogprobs: [{ "1": Math.log(0.5), "2": Math.log(0.3) }, { x: Math.log(0.1), "0": Math.log(0.06), "]": Math.log(0.02) }] });
+  const answer = await session.answer({ choices: ["1", "2", "10"], suffix: "]]", maxTokens: 8, temperature: 0, seed: 3 });
+  assert.equal(answer.text, "10]]");
+  assert.equal(answer.tokens, 4);
+  assert.ok(answer.choiceProbabilities, answer.probabilityNote);
+  const p = answer.choiceProbabilities;
+  const raw = { "1": 0.5 * 0.02, "2": 0.3, "10": 0.5 * 0.06 };
+  const total = raw["1"] + raw["2"] + raw["10"];
+  for (const choice of ["1", "2", "10"] as const) assert.ok(Math.abs((p[choice] ?? 0) - raw[choice] / total) < 1e-9, JSON.stringify(p));
+  const bodies = server.completionRequests().map((request) => request.body as Record<string, unknown>);
+  assert.equal(bodies.length, 1);
+  assert.deepEqual([bodies[0].n_predict, bodies[0].logit_bias], [2, [[faultTokens("1")[0], FORCE_BIAS]]]);
+});
+
+test("the shared token not taken (the server sampled another): the position after it is read with one more request", async () => {
+  const { session } = await openSession();
   server.script(
-    { kind: "ok", text: "10", stopType: "word", firstTokenLogprobs: { "1": Math.log(0.5), "2": Math.log(0.3) } },
+    { kind: "ok", text: "2y", stopType: "limit", tokenLogprobs: [{ "1": Math.log(0.2), "2": Math.log(0.6) }, { y: Math.log(0.9) }] },
     { kind: "ok", text: "0", stopType: "limit", firstTokenLogprobs: { "0": Math.log(0.6), "]": Math.log(0.2) } },
   );
   const answer = await session.answer({ choices: ["1", "2", "10"], suffix: "]]", maxTokens: 8, temperature: 0, seed: 3 });
+  assert.equal(answer.text, "2]]");
   assert.ok(answer.choiceProbabilities, answer.probabilityNote);
-  const p = answer.choiceProbabilities;
-  const raw = { "1": 0.5 * 0.2, "2": 0.3, "10": 0.5 * 0.6 };
+  const raw = { "1": 0.2 * 0.2, "2": 0.6, "10": 0.2 * 0.6 };
   const total = raw["1"] + raw["2"] + raw["10"];
-  for (const choice of ["1", "2", "10"] as const) assert.ok(Math.abs((p[choice] ?? 0) - raw[choice] / total) < 1e-9, JSON.stringify(p));
-  const [answerBody, probe] = server.completionRequests().map((request) => request.body as Record<string, unknown>);
-  assert.deepEqual(probe.prompt, [...(answerBody.prompt as number[]), ...faultTokens("1")], "the probe extends the verdict position by the shared prefix");
-  assert.equal(probe.n_predict, 1);
-  assert.equal(probe.grammar, undefined);
+  assert.ok(Math.abs((answer.choiceProbabilities["2"] ?? 0) - raw["2"] / total) < 1e-9, JSON.stringify(answer.choiceProbabilities));
+  const [first, probe] = server.completionRequests().map((request) => request.body as Record<string, unknown>);
+  assert.deepEqual(probe.prompt, [...(first.prompt as number[]), ...faultTokens("1")], "the read extends the verdict position by the shared prefix");
+  assert.deepEqual([probe.n_predict, probe.logit_bias, probe.grammar], [1, undefined, undefined]);
+});
+
+test("a sampled verdict is drawn from the read candidates with the seed every engine uses; a choice missing from them sends the verdict to the grammar", async () => {
+  const { session } = await openSession();
+  const distribution = new Map([
+    [faultTokens("A")[0], 0.45],
+    [faultTokens("B")[0], 0.45],
+  ]);
+  const drawn = new Set<string>();
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    server.script({ kind: "ok", text: "A", stopType: "limit", firstTokenLogprobs: { A: Math.log(0.45), B: Math.log(0.45), C: Math.log(0.1) } });
+    const mark = session.mark();
+    const answer = await session.answer({ choices: ["A", "B"], suffix: "]]", maxTokens: 8, temperature: 0.7, seed });
+    const expected = pickChoiceToken([faultTokens("A")[0], faultTokens("B")[0]], distribution, 0.7, verdictTokenSeed(seed, 0)) === faultTokens("A")[0] ? "A]]" : "B]]";
+    assert.equal(answer.text, expected, `seed ${seed}`);
+    drawn.add(answer.text);
+    await session.rollback(mark);
+  }
+  assert.equal(drawn.size, 2, "the seeds draw both choices, whatever the server sampled");
+  server.requests.length = 0;
+  server.script(
+    { kind: "ok", text: "A", stopType: "limit", firstTokenLogprobs: { A: Math.log(0.45), C: Math.log(0.1) } },
+    { kind: "ok", text: "B", stopType: "word", firstTokenLogprobs: { A: Math.log(0.45), C: Math.log(0.1) } },
+  );
+  const answer = await session.answer({ choices: ["A", "B"], suffix: "]]", maxTokens: 8, temperature: 0.7, seed: 1 });
+  assert.equal(answer.text, "B]]", "the server's draw under the grammar");
+  const bodies = server.completionRequests().map((request) => request.body as Record<string, unknown>);
+  assert.equal(bodies.length, 2);
+  assert.equal(bodies[1].grammar, 'root ::= ("A" | "B") "]]"');
+  assert.equal(bodies[1].temperature, 0.7);
+});
+
+test("no choice among the read candidates: the verdict is asked under the grammar", async () => {
+  const { session } = await openSession();
+  server.script(
+    { kind: "ok", text: "C", stopType: "limit", firstTokenLogprobs: { C: Math.log(0.9) } },
+    { kind: "ok", text: "B", stopType: "word", firstTokenLogprobs: { C: Math.log(0.9) } },
+  );
+  const answer = await session.answer({ choices: ["A", "B"], suffix: "]]", maxTokens: 8, temperature: 0, seed: 1 });
+  assert.equal(answer.text, "B]]");
+  assert.equal(answer.choiceProbabilities, undefined);
+  assert.match(answer.probabilityNote ?? "", /not in the server's top 50/);
+  const bodies = server.completionRequests().map((request) => request.body as Record<string, unknown>);
+  assert.deepEqual([bodies.length, bodies[1].grammar], [2, 'root ::= ("A" | "B") "]]"']);
+});
+
+test("a verdict read that comes back without candidates (n_probs not honoured): the grammar writes the verdict, the confidence unknown with the reason and a warning", async () => {
+  const { engine, session } = await openSession();
+  server.script({ kind: "ok", text: "C", stopType: "limit" }, { kind: "ok", text: "B", stopType: "word" });
+  const answer = await session.answer({ choices: ["A", "B"], suffix: "]]", maxTokens: 8, temperature: 0, seed: 1 });
+  assert.equal(answer.text, "B]]");
+  assert.equal(answer.choiceProbabilities, undefined);
+  assert.match(answer.probabilityNote ?? "", /reported no candidates at the verdict position/);
+  assert.ok(engine.warnings.some((warning) => warning.type === "unsupported" && warning.setting === "probabilities"));
+  const bodies = server.completionRequests().map((request) => request.body as Record<string, unknown>);
+  assert.deepEqual([bodies.length, bodies[0].grammar, bodies[1].grammar], [2, undefined, 'root ::= ("A" | "B") "]]"']);
+});
+
+test("a verdict read the server keeps failing: the answer fails with the server's message, not a verdict", async () => {
+  const { session } = await openSession({ maxRetries: 4 });
+  server.defaultStep = { kind: "status", status: 500, body: '{"error":{"code":500,"message":"slot crashed","type":"server_error"}}' };
+  const error = await rejection(session.answer({ choices: ["A", "B"], suffix: "]]", maxTokens: 8, temperature: 0, seed: 1 }));
+  assert.equal(error.code, "engine-http");
+  assert.match(error.message, /slot crashed/);
+  assert.equal(server.completionRequests().length, 2, "the same answer twice: not retried further");
+  assert.equal(server.completionRequests()[0].body && (server.completionRequests()[0].body as Record<string, unknown>).n_probs, 50, "it was the walk's read");
 });
 
 test("stop 'context': the server's full context, and the cap j1 puts where the context would overflow", async () => {

@@ -9,6 +9,8 @@
  * probabilities along its path. Distributions are read at the root (the verdict position, where the
  * answer step reads anyway) and only at deeper prefixes where choices branch, so A/B costs nothing extra.
  */
+import { deriveSeed } from "./seed.js";
+
 export interface ChoicePath {
   choice: string;
   /** The choice's tokens, plus the terminator when another choice extends them. */
@@ -68,4 +70,38 @@ export function combineChoicePaths(paths: readonly ChoicePath[], distributionAt:
   if (!(total > 0)) return { missing: "every choice has probability 0 at the verdict position" };
   for (const choice of Object.keys(raw)) raw[choice] /= total;
   return { probabilities: raw };
+}
+
+/** The tokens that some choice's path allows after `prefix` (none: a path ends there). */
+export function nextChoiceTokens(paths: readonly ChoicePath[], prefix: readonly number[]): number[] {
+  const next = new Set<number>();
+  for (const path of paths) {
+    if (path.tokens.length > prefix.length && prefix.every((token, index) => path.tokens[index] === token)) next.add(path.tokens[prefix.length]);
+  }
+  return [...next];
+}
+
+/** The seed of the verdict's `index`-th token draw (every engine draws with the same one). */
+export function verdictTokenSeed(seed: number, index: number): number {
+  return index === 0 ? deriveSeed(seed, "first-verdict-token") : deriveSeed(seed, "verdict-token", index);
+}
+
+/**
+ * A verdict token among `candidates`, from the untempered probabilities: the most likely one when greedy,
+ * else drawn with p^(1/T) from a uniform number derived from the seed. A candidate missing from
+ * `distribution` counts as 0, so the caller passes a distribution that holds every candidate when
+ * sampling, and at least one when greedy (then a missing one is below every reported one).
+ */
+export function pickChoiceToken(candidates: readonly number[], distribution: ReadonlyMap<number, number>, temperature: number, seed: number): number {
+  const probability = (token: number) => distribution.get(token) ?? 0;
+  if (temperature <= 0) return candidates.reduce((best, token) => (probability(token) > probability(best) ? token : best), candidates[0]);
+  const weights = candidates.map((token) => Math.pow(probability(token), 1 / temperature));
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  if (!(total > 0)) return candidates[0];
+  let draw = (seed / 0x80000000) * total;
+  for (let index = 0; index < candidates.length; index++) {
+    draw -= weights[index];
+    if (draw < 0) return candidates[index];
+  }
+  return candidates[candidates.length - 1];
 }

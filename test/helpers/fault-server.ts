@@ -30,6 +30,8 @@ export type FaultStep =
       delayMs?: number;
       /** Top log-probabilities of the first generated token, by token text (one character → its id). */
       firstTokenLogprobs?: Record<string, number>;
+      /** Top log-probabilities per generated position (llama-server's native shape; replaces firstTokenLogprobs there). */
+      tokenLogprobs?: Array<Record<string, number>>;
       /** Leave the generated ids out of the answer (an old vLLM). */
       noTokenIds?: boolean;
     }
@@ -211,7 +213,9 @@ function completionAnswer(step: Extract<FaultStep, { kind: "ok" }>, body: Record
   const prompt = body.prompt;
   const promptTokens = Array.isArray(prompt) ? prompt.length : typeof prompt === "string" ? faultTokens(prompt).length + 1 : 1;
   const ids = [...faultTokens(text), ...(stopType === "word" ? faultTokens(stop ?? "") : stopType === "eos" ? [FAULT_EOS] : [])];
-  const candidates = step.firstTokenLogprobs ? Object.entries(step.firstTokenLogprobs).map(([token, logprob]) => ({ id: faultTokens(token)[0], token, bytes: [], logprob })) : undefined;
+  const listed = (logprobs: Record<string, number>) => Object.entries(logprobs).map(([token, logprob]) => ({ id: faultTokens(token)[0], token, bytes: [], logprob }));
+  const positions = (step.tokenLogprobs ?? (step.firstTokenLogprobs ? [step.firstTokenLogprobs] : [])).map(listed);
+  const candidates = positions[0];
   const timings = { cache_n: 0, prompt_n: promptTokens, prompt_ms: 1, predicted_n: ids.length, predicted_ms: 1 };
   if (shape === "native") {
     return {
@@ -223,7 +227,7 @@ function completionAnswer(step: Extract<FaultStep, { kind: "ok" }>, body: Record
       tokens_predicted: ids.length,
       tokens_evaluated: promptTokens,
       timings,
-      ...(candidates ? { completion_probabilities: [{ ...candidates[0], top_logprobs: candidates }] } : {}),
+      ...(positions.length > 0 ? { completion_probabilities: positions.map((position) => ({ ...position[0], top_logprobs: position })) } : {}),
     };
   }
   const chat = shape === "chat";

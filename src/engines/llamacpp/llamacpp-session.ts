@@ -1,8 +1,7 @@
 import type { Llama, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import { branchPrefixes, choicePaths, combineChoicePaths, type ChoicePath } from "../../core/choice-probabilities.js";
+import { branchPrefixes, choicePaths, combineChoicePaths, nextChoiceTokens, pickChoiceToken, verdictTokenSeed } from "../../core/choice-probabilities.js";
 import { J1Error } from "../../core/errors.js";
 import { continuationIds, tokenizeInjected, type PieceTokenizer, type PieceVocabulary } from "../../core/prompt-pieces.js";
-import { deriveSeed } from "../../core/seed.js";
 import type { AnswerRequest, AnswerResult, EngineSession, GenerateRequest, GenerateResult, SamplingOptions, SessionMark, SessionUsage } from "../engine.js";
 
 /** Room kept free at the end of the context for the forced end of thinking and the verdict. */
@@ -187,14 +186,13 @@ export class LlamaCppSession implements EngineSession {
     const chosen: Token[] = [];
     let feed = this.takePending();
     for (;;) {
-      const allowed = nextTokens(paths, chosen);
+      const allowed = nextChoiceTokens(paths, chosen) as Token[];
       const distribution = await this.readDistribution(feed, allowed, paths.length);
       if (request.signal?.aborted) throw new J1Error("cancelled", "answer cancelled");
       distributions.set(chosen.join(","), distribution);
-      const seed = chosen.length === 0 ? deriveSeed(request.seed, "first-verdict-token") : deriveSeed(request.seed, "verdict-token", chosen.length);
-      const token = pickToken(allowed, distribution, request.temperature, seed);
+      const token = pickChoiceToken(allowed, distribution, request.temperature, verdictTokenSeed(request.seed, chosen.length)) as Token;
       chosen.push(token);
-      if (nextTokens(paths, chosen).length === 0 || chosen.length >= request.maxTokens) break;
+      if (nextChoiceTokens(paths, chosen).length === 0 || chosen.length >= request.maxTokens) break;
       feed = [token];
     }
     // Probabilities still missing: prefixes off the chosen path, read from the verdict position.
@@ -202,7 +200,7 @@ export class LlamaCppSession implements EngineSession {
     let pendingAnswer = chosen.slice(-1);
     if (offPath.length > 0) {
       await this.eraseFrom(verdictPosition + 1);
-      for (const prefix of offPath) distributions.set(prefix.join(","), await this.probe(prefix as Token[], nextTokens(paths, prefix as Token[]), paths.length));
+      for (const prefix of offPath) distributions.set(prefix.join(","), await this.probe(prefix as Token[], nextChoiceTokens(paths, prefix) as Token[], paths.length));
       pendingAnswer = [...chosen];
     }
     const combined = combineChoicePaths(paths, (prefix) => {
@@ -319,31 +317,4 @@ function endsWith(tokens: readonly Token[], suffix: readonly Token[]): boolean {
 /** Unset truncation means none: node-llama-cpp's own defaults (top-k 40, top-p 0.95) must not apply silently. */
 function neutralSampling(sampling: SamplingOptions | undefined): { topK: number; topP: number; minP: number } {
   return { topK: sampling?.topK ?? 0, topP: sampling?.topP ?? 1, minP: sampling?.minP ?? 0 };
-}
-
-/** The tokens that some choice's path allows after `prefix` (none: a path ends there). */
-function nextTokens(paths: readonly ChoicePath[], prefix: readonly Token[]): Token[] {
-  const next = new Set<Token>();
-  for (const path of paths) {
-    if (path.tokens.length > prefix.length && prefix.every((token, index) => path.tokens[index] === token)) next.add(path.tokens[prefix.length] as Token);
-  }
-  return [...next];
-}
-
-/**
- * A verdict token among `candidates`, from the untempered probabilities: the most likely one when greedy,
- * else drawn with p^(1/T) from a uniform number derived from the seed.
- */
-function pickToken(candidates: readonly Token[], distribution: ReadonlyMap<Token, number>, temperature: number, seed: number): Token {
-  const probability = (token: Token) => distribution.get(token) ?? 0;
-  if (temperature <= 0) return candidates.reduce((best, token) => (probability(token) > probability(best) ? token : best), candidates[0]);
-  const weights = candidates.map((token) => Math.pow(probability(token), 1 / temperature));
-  const total = weights.reduce((sum, weight) => sum + weight, 0);
-  if (!(total > 0)) return candidates[0];
-  let draw = (seed / 0x80000000) * total;
-  for (let index = 0; index < candidates.length; index++) {
-    draw -= weights[index];
-    if (draw < 0) return candidates[index];
-  }
-  return candidates[candidates.length - 1];
 }

@@ -20,7 +20,16 @@ export interface ContinuationRequest {
   topLogprobs?: number;
   /** Constrain the output to one of the choices then the suffix, where the server can. */
   constraint?: { choices: readonly string[]; suffix: string };
+  /**
+   * llama-server only: make the greedy sampler take this token (a logit bias far above any logit), so the
+   * next position's candidates are those after it. The candidates of the position it is taken at are
+   * still the raw softmax (`n_probs` ignores logit bias).
+   */
+  forceToken?: number;
 }
+
+/** A logit bias no real logit comes near: the biased token is the greedy choice. */
+export const FORCE_BIAS = 1e9;
 
 export interface RequestShape {
   api: OpenAIApi;
@@ -148,6 +157,7 @@ function llamaServerBody(request: ContinuationRequest): Record<string, unknown> 
   // populate_token_probs → get_token_probabilities), i.e. temperature 1, no truncation, no grammar.
   if (request.topLogprobs !== undefined) body.n_probs = request.topLogprobs;
   if (request.constraint) body.grammar = choiceGrammarText(request.constraint.choices, request.constraint.suffix);
+  if (request.forceToken !== undefined) body.logit_bias = [[request.forceToken, FORCE_BIAS]];
   return body;
 }
 

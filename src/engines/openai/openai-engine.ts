@@ -41,6 +41,12 @@ export interface OpenAIEngineOptions {
   /** Candidates asked for at the verdict position (default 50; vLLM 20, its default `max_logprobs`). */
   verdictTopK?: number;
   /**
+   * How a llama-server token-id session writes the verdict: "walk" (default) reads candidates and walks
+   * the choices' tokens as the in-process engine does; "grammar" asks under a grammar in one request (what
+   * other servers get; kept for comparison, bench/http-answer.ts). OpenAISession.walkAnswer.
+   */
+  verdictAnswer?: "walk" | "grammar";
+  /**
    * Requests in flight at once per server (default: a llama-server's slots from /props, else 4); their sum
    * over the fleet is `capabilities.parallelSessions`.
    */
@@ -102,6 +108,7 @@ interface EngineParts {
   shape: RequestShape;
   concurrency: number;
   verdictTopK: number;
+  verdictAnswer?: "walk" | "grammar";
   /** Per request attempt: long thinking is asked for in chunks that each take a fraction of it. */
   timeoutMs: number;
   thinkingChunkTokens?: number;
@@ -289,7 +296,7 @@ export class OpenAIEngine implements Engine {
 
     const requested = options.verdictTopK ?? DEFAULT_VERDICT_TOP_K;
     const verdictTopK = flavor === "vllm" && options.verdictTopK === undefined ? VLLM_MAX_LOGPROBS : flavor === "generic" || flavor === "ollama" ? Math.min(requested, OPENAI_MAX_LOGPROBS) : requested;
-    return new OpenAIEngine({ fleet, counter, tokenPrompts, bos, contextSize, chatTemplate, lifetime, warnings, shape, concurrency, verdictTopK, known, gguf, thinkEndChecks, vocabulary, primary: { client, tokenizer }, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, thinkingChunkTokens: options.thinkingChunkTokens });
+    return new OpenAIEngine({ fleet, counter, tokenPrompts, bos, contextSize, chatTemplate, lifetime, warnings, shape, concurrency, verdictTopK, known, gguf, thinkEndChecks, vocabulary, primary: { client, tokenizer }, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, thinkingChunkTokens: options.thinkingChunkTokens, verdictAnswer: options.verdictAnswer });
   }
 
   /** Options the server could not honour, one entry per setting. */
@@ -412,6 +419,7 @@ export class OpenAIEngine implements Engine {
       promptTokens,
       contextSize,
       topLogprobs: verdictTopK,
+      verdictAnswer: this.parts.verdictAnswer,
       requestTimeoutMs: this.parts.timeoutMs,
       firstChunkTokens: this.parts.thinkingChunkTokens,
       onClose: () => {

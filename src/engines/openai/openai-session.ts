@@ -1,4 +1,4 @@
-import { branchPrefixes, choicePaths, type ChoicePath, type ChoiceProbabilityResult } from "../../core/choice-probabilities.js";
+import { branchPrefixes, choicePaths, nextChoiceTokens, pickChoiceToken, verdictTokenSeed, type ChoicePath, type ChoiceProbabilityResult } from "../../core/choice-probabilities.js";
 import { J1Error } from "../../core/errors.js";
 import { continuationIds, tokenizeInjected, type PieceTokenizer, type PieceVocabulary } from "../../core/prompt-pieces.js";
 import type { AnswerRequest, AnswerResult, EngineSession, GenerateRequest, GenerateResult, SessionMark, SessionUsage } from "../engine.js";
@@ -37,6 +37,12 @@ export interface OpenAISessionParts {
   contextSize?: number;
   /** Candidates asked for at the verdict position. */
   topLogprobs: number;
+  /**
+   * How a token-id session on llama-server writes the verdict: "walk" (the default) reads the verdict
+   * position's candidates and walks the choices' tokens, as in process; "grammar" asks for the verdict
+   * under a grammar in one request (what every other server gets). See OpenAISession.walkAnswer.
+   */
+  verdictAnswer?: "walk" | "grammar";
   /** The per-request timeout: long thinking is asked for in chunks that take a fraction of it. */
   requestTimeoutMs: number;
   /** The first thinking chunk's tokens (default FIRST_CHUNK_TOKENS). */
@@ -223,7 +229,12 @@ export class OpenAISession implements EngineSession {
   async answer(request: AnswerRequest): Promise<AnswerResult> {
     this.assertOpen();
     const { shape, topLogprobs } = this.parts;
-    const paths = this.parts.tokenize ? await this.choicePaths(request) : undefined;
+    const tokenized = this.parts.tokenize ? await this.choiceTokens(request) : undefined;
+    const paths = tokenized?.paths;
+    if (tokenized && this.walks(request, tokenized)) {
+      const walked = await this.walkAnswer(request, tokenized.paths, tokenized.suffix);
+      if (walked) return walked;
+    }
     const before = this.ids.length;
     // llama-server's n_probs are the raw softmax whatever the sampling (server-context.cpp
     // populate_token_probs); elsewhere logprobs may be tempered, so they are read from a probe at T = 1.
@@ -386,13 +397,93 @@ export class OpenAISession implements EngineSession {
     return { tokenize: (text, parseSpecial) => this.tokenizeText(text, parseSpecial, signal) };
   }
 
-  private async choicePaths(request: AnswerRequest): Promise<ChoicePath[]> {
+  /** The choices' paths (core/choice-probabilities.ts) and the suffix's ids. */
+  private async choiceTokens(request: AnswerRequest): Promise<{ paths: ChoicePath[]; suffix: number[] }> {
     // As in process: choices and suffix as plain text (no special-token parsing).
     const tokenized = new Map<string, number[]>();
     // As continuations: on a space-prefix vocabulary "A" alone would be "▁A", not what follows "[[".
     await Promise.all(request.choices.map(async (choice) => tokenized.set(choice, await continuationIds(choice, false, this.pieceTokenizer(request.signal), this.parts.vocabulary))));
-    const terminator = request.suffix.length > 0 ? (await continuationIds(request.suffix, false, this.pieceTokenizer(request.signal), this.parts.vocabulary))[0] : undefined;
-    return choicePaths(request.choices, (text) => tokenized.get(text) ?? [], terminator);
+    const suffix = request.suffix.length > 0 ? await continuationIds(request.suffix, false, this.pieceTokenizer(request.signal), this.parts.vocabulary) : [];
+    return { paths: choicePaths(request.choices, (text) => tokenized.get(text) ?? [], suffix[0]), suffix };
+  }
+
+  /**
+   * Whether the verdict is walked (walkAnswer): a token-id session on llama-server's native endpoint,
+   * whose candidates are the raw softmax; no `logit_bias` of the caller's in `extraBody` (the walk reads
+   * raw candidates, which a bias does not change, so a banned choice could be picked; and the caller's
+   * bias would replace the walk's own); every choice has tokens; and the longest answer fits in
+   * `maxTokens` (a cut answer's text would need detokenizing).
+   */
+  private walks(request: AnswerRequest, tokenized: { paths: ChoicePath[]; suffix: number[] }): boolean {
+    const { shape, verdictAnswer } = this.parts;
+    if ((verdictAnswer ?? "walk") !== "walk" || !this.tokenMode || shape.flavor !== "llama-server" || shape.api !== "completions") return false;
+    if (shape.extraBody !== undefined && "logit_bias" in shape.extraBody) return false;
+    if (tokenized.paths.some((path) => path.tokens.length === 0)) return false;
+    const longest = Math.max(...tokenized.paths.map((path) => path.tokens.length));
+    return longest + tokenized.suffix.length <= request.maxTokens;
+  }
+
+  /**
+   * The verdict as the in-process engine writes it (llamacpp-session.ts `answer`), by reading, not by a
+   * grammar. The distributions needed are known before the verdict: the verdict position's and one after
+   * each branch prefix ("1" where "1" and "10" are choices), for the confidence and for walking the
+   * choices' tokens alike. A read is one request of the sequence so far plus a prefix with `n_probs`
+   * (the raw softmax's top candidates) and, where a branch prefix one token longer is still unread, that
+   * token forced (FORCE_BIAS) and `n_predict: 2`, so the next position's candidates come back too: 1..10
+   * on a Qwen tokenizer is one request evaluating what plain generation of "7]]" does. The token is then
+   * picked among those a choice allows (greedy: the most likely; sampled: p^(1/T) with the seed every
+   * engine uses), and the suffix follows the choice as given, unevaluated, as in process.
+   *
+   * No grammar runs: llama-server applies a grammar to the whole vocabulary (151,936 Qwen3 tokens)
+   * whenever the model's own greedy token is not a choice (bench/http-answer.ts).
+   *
+   * Undefined (the caller then asks under a grammar) when the reads cannot decide a token: no allowed
+   * token among the top candidates, or, when sampling, one of them missing (its weight unknown).
+   */
+  private async walkAnswer(request: AnswerRequest, paths: ChoicePath[], suffix: number[]): Promise<AnswerResult | undefined> {
+    const { topLogprobs } = this.parts;
+    const before = [...this.ids];
+    const needed = branchPrefixes(paths);
+    const distributions = new Map<string, Map<number, number>>();
+    const read = async (prefix: readonly number[]) => {
+      const child = needed.find((other) => other.length === prefix.length + 1 && prefix.every((token, index) => other[index] === token) && !distributions.has(other.join(",")));
+      const force = child?.[prefix.length];
+      const outcome = await this.send({ maxTokens: force === undefined ? 1 : 2, stop: [], temperature: 0, seed: request.seed, topLogprobs, forceToken: force }, request.signal, this.input(prefix, before));
+      const here = candidateDistribution(outcome.topLogprobs[0] ?? []);
+      if (here) distributions.set(prefix.join(","), here);
+      const next = force !== undefined && outcome.tokenIds?.[0] === force ? candidateDistribution(outcome.topLogprobs[1] ?? []) : undefined;
+      if (child && next) distributions.set(child.join(","), next);
+    };
+    const chosen: number[] = [];
+    for (;;) {
+      const allowed = nextChoiceTokens(paths, chosen);
+      if (!distributions.has(chosen.join(","))) await read(chosen);
+      const distribution = distributions.get(chosen.join(","));
+      if (!distribution) return undefined;
+      const known = allowed.filter((token) => distribution.has(token)).length;
+      if (known === 0 || (request.temperature > 0 && known < allowed.length)) return undefined;
+      chosen.push(pickChoiceToken(allowed, distribution, request.temperature, verdictTokenSeed(request.seed, chosen.length)));
+      if (nextChoiceTokens(paths, chosen).length === 0) break;
+    }
+    let confidence: ChoiceProbabilityResult;
+    try {
+      // Branch prefixes off the chosen path not read with it ("1" for 1..100 when the verdict is "85").
+      for (const prefix of needed) if (!distributions.has(prefix.join(","))) await read(prefix);
+      confidence = combineReported(paths, distributions, topLogprobs, describe);
+    } catch (error) {
+      if (error instanceof J1Error && error.code === "cancelled") throw error;
+      // Confidence is a report, not the verdict: a failed probe leaves it unknown, with the reason.
+      confidence = { missing: `reading the verdict probabilities failed: ${(error as Error).message}` };
+    }
+    // The suffix after the choice: the part the chosen path did not already end with (as in process).
+    const path = paths.find((candidate) => candidate.tokens.length === chosen.length && candidate.tokens.every((token, index) => token === chosen[index]));
+    if (!path) throw new J1Error("engine", `the verdict walk ended off every choice's path (tokens ${chosen.join(", ")})`);
+    const ended = suffix.length > 0 && chosen[chosen.length - 1] === suffix[0];
+    const rest = ended ? suffix.slice(1) : path.choice.endsWith(request.suffix) ? [] : suffix;
+    const text = ended || rest.length > 0 ? path.choice + request.suffix : path.choice;
+    for (const id of [...chosen, ...rest]) this.ids.push(id);
+    this.text += text;
+    return { text, tokens: chosen.length + rest.length, choiceProbabilities: confidence.probabilities, probabilityNote: confidence.missing };
   }
 
   /**
