@@ -1,6 +1,6 @@
 import { deriveSeed } from "../../core/seed.js";
 import { Draws } from "./draws.js";
-import type { ScoredItem } from "../types.js";
+import type { JudgedItem } from "./credit.js";
 
 /** mulberry32: a small, fast, well-mixed 32-bit generator; plenty for resampling indices. */
 export function seededRandom(seed: number): () => number {
@@ -47,7 +47,7 @@ export interface BootstrapOptions {
 export interface SummedRule {
   terms: number;
   /** The numbers of one unit (its items, all of one category), or undefined where only the rule can score it. */
-  unit(items: readonly ScoredItem[]): readonly number[] | undefined;
+  unit(members: readonly JudgedItem[]): readonly number[] | undefined;
   /** A resample's score from its strata (in the strata's order, which is the resample's category order). */
   score(strata: readonly SummedStratum[]): number;
   /**
@@ -71,42 +71,43 @@ export const bootstrapWork = { intervals: 0, resamples: 0, draws: 0, itemsScored
  * A unit of resampling: an item alone, or all items of a group (a RewardMATH problem, an RM-Bench prompt),
  * since the official rule scores a group as a whole and its items are not independent. `copies[k]` is the
  * unit as drawn for the (k+1)-th time within one resample: the same items under the group name
- * "<group>#k", so the rule sees two problems, not one with twice the pairs. Copies are made once and
- * reused across resamples.
+ * "<group>#k", each with its decision, so the rule sees two problems, not one with twice the pairs.
+ * Copies are made once and reused across resamples.
  */
 class Unit {
-  readonly copies: ScoredItem[][];
+  readonly copies: JudgedItem[][];
 
-  constructor(readonly items: ScoredItem[]) {
-    this.copies = [items];
+  constructor(readonly members: JudgedItem[]) {
+    this.copies = [members];
   }
 
-  copy(occurrence: number): ScoredItem[] {
+  copy(occurrence: number): JudgedItem[] {
     while (this.copies.length <= occurrence) {
       const index = this.copies.length;
-      this.copies.push(this.items.map((item) => (item.group === undefined ? item : { ...item, group: `${item.group}#${index}` })));
+      this.copies.push(this.members.map((entry) => (entry.item.group === undefined ? entry : { item: { ...entry.item, group: `${entry.item.group}#${index}` }, decision: entry.decision })));
     }
     return this.copies[occurrence];
   }
 }
 
 /** The units (each its items) of each category, in order of first appearance. */
-function unitsByCategory(items: readonly ScoredItem[]): ScoredItem[][][] {
-  const strata = new Map<string, ScoredItem[][]>();
-  const groups = new Map<string, ScoredItem[]>();
-  for (const item of items) {
-    if (item.group !== undefined) {
-      const members = groups.get(item.group);
+function unitsByCategory(judged: readonly JudgedItem[]): JudgedItem[][][] {
+  const strata = new Map<string, JudgedItem[][]>();
+  const groups = new Map<string, JudgedItem[]>();
+  for (const entry of judged) {
+    const { group, category } = entry.item;
+    if (group !== undefined) {
+      const members = groups.get(group);
       if (members) {
-        members.push(item);
+        members.push(entry);
         continue;
       }
     }
-    const members = [item];
-    if (item.group !== undefined) groups.set(item.group, members);
-    const units = strata.get(item.category);
+    const members = [entry];
+    if (group !== undefined) groups.set(group, members);
+    const units = strata.get(category);
     if (units) units.push(members);
-    else strata.set(item.category, [members]);
+    else strata.set(category, [members]);
   }
   return [...strata.values()];
 }
@@ -117,19 +118,15 @@ function unitsByCategory(items: readonly ScoredItem[]): ScoredItem[][][] {
  * categories (RewardBench subsets, RM-Bench domains) and a resample missing one would change the rule,
  * not just the sample. Deterministic for a given seed.
  */
-export function bootstrapInterval(
-  items: readonly ScoredItem[],
-  officialScore: (sample: readonly ScoredItem[]) => number,
-  options: BootstrapOptions = {},
-): [number, number] {
-  return intervalOf(bootstrapScores(items, officialScore, options), options.level ?? 0.95);
+export function bootstrapInterval(judged: readonly JudgedItem[], officialScore: (sample: readonly JudgedItem[]) => number, options: BootstrapOptions = {}): [number, number] {
+  return intervalOf(bootstrapScores(judged, officialScore, options), options.level ?? 0.95);
 }
 
 /** The official score of each resample, in the order drawn (what bootstrapInterval takes the quantiles of). */
-export function bootstrapScores(items: readonly ScoredItem[], officialScore: (sample: readonly ScoredItem[]) => number, options: Omit<BootstrapOptions, "level"> = {}): number[] {
+export function bootstrapScores(judged: readonly JudgedItem[], officialScore: (sample: readonly JudgedItem[]) => number, options: Omit<BootstrapOptions, "level"> = {}): number[] {
   const resamples = options.resamples ?? 1000;
   const seed = deriveSeed(options.seed ?? 0, "bootstrap");
-  const strata = unitsByCategory(items);
+  const strata = unitsByCategory(judged);
   bootstrapWork.intervals++;
   bootstrapWork.resamples += resamples;
   const summed = options.summed && summedStrata(strata, options.summed);
@@ -138,12 +135,12 @@ export function bootstrapScores(items: readonly ScoredItem[], officialScore: (sa
   const scores: number[] = [];
   const unitsOf = strata.map((stratum) => stratum.map((members) => new Unit(members)));
   for (let draw = 0; draw < resamples; draw++) {
-    const sample: ScoredItem[] = [];
+    const sample: JudgedItem[] = [];
     for (const units of unitsOf) {
       const drawn = new Uint32Array(units.length);
       for (let pick = 0; pick < units.length; pick++) {
         const index = Math.floor(random() * units.length);
-        for (const item of units[index].copy(drawn[index]++)) sample.push(item);
+        for (const entry of units[index].copy(drawn[index]++)) sample.push(entry);
       }
       bootstrapWork.draws += units.length;
     }
@@ -204,20 +201,20 @@ function planOf(numbers: Float64Array, units: number, terms: number): Plan {
 }
 
 /** Each stratum's units as numbers, or undefined when a unit spans categories or the rule declines one. */
-function summedStrata(strata: readonly ScoredItem[][][], rule: SummedRule): NumberStratum[] | undefined {
+function summedStrata(strata: readonly JudgedItem[][][], rule: SummedRule): NumberStratum[] | undefined {
   const out: NumberStratum[] = [];
   for (const units of strata) {
-    const category = units[0][0].category;
+    const category = units[0][0].item.category;
     const numbers = new Float64Array(units.length * rule.terms);
     const once = rule.distinctUngrouped ? new Uint8Array(units.length) : undefined;
     for (let index = 0; index < units.length; index++) {
       const members = units[index];
       // A unit across categories: the resample's categories are not its strata, so only the rule can say.
-      if (members.some((item) => item.category !== category)) return undefined;
+      if (members.some((entry) => entry.item.category !== category)) return undefined;
       const terms = rule.unit(members);
       if (terms === undefined || terms.length !== rule.terms) return undefined;
       numbers.set(terms, index * rule.terms);
-      if (once && members[0].group === undefined) once[index] = 1;
+      if (once && members[0].item.group === undefined) once[index] = 1;
     }
     const counted = once?.includes(1) ? once : undefined;
     out.push({ category, units: units.length, numbers, ...(counted ? { once: counted } : {}), plan: planOf(numbers, units.length, rule.terms) });
