@@ -159,8 +159,6 @@ function intervalOf(scores: number[], level: number): [number, number] {
 interface NumberStratum {
   category: string;
   units: number;
-  /** Unit u's numbers at [u * terms, (u + 1) * terms). */
-  numbers: Float64Array;
   /** With SummedRule.distinctUngrouped: 1 for a unit counted once per resample (an item without a group). */
   once?: Uint8Array;
   /** How the stratum's draws are summed (see planOf). */
@@ -169,15 +167,24 @@ interface NumberStratum {
 
 /**
  * A stratum's terms split by what their sums need. A term with one whole value v for every unit sums to
- * v x (units added) (exact: integers); the others are added draw by draw. One varying term of quarters
- * between 0 and 63.75 (a credit: 1, 0.5, 0.25, 0) is added as bytes of 4 x its value, an integer sum
- * divided by 4 at the end: the same number (sums of quarters are exact in floating point), from a table an
- * eighth the size, which the random reads find in cache (a quarter less time at 100k units).
+ * v x (units added) (exact: integers); the others are added draw by draw, from a table of their values
+ * alone, unit after unit (`varying.length` numbers each), which the random reads find in cache where the
+ * rule's whole rows would not (RM-Bench's 18 terms: 1.6 MB at 100k items, of which 9 vary).
+ *
+ * Varying terms that are all quarters between 0 and 63.75 (credits: 1, 0.5, 0.25, 0; counts of wins) are
+ * kept as bytes of 4 x their value and summed as integers, divided by 4 at the end: the same numbers,
+ * since sums of quarters are exact in floating point whatever their order. So their draws need not be
+ * added one by one: a resample counts how often each distinct row of bytes was drawn (`rows`; RM-Bench's
+ * rows of 9 wins take at most 512 values, a credit 3 or 4) and sums count x row. Other values are added in
+ * the order drawn, as the rule adds them.
  */
 interface Plan {
   fixed: Array<[number, number]>;
   varying: number[];
-  bytes?: Uint8Array;
+  /** The varying terms' values, unit u's at [u x varying.length, (u + 1) x varying.length): as bytes (4 x each), or as doubles. */
+  table: Uint8Array | Float64Array;
+  /** For a byte table: its distinct rows (`count` of them, in `bytes`) and each unit's row. */
+  rows?: { count: number; bytes: Uint8Array; of: Uint32Array };
 }
 
 function planOf(numbers: Float64Array, units: number, terms: number): Plan {
@@ -190,14 +197,38 @@ function planOf(numbers: Float64Array, units: number, terms: number): Plan {
     if (same) fixed.push([term, first]);
     else varying.push(term);
   }
-  if (varying.length !== 1) return { fixed, varying };
-  const bytes = new Uint8Array(units);
+  const width = varying.length;
+  const values = new Float64Array(units * width);
+  let quarters = true;
   for (let index = 0; index < units; index++) {
-    const scaled = 4 * numbers[index * terms + varying[0]];
-    if (!(Number.isInteger(scaled) && scaled >= 0 && scaled <= 255)) return { fixed, varying };
-    bytes[index] = scaled;
+    for (let at = 0; at < width; at++) {
+      const value = numbers[index * terms + varying[at]];
+      values[index * width + at] = value;
+      const scaled = 4 * value;
+      if (!(Number.isInteger(scaled) && scaled >= 0 && scaled <= 255)) quarters = false;
+    }
   }
-  return { fixed, varying, bytes };
+  if (!quarters) return { fixed, varying, table: values };
+  const table = Uint8Array.from(values, (value) => 4 * value);
+  return { fixed, varying, table, rows: distinctRows(table, units, width) };
+}
+
+/** The distinct rows of a byte table (`width` bytes per unit), in order of first appearance, and each unit's. */
+function distinctRows(table: Uint8Array, units: number, width: number): NonNullable<Plan["rows"]> {
+  const seen = new Map<string, number>();
+  const of = new Uint32Array(units);
+  const bytes: number[] = [];
+  for (let index = 0; index < units; index++) {
+    const row = table.subarray(index * width, (index + 1) * width);
+    const key = String.fromCharCode(...row);
+    let at = seen.get(key);
+    if (at === undefined) {
+      seen.set(key, (at = seen.size));
+      bytes.push(...row);
+    }
+    of[index] = at;
+  }
+  return { count: seen.size, bytes: Uint8Array.from(bytes), of };
 }
 
 /** Each stratum's units as numbers, or undefined when a unit spans categories or the rule declines one. */
@@ -217,9 +248,67 @@ function summedStrata(strata: readonly JudgedItem[][][], rule: SummedRule): Numb
       if (once && members[0].item.group === undefined) once[index] = 1;
     }
     const counted = once?.includes(1) ? once : undefined;
-    out.push({ category, units: units.length, numbers, ...(counted ? { once: counted } : {}), plan: planOf(numbers, units.length, rule.terms) });
+    out.push({ category, units: units.length, ...(counted ? { once: counted } : {}), plan: planOf(numbers, units.length, rule.terms) });
   }
   return out;
+}
+
+/** What one bootstrap reuses across its strata and resamples: the draws' indices, the rows' counts. */
+interface Scratch {
+  picks: Int32Array;
+  counts: Float64Array;
+}
+
+/**
+ * One stratum's draws in one resample, its varying terms' sums into `sums` (from 0), a once-only unit
+ * added at its first draw in the resample only (`last` holds the resample's `stamp` for the units added).
+ * Returns how many units were added.
+ */
+function drawnSums(draws: Draws, units: number, plan: Plan, once: Uint8Array | undefined, last: Uint32Array, stamp: number, sums: Float64Array, scratch: Scratch): number {
+  const { table, rows } = plan;
+  const width = plan.varying.length;
+  const picks = scratch.picks;
+  draws.indices(units, picks);
+  if (rows !== undefined) {
+    // Integers: how often each distinct row was drawn, then count x row, in any order (exact).
+    const counts = scratch.counts;
+    counts.fill(0, 0, rows.count);
+    let added = units;
+    if (once === undefined) {
+      for (let pick = 0; pick < units; pick++) counts[rows.of[picks[pick]]]++;
+    } else {
+      added = 0;
+      for (let pick = 0; pick < units; pick++) {
+        const index = picks[pick];
+        // Without a branch (a third of the draws repeat a unit: a branch on it is mispredicted often).
+        const fresh = (last[index] !== stamp ? 1 : 0) | (once[index] ^ 1);
+        last[index] = stamp;
+        counts[rows.of[index]] += fresh;
+        added += fresh;
+      }
+    }
+    for (let at = 0; at < width; at++) {
+      let sum = 0;
+      for (let row = 0; row < rows.count; row++) sum += counts[row] * rows.bytes[row * width + at];
+      sums[at] = sum / 4;
+    }
+    return added;
+  }
+  // Doubles: added in the order drawn.
+  let added = units;
+  sums.fill(0, 0, width);
+  for (let pick = 0; pick < units; pick++) {
+    const index = picks[pick];
+    if (once !== undefined && once[index] === 1) {
+      if (last[index] === stamp) {
+        added--;
+        continue;
+      }
+      last[index] = stamp;
+    }
+    for (let at = 0, from = index * width; at < width; at++) sums[at] += table[from + at];
+  }
+  return added;
 }
 
 /**
@@ -235,38 +324,27 @@ function summedScores(strata: readonly NumberStratum[], rule: SummedRule, seed: 
   const draws = new Draws(seed);
   // The draw (+1) in which each once-only unit was last added, per stratum.
   const seen = strata.map((stratum) => (stratum.once ? new Uint32Array(stratum.units) : new Uint32Array(0)));
+  const accumulators = new Float64Array(terms);
+  const scratch: Scratch = {
+    picks: new Int32Array(Math.max(0, ...strata.map((stratum) => stratum.units))),
+    counts: new Float64Array(Math.max(0, ...strata.map((stratum) => stratum.plan.rows?.count ?? 0))),
+  };
   for (let draw = 0; draw < resamples; draw++) {
     for (let which = 0; which < strata.length; which++) {
-      const { units, numbers, once, plan } = strata[which];
-      const { varying, bytes } = plan;
-      const last = seen[which];
+      const { units, once, plan } = strata[which];
+      const { varying, table } = plan;
       const total = sums[which].sums;
       total.fill(0);
       let added = units;
       if (varying.length === 0 && once === undefined) {
         // Every unit the same: the draws change nothing, but the generator steps past them all the same.
         draws.skip(units);
-      } else if (bytes !== undefined && once === undefined) {
+      } else if (table instanceof Uint8Array && varying.length === 1 && once === undefined) {
         // The common case (one credit per item), as a loop of its own (the mixed loop below is slower).
-        total[varying[0]] = draws.sumOfBytes(bytes, units) / 4;
+        total[varying[0]] = draws.sumOfBytes(table, units) / 4;
       } else {
-        const term = varying[0];
-        const many = varying.length > 1;
-        let sum = 0;
-        for (let pick = 0; pick < units; pick++) {
-          const index = draws.index(units);
-          if (once !== undefined && once[index] === 1) {
-            if (last[index] === draw + 1) {
-              added--;
-              continue;
-            }
-            last[index] = draw + 1;
-          }
-          if (bytes !== undefined) sum += bytes[index];
-          else if (!many) sum += numbers[index * terms + term];
-          else for (let at = 0; at < varying.length; at++) total[varying[at]] += numbers[index * terms + varying[at]];
-        }
-        if (!many && term !== undefined) total[term] = bytes === undefined ? sum : sum / 4;
+        added = drawnSums(draws, units, plan, once, seen[which], draw + 1, accumulators, scratch);
+        for (let at = 0; at < varying.length; at++) total[varying[at]] = accumulators[at];
       }
       // "+ 0": a -0 term sums to +0 by additions, as the rule's sums start from 0.
       for (const [term, value] of plan.fixed) total[term] = value * added + 0;
