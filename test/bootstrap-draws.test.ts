@@ -79,3 +79,18 @@ test("a stratum's indices at once (Draws.indices) are seededRandom's, and leave 
     assert.equal(draws.index(97), Math.floor(random() * 97), `after ${units} units`);
   }
 });
+
+test("a stratum's draws as tallies (Draws.tally) count seededRandom's indices, and leave the generator where the rule's path does", () => {
+  const random = seededRandom(9);
+  const draws = new Draws(9);
+  const hits = new Uint32Array(5000);
+  for (const units of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 4348, 5000, 3, 0, 1]) {
+    hits.fill(0);
+    draws.tally(units, hits);
+    const expected = new Uint32Array(5000);
+    for (let pick = 0; pick < units; pick++) expected[Math.floor(random() * units)]++;
+    assert.deepEqual(hits, expected, `${units} units`);
+    assert.equal(hits.reduce((sum, count) => sum + count, 0), units);
+    assert.equal(draws.index(97), Math.floor(random() * 97), `after ${units} units`);
+  }
+});
