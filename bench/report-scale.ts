@@ -16,8 +16,9 @@
  * --rounds builds, and what `j1 serve` takes to answer /report again for the same run state (its report
  * cache). With --baseline DIR (the dist/ folder of an earlier j1 build, e.g. made with
  * `git worktree add /tmp/j1-base <commit> && cd /tmp/j1-base && ln -s <repo>/node_modules && npx tsc`), the
- * baseline's buildRunReport runs on the same store in the same process, alternating with this one: its
- * rows read and times are printed beside these, and the two report JSONs must be byte-identical.
+ * baseline's buildRunReport runs on the same store file with the baseline's own store code (its reads are
+ * part of what it took), in the same process, alternating with this one: its rows read and times are
+ * printed beside these, and the two report JSONs must be byte-identical.
  */
 import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -180,6 +181,7 @@ function counted(store: RunStore): { store: RunStore; counts: { rows: number; bo
       const value = Reflect.get(target, property, receiver) as unknown;
       if (property === "runItems") return (id: string) => { const rows = target.runItems(id); counts.rows += rows.length; return rows; };
       if (property === "decisions") return (...call: Parameters<RunStore["decisions"]>) => { const rows = target.decisions(...call); counts.rows += rows.size; return rows; };
+      if (property === "itemDecisions") return (...call: Parameters<RunStore["itemDecisions"]>) => { const rows = target.itemDecisions(...call); counts.rows += rows.filter((row) => row !== undefined).length; return rows; };
       if (property === "judgment") return (id: string, item: string, point: string) => { counts.bodies++; return target.judgment(id, item, point); };
       return typeof value === "function" ? value.bind(target) : value;
     },
@@ -188,6 +190,7 @@ function counted(store: RunStore): { store: RunStore; counts: { rows: number; bo
 }
 
 type Build = (store: RunStore, runId: string) => RunReport;
+type Open = (file: string) => RunStore;
 
 interface Measured {
   report: string;
@@ -197,8 +200,8 @@ interface Measured {
   wall: number[];
 }
 
-function measureOnce(build: Build, file: string, runId: string, into: Measured): void {
-  const store = openRunStore(file);
+function measureOnce(build: Build, open: Open, file: string, runId: string, into: Measured): void {
+  const store = open(file);
   try {
     const probe = counted(store);
     const cpu = process.cpuUsage();
@@ -234,7 +237,9 @@ function servedAgain(file: string, runId: string): { ms: number; same: boolean }
 }
 
 const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
-const baseline: Build | undefined = baselineDir ? ((await import(pathToFileURL(path.resolve(baselineDir, "src/eval/run-report.js")).href)) as { buildRunReport: Build }).buildRunReport : undefined;
+const baselineModule = (file: string) => import(pathToFileURL(path.resolve(baselineDir as string, file)).href);
+const baseline: Build | undefined = baselineDir ? ((await baselineModule("src/eval/run-report.js")) as { buildRunReport: Build }).buildRunReport : undefined;
+const baselineOpen: Open | undefined = baselineDir ? ((await baselineModule("src/store/run-store.js")) as { openRunStore: Open }).openRunStore : undefined;
 const shapes = (option("--shapes") ?? Object.keys(SHAPES).join(",")).split(",");
 let mismatches = 0;
 
@@ -259,10 +264,10 @@ try {
         // Alternating, and which goes first alternates too, so both see the same machine.
         const order: Array<"base" | "mine"> = baseline ? (round % 2 ? ["mine", "base"] : ["base", "mine"]) : ["mine"];
         for (const which of order) {
-          if (which === "base") measureOnce(baseline as Build, file, runId, base);
+          if (which === "base") measureOnce(baseline as Build, baselineOpen as Open, file, runId, base);
           else {
             const before = { ...bootstrapWork };
-            measureOnce(buildRunReport, file, runId, mine);
+            measureOnce(buildRunReport, openRunStore, file, runId, mine);
             spent = { resamples: bootstrapWork.resamples - before.resamples, draws: bootstrapWork.draws - before.draws, itemsScoredByRule: bootstrapWork.itemsScoredByRule - before.itemsScoredByRule };
           }
         }

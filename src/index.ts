@@ -78,6 +78,7 @@ export {
   type CategoryScore,
   type ChoiceItem,
   type ItemDecision,
+  type ItemDecisions,
   type ItemKind,
   type JudgeableItem,
   type LoadOptions,

@@ -64,3 +64,33 @@ test("a stratum too large for an int32 sum of bytes gets the same sum as a doubl
   assert.ok(expected > 2 ** 30, "a sum of the int32 range's size");
   assert.equal(draws.index(1000), Math.floor(random() * 1000));
 });
+
+test("a stratum's indices at once (Draws.indices) are seededRandom's, and leave the generator where the rule's path does", () => {
+  const random = seededRandom(5);
+  const draws = new Draws(5);
+  const out = new Int32Array(5000);
+  // Every remainder of the four-at-a-time loop, and lengths past it; entries past `units` are left alone.
+  for (const units of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 4348, 5000, 3, 0, 1]) {
+    out.fill(-1);
+    draws.indices(units, out);
+    const expected = Array.from({ length: units }, () => Math.floor(random() * units));
+    assert.deepEqual([...out.subarray(0, units)], expected, `${units} units`);
+    assert.ok(out.subarray(units).every((index) => index === -1), `${units} units: nothing written past them`);
+    assert.equal(draws.index(97), Math.floor(random() * 97), `after ${units} units`);
+  }
+});
+
+test("a stratum's draws as tallies (Draws.tally) count seededRandom's indices, and leave the generator where the rule's path does", () => {
+  const random = seededRandom(9);
+  const draws = new Draws(9);
+  const hits = new Uint32Array(5000);
+  for (const units of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 4348, 5000, 3, 0, 1]) {
+    hits.fill(0);
+    draws.tally(units, hits);
+    const expected = new Uint32Array(5000);
+    for (let pick = 0; pick < units; pick++) expected[Math.floor(random() * units)]++;
+    assert.deepEqual(hits, expected, `${units} units`);
+    assert.equal(hits.reduce((sum, count) => sum + count, 0), units);
+    assert.equal(draws.index(97), Math.floor(random() * 97), `after ${units} units`);
+  }
+});

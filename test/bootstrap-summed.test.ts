@@ -5,6 +5,7 @@ import { accuracyRule } from "../src/eval/scoring/accuracy-rule.js";
 import { bootstrapInterval, bootstrapScores, bootstrapWork, seededRandom, type SummedRule } from "../src/eval/scoring/bootstrap.js";
 import { judgeBenchScore } from "../src/eval/scoring/judgebench-rule.js";
 import { llmBarScore } from "../src/eval/scoring/llmbar-rule.js";
+import { judgedItems, type JudgedItem } from "../src/eval/scoring/credit.js";
 import type { OfficialRule } from "../src/eval/scoring/official-rule.js";
 import { REWARDBENCH_SECTIONS, rewardBenchScore } from "../src/eval/scoring/rewardbench-sections.js";
 import { rewardBench2Score, rewardBench2Summed, TIES_SUBSET } from "../src/eval/scoring/rewardbench2-score.js";
@@ -20,7 +21,7 @@ type Decisions = Map<string, ItemDecision>;
  * item scored by the rule). The data is random but seeded, with the shapes that make summing delicate:
  * groups of several items, credits of 1/3 and tanh margins, category names that are array indices.
  */
-function check(name: string, items: ScoredItem[], score: (sample: readonly ScoredItem[]) => number, summed: SummedRule | undefined, seed = 3): void {
+function check(name: string, items: JudgedItem[], score: (sample: readonly JudgedItem[]) => number, summed: SummedRule | undefined, seed = 3): void {
   assert.ok(summed, `${name}: the rule has a summed form`);
   const byRule = bootstrapScores(items, score, { seed });
   const before = bootstrapWork.itemsScoredByRule;
@@ -35,7 +36,7 @@ function check(name: string, items: ScoredItem[], score: (sample: readonly Score
 }
 
 function ruleCheck(name: string, rule: OfficialRule, items: ScoredItem[], decisions: Decisions): void {
-  check(name, items, (sample) => rule(sample, decisions).score, rule.summed?.(decisions));
+  check(name, judgedItems(items, decisions), (sample) => rule(sample).score, rule.summed);
 }
 
 const VERDICTS: Array<Verdict | null> = ["A", "B", "tie", null];
@@ -148,7 +149,7 @@ test("the summed bootstrap gives exactly the rule's interval: RewardBench 2 (fou
       }
     }
   }
-  check("rewardbench2", items, (sample) => rewardBench2Score(sample, decisions).score, rewardBench2Summed(decisions));
+  check("rewardbench2", judgedItems(items, decisions), (sample) => rewardBench2Score(sample).score, rewardBench2Summed());
 });
 
 test("the summed bootstrap leaves to the rule what it cannot sum exactly: a group across categories, a group named like a copy", () => {
@@ -160,9 +161,10 @@ test("the summed bootstrap leaves to the rule what it cannot sum exactly: a grou
     ["rewardmath, groups named like a bootstrap copy", rewardMathScore, hashed],
   ] as const) {
     const start = bootstrapWork.itemsScoredByRule;
-    const byRule = bootstrapInterval(sample, (resample) => rule(resample, decisions).score, { seed: 1, resamples: 50 });
+    const judged = judgedItems(sample, decisions);
+    const byRule = bootstrapInterval(judged, (resample) => rule(resample).score, { seed: 1, resamples: 50 });
     const middle = bootstrapWork.itemsScoredByRule;
-    const fallback = bootstrapInterval(sample, (resample) => rule(resample, decisions).score, { seed: 1, resamples: 50, summed: rule.summed?.(decisions) });
+    const fallback = bootstrapInterval(judged, (resample) => rule(resample).score, { seed: 1, resamples: 50, summed: rule.summed });
     assert.deepEqual(fallback, byRule, name);
     assert.ok(middle - start >= 50 * (sample.length - 3), `${name}: resamples scored by the rule`);
     assert.equal(bootstrapWork.itemsScoredByRule - middle, middle - start, `${name}: the same resamples scored by the rule again`);

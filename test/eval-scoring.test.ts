@@ -5,6 +5,7 @@ import type { PairVerdict, Verdict } from "../src/core/judgment.js";
 import { projectRoot } from "../src/eval/benchmarks/data-location.js";
 import { loadAll } from "../src/eval/benchmarks/load-rows.js";
 import { getBenchmark } from "../src/eval/benchmarks/registry.js";
+import { judgedItems } from "../src/eval/scoring/credit.js";
 import { judgeBenchScore } from "../src/eval/scoring/judgebench-rule.js";
 import { rewardBenchScore } from "../src/eval/scoring/rewardbench-sections.js";
 import { rewardMathScore } from "../src/eval/scoring/rewardmath-groups.js";
@@ -116,7 +117,7 @@ test("RewardBench: sections weight subsets by the official counts; no verdict or
   // Reasoning = (984 x 100 + 164 x 0) / (984 + 164) = 98400 / 1148 = 600 / 7 = 85.714...
   //             (an unweighted mean of the two subsets would give 50)
   // Overall   = (60.9375 + 75 + 50 + 600/7) / 4 = 67.9129...
-  const result = rewardBenchScore(items, decisions);
+  const result = rewardBenchScore(judgedItems(items, decisions));
   assert.equal(result.parts.Chat, 60.9375);
   assert.equal(result.parts["Chat Hard"], 75);
   assert.equal(result.parts.Safety, 50);
@@ -160,8 +161,8 @@ test("RM-Bench: the 3x3 style matrix gives hard / normal / easy; domain = their 
   //                                      i=2 [ 0.5,  1.0,  1.0 ]
   // hard (i<j) = (0.5 + 0 + 0.5)/3 = 1/3; normal = (1 + 0.5 + 1)/3 = 5/6; easy (i>j) = (1 + 0.5 + 1)/3 = 5/6
   // chat = (1/3 + 5/6 + 5/6)/3 = 2/3; code = 1; total = (2/3 + 1)/2 = 5/6
-  assert.deepEqual(styleMatrix(items.filter((item) => item.category === "chat"), decisions), [[1, 0.5, 0], [1, 0.5, 0.5], [0.5, 1, 1]]);
-  const result = rmBenchScore(items, decisions);
+  assert.deepEqual(styleMatrix(judgedItems(items.filter((item) => item.category === "chat"), decisions)), [[1, 0.5, 0], [1, 0.5, 0.5], [0.5, 1, 1]]);
+  const result = rmBenchScore(judgedItems(items, decisions));
   const close = (actual: number, expected: number): void => assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} != ${expected}`);
   close(result.parts["chat hard"], 100 / 3);
   close(result.parts["chat normal"], 500 / 6);
@@ -188,13 +189,13 @@ test("JudgeBench: +1 agree / -1 contradict / 0 tie per order; a pair is right on
   ];
   const items = cases.map(([name, label]) => scored(name, "Knowledge", label));
   const decisions = new Map(cases.map(([name, , orders]) => [name, decision(name, null, orders, "inconsistent")]));
-  const result = judgeBenchScore(items, decisions);
+  const result = judgeBenchScore(judgedItems(items, decisions));
   const right = cases.filter(([, , , correct]) => correct).length;
   assert.equal(right, 3);
   assert.ok(Math.abs(result.score - (100 * 3) / 7) < 1e-9);
   assert.ok(Math.abs(result.parts.Knowledge - (100 * 3) / 7) < 1e-9);
   for (const [name, , , correct] of cases) {
-    assert.equal(judgeBenchScore([items.find((item) => item.id === name) as ScoredItem], decisions).score, correct ? 100 : 0, name);
+    assert.equal(judgeBenchScore(judgedItems([items.find((item) => item.id === name) as ScoredItem], decisions)).score, correct ? 100 : 0, name);
   }
 });
 
@@ -209,7 +210,7 @@ test("RewardMATH: one lost pair out of 9 loses the problem; a tie is not a win",
       decisions.set(id, decision(id, verdictOf[id] ?? "A"));
     }
   }
-  const result = rewardMathScore(items, decisions);
+  const result = rewardMathScore(judgedItems(items, decisions));
   // p1 lost one pair, p3 tied one: only p2 counts. MRR: p1 1/2, p2 1, p3 1/2 -> 2/3. Pairs won 25/27.
   assert.ok(Math.abs(result.score - 100 / 3) < 1e-9);
   assert.ok(Math.abs(result.parts.mrr - 200 / 3) < 1e-9);
@@ -272,8 +273,9 @@ test("the bootstrap of an accuracy rule resamples credits as numbers and gives e
   const decisions = new Map<string, ItemDecision>(items.map((item, index) => [item.id, { itemId: item.id, verdict: verdicts[(index * 7919) % 4], orders: {} } as unknown as ItemDecision]));
   for (const options of [{ undecided: 0, average: "items" as const }, { undecided: 0.5, average: "categories" as const }]) {
     const rule = accuracyRule(options);
-    const generic = bootstrapInterval(items, (sample) => rule(sample, decisions).score, { seed: 7 });
-    const fast = bootstrapInterval(items, () => Number.NaN, { seed: 7, summed: rule.summed?.(decisions) });
+    const judged = judgedItems(items, decisions);
+    const generic = bootstrapInterval(judged, (sample) => rule(sample).score, { seed: 7 });
+    const fast = bootstrapInterval(judged, () => Number.NaN, { seed: 7, summed: rule.summed });
     assert.deepEqual(fast, generic, JSON.stringify(options));
     assert.ok(generic[0] < generic[1]);
   }

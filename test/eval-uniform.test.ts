@@ -3,6 +3,7 @@ import { test } from "node:test";
 import type { PairVerdict } from "../src/core/judgment.js";
 import { getBenchmark } from "../src/eval/benchmarks/registry.js";
 import { bootstrapInterval, quantile } from "../src/eval/scoring/bootstrap.js";
+import { judgedItems } from "../src/eval/scoring/credit.js";
 import { accuracyCoverage, COVERAGE_THRESHOLDS, expectedCalibrationError } from "../src/eval/scoring/calibration.js";
 import { rewardMathScore } from "../src/eval/scoring/rewardmath-groups.js";
 import { uniformMetrics } from "../src/eval/scoring/uniform.js";
@@ -49,7 +50,7 @@ test("uniform metrics: consistency over items judged in both orders, tie / error
     ["d", { itemId: "d", verdict: null, status: "parse-error", orders: { AB: null, BA: "A" } }],
     ["e", { itemId: "e", verdict: null, status: "engine-error", orders: { AB: null } }],
   ]);
-  const metrics = uniformMetrics(items, decisions, (sample) => 100 * sample.filter((item) => decisions.get(item.id)?.verdict === item.label).length / sample.length, { seed: 1 });
+  const metrics = uniformMetrics(judgedItems(items, decisions), (sample) => 100 * sample.filter(({ item, decision }) => decision.verdict === item.label).length / sample.length, { seed: 1 });
   assert.equal(metrics.items, 5);
   assert.equal(metrics.accuracy, 20);
   close(metrics.positionConsistency, (100 * 2) / 3); // a, b, c have two verdicts; a and c agree
@@ -64,7 +65,7 @@ test("uniform metrics: consistency over items judged in both orders, tie / error
     [0.5, 100, 50], [0.55, 100, 50], [0.6, 100, 50], [0.65, 100, 50], [0.7, 100, 50], [0.75, 50, 100], [0.8, 50, 100], [0.85, 50, 100], [0.9, 50, 100],
   ]);
   // With no order judged twice and no confidences, those figures are absent rather than invented.
-  const single = uniformMetrics(items.slice(0, 1), new Map([["a", { itemId: "a", verdict: "A", status: "ok", orders: { AB: "A" } }]]), () => 100);
+  const single = uniformMetrics(judgedItems(items.slice(0, 1), new Map([["a", { itemId: "a", verdict: "A", status: "ok", orders: { AB: "A" } }]])), () => 100);
   assert.equal(single.positionConsistency, undefined);
   assert.equal(single.calibrationError, undefined);
   assert.equal(single.accuracyCoverage, undefined);
@@ -82,7 +83,7 @@ test("uniform metrics count the failed orders of both-order items whose status i
     // No per-order status recorded (older runs): the order without a verdict counts as a parse failure.
     ["s", { itemId: "s", verdict: null, status: "inconsistent", orders: { AB: null, BA: "A" } }],
   ]);
-  const metrics = uniformMetrics(items, decisions, () => 0, { seed: 1 });
+  const metrics = uniformMetrics(judgedItems(items, decisions), () => 0, { seed: 1 });
   assert.equal(metrics.orderJudgments, 8);
   close(metrics.errorRate, 100 / 8);
   close(metrics.parseFailureRate, 300 / 8);
@@ -133,8 +134,8 @@ test("bootstrap resamples whole groups: a grouped rule only ever sees whole prob
     }
   }
   const seen = new Set<number>();
-  const interval = bootstrapInterval(items, (sample) => {
-    const score = rewardMathScore(sample, decisions).score;
+  const interval = bootstrapInterval(judgedItems(items, decisions), (sample) => {
+    const score = rewardMathScore(sample).score;
     seen.add(score);
     assert.equal(sample.length, 18);
     return score;

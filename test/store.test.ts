@@ -14,6 +14,8 @@ import { J1Error } from "../src/core/errors.js";
 import { canonicalJson, defaultStorePath, itemPointKey, judgmentKey, openRunStore, type RunStore } from "../src/store/run-store.js";
 import { isRunId, newRunId } from "../src/store/run-id.js";
 import { SCHEMA_VERSION } from "../src/store/schema.js";
+import { COLUMN_CHUNK } from "../src/store/column-reads.js";
+import type { ScoredItem } from "../src/eval/types.js";
 import { sampleItem, sampleJudgment, sampleKey } from "./fixtures/store/judgments.js";
 
 let tmp: string;
@@ -216,15 +218,51 @@ test("decisions come in the items' order, then judgments of items missing from t
     .all(run.id) as Array<{ item_id: string; orders: string }>;
   db.close();
   assert.deepEqual([...decisions.values()].map((decision) => [decision.itemId, decision.orders]), before.map((row) => [row.item_id, JSON.parse(row.orders)]));
-  // Given the run's items (a report does), the same map, entries and order, with the ids taken from them;
-  // given a list that is not the run's, the ids are read as without one.
+  // Aligned with the run's items (a report reads them so, placed by position): each item's decision, as
+  // in the map; aligned with a list that is not the run's (shorter, longer, reordered): each by its id.
   const items = store.runItems(run.id);
-  assert.deepEqual([...store.decisions(run.id, "final", items)], [...decisions]);
-  assert.deepEqual([...store.decisions(run.id, "final", items.slice(1))], [...decisions]);
-  assert.deepEqual([...store.decisions(run.id, "final", [...items, sampleItem(9)])], [...decisions]);
-  // The run's items in another order (the same length): still the ids of the rows, not of the list.
-  assert.deepEqual([...store.decisions(run.id, "final", [...items].reverse())], [...decisions]);
-  assert.equal(store.decisions(run.id, "waits=1", items).size, 0);
+  const byId = (list: readonly ScoredItem[]) => list.map((item) => decisions.get(item.id));
+  assert.deepEqual(store.itemDecisions(run.id, "final", items), byId(items));
+  for (const list of [items.slice(1), [...items, sampleItem(9)], [...items].reverse()]) assert.deepEqual(store.itemDecisions(run.id, "final", list), byId(list));
+  assert.deepEqual(store.itemDecisions(run.id, "waits=1", items), [undefined, undefined, undefined]);
+  store.close();
+});
+
+test("items and their decisions read as columns across chunks: every value as the rows hold it, in the items' order", () => {
+  const store = freshStore();
+  const run = store.createRun({ benchmark: "pairs", label: "chunks", settings: {} });
+  // More than two chunks of items (column-reads.ts), with groups, kinds, meta and texts JSON must escape.
+  const count = 2 * COLUMN_CHUNK + 5;
+  const items: ScoredItem[] = Array.from({ length: count }, (_, index) => ({
+    id: index % 1000 === 3 ? `pairs:"quoted"\\${index}\u0000é` : `pairs:${index}`,
+    category: ["x", "y\nz"][index % 2],
+    label: "A",
+    ...(index % 3 === 0 ? { group: `g${Math.floor(index / 3)}` } : {}),
+    ...(index % 4 === 0 ? { meta: { i: index % 3, note: "ü", big: 2 ** 53 - index } } : {}),
+    ...(index % 7 === 0 ? { kind: "rating" as const } : {}),
+  }));
+  store.setRunItems(run.id, items, 0);
+  assert.deepEqual(store.runItems(run.id), items);
+  // Judgments through the store for a few, copied in SQL to most of the others (not every item is judged).
+  const judged = Array.from({ length: 12 }, (_, index) => index);
+  const judgment = (index: number) => ({ ...sampleJudgment(index), ...(index === 4 ? { confidence: 0.1 + 0.2 } : {}), ...(index === 5 ? { score: 7.25 } : {}) });
+  for (const index of judged) store.saveJudgment({ runId: run.id, itemId: items[index].id, point: "final", key: sampleKey(index), judgment: judgment(index) });
+  const db = new Database(store.file);
+  const columns = (db.prepare("PRAGMA table_info(judgments)").all() as Array<{ name: string }>).map((column) => column.name).filter((column) => !["seq", "item_id", "key"].includes(column));
+  const copy = db.prepare(`INSERT INTO judgments (item_id, key, ${columns.join(", ")}) SELECT ?, key || ?, ${columns.join(", ")} FROM judgments WHERE run_id = ? AND item_id = ? AND point = 'final'`);
+  db.transaction(() => {
+    for (let index = 12; index < count; index++) if (index % 11 !== 0) copy.run(items[index].id, `/${index}`, run.id, items[index % 12].id);
+  })();
+  db.prepare("UPDATE judgments SET probe_tokens = 17, engine_errors = 2 WHERE run_id = ? AND item_id = ?").run(run.id, items[COLUMN_CHUNK + 1].id);
+  db.close();
+  const decisions = store.decisions(run.id, "final");
+  const aligned = store.itemDecisions(run.id, "final", store.runItems(run.id));
+  assert.equal(aligned.length, count);
+  assert.deepEqual(aligned, items.map((item) => decisions.get(item.id)));
+  assert.equal(aligned.filter((decision) => decision === undefined).length, items.filter((_, index) => index >= 12 && index % 11 === 0).length);
+  assert.equal(aligned[4]?.confidence, 0.1 + 0.2);
+  assert.equal(aligned[5]?.score, 7.25);
+  assert.deepEqual([aligned[COLUMN_CHUNK + 1]?.probeTokens, aligned[COLUMN_CHUNK + 1]?.engineErrors], [17, 2]);
   store.close();
 });
 

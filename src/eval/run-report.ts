@@ -37,13 +37,14 @@ export function buildRunReport(store: RunStore, runId: string, options: RunRepor
   const settings = run.settings as unknown as EvalSettings;
   const items = store.runItems(run.id);
   const points = store.points(run.id);
-  const byBenchmark = new Map<string, ScoredItem[]>();
-  for (const item of items) {
+  // Each benchmark's items by their positions in the run's list, which index the decisions.
+  const byBenchmark = new Map<string, number[]>();
+  items.forEach((item, position) => {
     const name = benchmarkOf(item.id);
-    let list = byBenchmark.get(name);
-    if (!list) byBenchmark.set(name, (list = []));
-    list.push(item);
-  }
+    let positions = byBenchmark.get(name);
+    if (!positions) byBenchmark.set(name, (positions = []));
+    positions.push(position);
+  });
   const benchmarks: BenchmarkReport[] = [];
   const worst: WorstItem[] = [];
   const errors: Record<string, number> = {};
@@ -54,29 +55,37 @@ export function buildRunReport(store: RunStore, runId: string, options: RunRepor
   const mainPoint = points.includes(FINAL_POINT) ? FINAL_POINT : largestPoint(points);
   // Runs that read the verdict on the way (a trajectory, an adaptive rule or sweep) get trajectories.
   const probing = Boolean(settings.scaling?.probeEveryEnd || settings.scaling?.stopWhen || sweepList(settings.sweep).some((sweep) => sweep.setting === "confidence" || sweep.setting === "stable"));
-  const decisionsAt = new Map(points.map((point) => [point, store.decisions(run.id, point, items)]));
+  // Each point's decisions aligned with the run's items (decisions[k] is items[k]'s).
+  const decisionsAt = new Map(points.map((point) => [point, store.itemDecisions(run.id, point, items)]));
   const imbalance: string[] = [];
   const notJudgedYet: string[] = [];
-  for (const [name, allItems] of byBenchmark) {
+  for (const [name, allPositions] of byBenchmark) {
     const benchmark = getBenchmark(name);
     // An item is judged so far when every point has its decision; a run with no judgment yet has no points
     // (they are read from the judgments), and none of its items is judged, though `every` of none is true.
-    const benchItems = options.soFar ? allItems.filter((item) => points.length > 0 && points.every((point) => decisionsAt.get(point)?.has(item.id))) : allItems;
-    if (benchItems.length === 0) {
-      if (options.soFar && allItems.length > 0) notJudgedYet.push(`${name} ${populationText({ items: 0, of: allItems.length })}`);
+    const positions = options.soFar ? allPositions.filter((position) => points.length > 0 && points.every((point) => decisionsAt.get(point)?.[position] !== undefined)) : allPositions;
+    if (positions.length === 0) {
+      if (options.soFar && allPositions.length > 0) notJudgedYet.push(`${name} ${populationText({ items: 0, of: allPositions.length })}`);
       continue;
     }
+    const benchItems = positions.length === items.length ? items : positions.map((position) => items[position]);
     const warning = labelImbalanceWarning(name, effectiveProtocol(settings, benchmark), benchItems);
     if (warning !== undefined) imbalance.push(warning);
     const identical = identicalPairsWarning(name, benchItems);
     if (identical !== undefined) imbalance.push(identical);
     const scoreAt = (point: string) => {
-      const all = decisionsAt.get(point) ?? new Map<string, StoredDecision>();
-      const decisions = benchmarkDecisions(all, benchItems, (decision) => withOrderStatus(store, run.id, point, decision));
-      return { decisions, score: benchmark.score(benchItems, decisions, { skipped: run.skipped ?? 0, seed: settings.seed ?? 0 }) };
+      const all = decisionsAt.get(point);
+      // Aligned with benchItems; an item without a decision stays undefined, which the scorer refuses.
+      const decisions = positions.map((position) => {
+        const decision = all?.[position];
+        return decision === undefined ? undefined : withOrderStatus(store, run.id, point, decision);
+      });
+      const score = benchmark.score(benchItems, decisions, { skipped: run.skipped ?? 0, seed: settings.seed ?? 0 });
+      // Scored: every item has its decision.
+      return { decisions: decisions as StoredDecision[], score };
     };
     const main = scoreAt(mainPoint);
-    for (const decision of main.decisions.values()) {
+    for (const decision of main.decisions) {
       total++;
       if (decision.status !== "ok") errors[decision.status] = (errors[decision.status] ?? 0) + 1;
       for (const outcome of orderOutcomes(decision)) {
@@ -88,14 +97,14 @@ export function buildRunReport(store: RunStore, runId: string, options: RunRepor
     const report: BenchmarkReport = { benchmark: name, score: main.score };
     const partial = partialOf(settings, name, benchItems.length);
     if (partial) report.partial = partial;
-    if (benchItems.length < allItems.length) {
-      report.partial = { items: benchItems.length, of: allItems.length, mode: "so-far", text: `${populationText({ items: benchItems.length, of: allItems.length })} judged so far` };
+    if (benchItems.length < allPositions.length) {
+      report.partial = { items: benchItems.length, of: allPositions.length, mode: "so-far", text: `${populationText({ items: benchItems.length, of: allPositions.length })} judged so far` };
     }
     const sweepPoints = points.map(parsePointName).filter((point) => point !== undefined);
     if (sweepPoints.length > 0) {
       const all = sweepPoints.map(({ setting, value }): SweepPoint => {
         const at = scoreAt(`${setting}=${value}`);
-        const decisions = [...at.decisions.values()];
+        const decisions = at.decisions;
         const mean = (pick: (decision: StoredDecision) => number) => (decisions.length ? decisions.reduce((sum, decision) => sum + pick(decision), 0) / decisions.length : 0);
         const point: SweepPoint = { setting, value, score: at.score, meanThinkingTokens: mean((decision) => decision.thinkingTokens), meanEvaluatedTokens: mean((decision) => decision.evaluatedTokens) };
         const probes = mean((decision) => decision.probeTokens ?? 0);
@@ -165,34 +174,6 @@ function partialRunText(benchmarks: readonly BenchmarkReport[]): string | undefi
 }
 
 /**
- * The decisions of a benchmark's items, in the items' order, each with its orders' outcomes. A run of one
- * benchmark, every item judged, has them already, in that order (RunStore.decisions reads them in the
- * items' order): that map is completed in place rather than copied, 100k entries in a large run.
- */
-function benchmarkDecisions(all: Map<string, StoredDecision>, items: readonly ScoredItem[], complete: (decision: StoredDecision) => StoredDecision): Map<string, StoredDecision> {
-  if (all.size === items.length) {
-    let at = 0;
-    for (const id of all.keys()) {
-      if (id !== items[at].id) break;
-      at++;
-    }
-    if (at === items.length) {
-      for (const [id, decision] of all) {
-        const completed = complete(decision);
-        if (completed !== decision) all.set(id, completed);
-      }
-      return all;
-    }
-  }
-  const decisions = new Map<string, StoredDecision>();
-  for (const item of items) {
-    const decision = all.get(item.id);
-    if (decision !== undefined) decisions.set(item.id, complete(decision));
-  }
-  return decisions;
-}
-
-/**
  * A decision with the outcome of each order, read from the judgment's runs, where an order has no
  * verdict: the stored decision says only that it has none, not whether the engine failed or the answer was
  * unreadable. Only such decisions cost a read of the judgment body.
@@ -239,23 +220,23 @@ function largestPoint(points: string[]): string {
 }
 
 /** The most confident wrong verdicts and the failures, with their traces. */
-function worstOf(store: RunStore, runId: string, point: string, benchmark: string, items: ScoredItem[], decisions: Map<string, StoredDecision>): WorstItem[] {
+function worstOf(store: RunStore, runId: string, point: string, benchmark: string, items: readonly ScoredItem[], decisions: readonly StoredDecision[]): WorstItem[] {
   type Entry = { item: ScoredItem; decision: StoredDecision };
   const order = (x: Entry, y: Entry) => (y.decision.confidence ?? -1) - (x.decision.confidence ?? -1) || x.item.id.localeCompare(y.item.id);
   // The first few of a stable sort of the wrong items, kept as they come instead of sorting all of them
   // (tens of thousands in a 100k run): a new one goes after every kept one it does not precede, as a
   // stable sort puts it.
   const wrong: Entry[] = [];
-  for (const item of items) {
-    const decision = decisions.get(item.id);
-    if (decision === undefined || decision.verdict === item.label) continue;
+  items.forEach((item, index) => {
+    const decision = decisions[index];
+    if (decision.verdict === item.label) return;
     const entry = { item, decision };
-    if (wrong.length === WORST_PER_BENCHMARK && order(wrong[wrong.length - 1], entry) <= 0) continue;
+    if (wrong.length === WORST_PER_BENCHMARK && order(wrong[wrong.length - 1], entry) <= 0) return;
     let at = wrong.length;
     while (at > 0 && order(wrong[at - 1], entry) > 0) at--;
     wrong.splice(at, 0, entry);
     if (wrong.length > WORST_PER_BENCHMARK) wrong.pop();
-  }
+  });
   return wrong.map(({ item, decision }) => {
     const judgment = store.judgment(runId, item.id, point);
     // Each pass with the order it was shown in and its verdict in both labellings (a BA pass's [[A]] is the item's B).

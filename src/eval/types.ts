@@ -105,6 +105,12 @@ export interface ItemDecision {
   thinkingTokens?: number;
 }
 
+/**
+ * Decisions keyed by item id, or aligned with the items (decisions[k] is items[k]'s, undefined where the
+ * item has none): a report reads them aligned from the store, a caller with a map passes the map.
+ */
+export type ItemDecisions = ReadonlyMap<string, ItemDecision> | ReadonlyArray<ItemDecision | undefined>;
+
 export interface CategoryScore {
   category: string;
   items: number;
@@ -196,6 +202,6 @@ export interface Benchmark {
    * --template; absent or undefined: j1's default template for the item's kind.
    */
   officialTemplate?(item: BenchmarkItem): JudgeTemplate | undefined;
-  /** Official score plus uniform figures. `decisions` is keyed by item id; a missing decision is an error. */
-  score(items: readonly ScoredItem[], decisions: ReadonlyMap<string, ItemDecision>, options?: { skipped?: number; seed?: number }): BenchmarkScore;
+  /** Official score plus uniform figures. A missing decision is an error. */
+  score(items: readonly ScoredItem[], decisions: ItemDecisions, options?: { skipped?: number; seed?: number }): BenchmarkScore;
 }

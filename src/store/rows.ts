@@ -107,6 +107,16 @@ export function decisionFromValues(values: readonly unknown[], parseOrders: (tex
   return decision;
 }
 
+/** A parser of orders texts for one read: a run's orders are a handful of distinct texts ({"AB":"A"}, ...), each parsed once and shared (frozen). */
+export function sharedOrders(): (text: string) => ItemDecision["orders"] {
+  const parsed = new Map<string, ItemDecision["orders"]>();
+  return (text) => {
+    let orders = parsed.get(text);
+    if (orders === undefined) parsed.set(text, (orders = Object.freeze(JSON.parse(text) as ItemDecision["orders"])));
+    return orders;
+  };
+}
+
 function parseOrdersText(text: string): ItemDecision["orders"] {
   return JSON.parse(text) as ItemDecision["orders"];
 }

@@ -7,7 +7,8 @@ import type { ScoredItem } from "../eval/types.js";
 import { decodeJudgment, encodeJudgment, ordersOf } from "./judgment-codec.js";
 import { runExport } from "./run-export.js";
 import { newRunId } from "./run-id.js";
-import { comparePoints, DECISION_COLUMNS, decisionFromValues, ITEM_COLUMNS, itemFromValues, runFromRow, type JudgmentRow, type RunRow } from "./rows.js";
+import { columnChunks, columnChunkSql, increasing } from "./column-reads.js";
+import { comparePoints, DECISION_COLUMNS, decisionFromValues, ITEM_COLUMNS, itemFromValues, runFromRow, sharedOrders, type JudgmentRow, type RunRow } from "./rows.js";
 import { migrate } from "./schema.js";
 import { storeError } from "./store-error.js";
 import type { ExportRow, RunConfig, RunListing, RunRecord, RunStatus, RunStore, SaveJudgmentInput, StoredDecision } from "./types.js";
@@ -162,9 +163,19 @@ class SqliteRunStore implements RunStore {
   runItems(id: string): ScoredItem[] {
     return this.guard(`read items of run "${id}"`, () => {
       this.requireRun(id);
-      // Rows as arrays (no object per row, no run id copied into each): a report reads 100k of them.
-      const rows = this.statement(`SELECT ${ITEM_COLUMNS.join(", ")} FROM run_items WHERE run_id = ? ORDER BY position`).raw(true).all(id) as unknown[][];
-      return rows.map(itemFromValues);
+      // Read as columns (column-reads.ts): a report reads 100k items.
+      const chunk = this.statement(columnChunkSql(`SELECT position, ${ITEM_COLUMNS.join(", ")} FROM run_items WHERE run_id = ?`, ITEM_COLUMNS));
+      const items: ScoredItem[] = [];
+      const values = new Array<unknown>(ITEM_COLUMNS.length);
+      for (const [positions, ...columns] of columnChunks(chunk, [id])) {
+        const order = increasing(positions as number[]) ? undefined : positions.map((_, at) => at).sort((x, y) => (positions[x] as number) - (positions[y] as number));
+        for (let at = 0; at < positions.length; at++) {
+          const row = order === undefined ? at : order[at];
+          for (let column = 0; column < columns.length; column++) values[column] = columns[column][row];
+          items.push(itemFromValues(values));
+        }
+      }
+      return items;
     });
   }
 
@@ -234,13 +245,13 @@ class SqliteRunStore implements RunStore {
     });
   }
 
-  decisions(runId: string, point: string, items?: readonly ScoredItem[]): Map<string, StoredDecision> {
+  decisions(runId: string, point: string): Map<string, StoredDecision> {
     return this.guard(`read decisions of run "${runId}" at "${point}"`, () => {
       // In the items' order, so anything that walks the map gives the same result on every run: read by
       // the items' position index (no sort), then any judgment whose item is not in the run's list (none,
       // unless the list was edited by hand) by item id, as one ORDER BY over a LEFT JOIN gave them.
       const columns = DECISION_COLUMNS.map((column) => `j.${column}`).join(", ");
-      const rows = (items && this.rowsWithItemIds(runId, point, items)) ?? this.statement(
+      const rows = this.statement(
         `SELECT ${columns} FROM run_items i JOIN judgments j ON j.run_id = i.run_id AND j.item_id = i.item_id AND j.point = ?
          WHERE i.run_id = ? ORDER BY i.position`,
       ).raw(true).all(point, runId) as unknown[][];
@@ -252,13 +263,7 @@ class SqliteRunStore implements RunStore {
         ).raw(true).all(runId, point) as unknown[][];
         for (const row of strays) rows.push(row);
       }
-      // A run's orders are a handful of distinct texts ({"AB":"A"}, ...): each parsed once, shared (frozen).
-      const parsed = new Map<string, StoredDecision["orders"]>();
-      const ordersOf = (text: string) => {
-        let orders = parsed.get(text);
-        if (orders === undefined) parsed.set(text, (orders = Object.freeze(JSON.parse(text) as StoredDecision["orders"])));
-        return orders;
-      };
+      const ordersOf = sharedOrders();
       const decisions = new Map<string, StoredDecision>();
       for (const row of rows) {
         const decision = decisionFromValues(row, ordersOf);
@@ -268,31 +273,58 @@ class SqliteRunStore implements RunStore {
     });
   }
 
+  itemDecisions(runId: string, point: string, items: readonly ScoredItem[]): Array<StoredDecision | undefined> {
+    return this.guard(`read decisions of run "${runId}" at "${point}"`, () => {
+      const aligned = this.isRunItemList(runId, items) ? this.decisionsByPosition(runId, point, items) : undefined;
+      if (aligned !== undefined) return aligned;
+      // Another list than the run's: each item's decision by its id.
+      const byId = this.decisions(runId, point);
+      return items.map((item) => byId.get(item.id));
+    });
+  }
+
   /**
-   * decisions' rows with the item's position read in place of its id, and the id taken from `items` (the
-   * run's items as runItems gave them: position k at index k): one string fewer per row, and the keys
-   * are the items' own id strings. Undefined when `items` is not that list (the rows are then read with ids).
+   * Whether `items` is the run's item list as runItems gave it (position k at index k), so a decision's
+   * position says whose it is: the count, and the ids at the first, middle and last positions (three rows
+   * read, not 100k; a list of the right length in another order, or positions with a gap, fail there).
    */
-  private rowsWithItemIds(runId: string, point: string, items: readonly ScoredItem[]): unknown[][] | undefined {
-    // DECISION_COLUMNS[0] is the item id: the position takes its place.
-    const columns = ["i.position", ...DECISION_COLUMNS.slice(1).map((column) => `j.${column}`)].join(", ");
-    const rows = this.statement(
-      `SELECT ${columns} FROM run_items i JOIN judgments j ON j.run_id = i.run_id AND j.item_id = i.item_id AND j.point = ?
-       WHERE i.run_id = ? ORDER BY i.position`,
-    ).raw(true).all(point, runId) as unknown[][];
+  private isRunItemList(runId: string, items: readonly ScoredItem[]): boolean {
     const count = this.statement(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck(true).get(runId) as number;
-    if (count !== items.length) return undefined;
-    // A list of the right length in another order (or of other items) would put ids on the wrong rows: the
-    // first, middle and last positions must hold the list's ids (three rows read, not 100k).
+    if (count !== items.length) return false;
     const probes = [...new Set([0, count >> 1, count - 1])].filter((position) => position >= 0);
     const held = this.statement(`SELECT position, item_id FROM run_items WHERE run_id = ? AND position IN (${probes.map(() => "?").join(", ")})`).raw(true).all(runId, ...probes) as Array<[number, string]>;
-    if (held.length !== probes.length || held.some(([position, id]) => items[position]?.id !== id)) return undefined;
-    for (const row of rows) {
-      const item = items[row[0] as number];
-      if (item === undefined) return undefined;
-      row[0] = item.id;
+    return held.length === probes.length && held.every(([position, id]) => items[position]?.id === id);
+  }
+
+  /**
+   * The decisions of the run's items at `point`, placed by their item's position (read in place of the
+   * id, which is taken from `items`): read as columns (column-reads.ts). Undefined if a position falls
+   * outside the list (a list edited by hand), where the ids decide instead.
+   */
+  private decisionsByPosition(runId: string, point: string, items: readonly ScoredItem[]): Array<StoredDecision | undefined> | undefined {
+    // DECISION_COLUMNS[0] is the item id: the position takes its place.
+    const columns = DECISION_COLUMNS.slice(1);
+    const chunk = this.statement(
+      columnChunkSql(
+        `SELECT i.position AS position, ${columns.map((column) => `j.${column} AS ${column}`).join(", ")}
+         FROM run_items i JOIN judgments j ON j.run_id = i.run_id AND j.item_id = i.item_id AND j.point = ? WHERE i.run_id = ?`,
+        columns,
+      ),
+    );
+    const aligned = new Array<StoredDecision | undefined>(items.length).fill(undefined);
+    const ordersOf = sharedOrders();
+    const values = new Array<unknown>(DECISION_COLUMNS.length);
+    for (const [positions, ...chunkColumns] of columnChunks(chunk, [point, runId])) {
+      for (let row = 0; row < positions.length; row++) {
+        const position = positions[row] as number;
+        const item = items[position];
+        if (item === undefined) return undefined;
+        values[0] = item.id;
+        for (let column = 0; column < chunkColumns.length; column++) values[column + 1] = chunkColumns[column][row];
+        aligned[position] = decisionFromValues(values, ordersOf);
+      }
     }
-    return rows;
+    return aligned;
   }
 
   judgment(runId: string, itemId: string, point: string): Judgment | undefined {

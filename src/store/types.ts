@@ -119,12 +119,14 @@ export interface RunStore {
   findJudgmentByKey(key: string): Judgment | undefined;
   /** `${itemId}\u0000${point}` for each saved judgment of the run (see itemPointKey). */
   doneItemPoints(runId: string): Set<string>;
+  /** The decisions at one point, keyed by item id, in the items' order. */
+  decisions(runId: string, point: string): Map<string, StoredDecision>;
   /**
-   * The decisions at one point, keyed by item id, in the items' order. Given the run's items as runItems
-   * returned them, their id strings are the keys (a report's 100k lookups by item.id then meet the very
-   * string they look for, and no id is read twice).
+   * The decisions at one point aligned with `items`: [k] is items[k]'s, undefined where it has none. Given
+   * the run's items as runItems returned them (what a report does), each decision is placed by its item's
+   * position, with no id read or looked up; given another list, by id.
    */
-  decisions(runId: string, point: string, items?: readonly ScoredItem[]): Map<string, StoredDecision>;
+  itemDecisions(runId: string, point: string, items: readonly ScoredItem[]): Array<StoredDecision | undefined>;
   judgment(runId: string, itemId: string, point: string): Judgment | undefined;
   /** The run's distinct points, sorted ("waits=2" before "waits=10"). */
   points(runId: string): string[];

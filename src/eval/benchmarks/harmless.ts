@@ -1,6 +1,7 @@
 import type { Benchmark, BenchmarkItem, LoadOptions } from "../types.js";
 import { accuracyRule } from "../scoring/accuracy-rule.js";
-import { scoreBenchmark } from "../scoring/official-rule.js";
+import { judgedItems } from "../scoring/credit.js";
+import { scoreJudged } from "../scoring/official-rule.js";
 import { dataPrefix, resolveDataPaths } from "./data-location.js";
 import { ItemIds, itemsFromRows } from "./load-rows.js";
 import { readRows } from "./read-rows.js";
@@ -42,9 +43,10 @@ export const harmless: Benchmark = {
   protocol: "shuffle",
   load,
   score: (items, decisions, options) => {
-    const strict = scoreBenchmark(NAME, accuracyRule({ undecided: 0, average: "items" }), items, decisions, options);
+    const judged = judgedItems(items, decisions);
+    const strict = scoreJudged(NAME, accuracyRule({ undecided: 0, average: "items" }), judged, options);
     // The other rule a reader may compare with: RewardBench's, where no verdict or a tie is half right.
-    const half = accuracyRule({ undecided: 0.5, average: "items" })(items, decisions).score;
+    const half = accuracyRule({ undecided: 0.5, average: "items" })(judged).score;
     return { ...strict, parts: { ...strict.parts, [HALF_RULE_PART]: half }, rule: HARMLESS_RULE };
   },
 };

@@ -1,5 +1,4 @@
-import type { ScoredItem } from "../types.js";
-import { byCategory, decisionFor, mean, verdictCredit, type Decisions } from "./credit.js";
+import { byCategory, mean, meanOf, verdictCredit, type JudgedItem } from "./credit.js";
 import type { OfficialRule } from "./official-rule.js";
 import { itemCreditSums } from "./summed-rules.js";
 
@@ -16,18 +15,16 @@ export interface AccuracyRuleOptions {
   average: "items" | "categories";
 }
 
-function creditedAccuracy(items: readonly ScoredItem[], decisions: Decisions, undecided: number): number {
-  return 100 * mean(items.map((item) => verdictCredit(decisionFor(decisions, item).verdict, item.label, undecided)));
-}
-
 /** Plain accuracy, the official rule of the benchmarks that have no structure beyond a pair. */
 export function accuracyRule(options: AccuracyRuleOptions): OfficialRule {
-  const rule: OfficialRule = (items, decisions) => {
-    if (options.average === "items") return { score: creditedAccuracy(items, decisions, options.undecided), parts: {} };
+  const credit = ({ item, decision }: JudgedItem) => verdictCredit(decision.verdict, item.label, options.undecided);
+  const accuracy = (judged: readonly JudgedItem[]) => 100 * meanOf(judged, credit);
+  const rule: OfficialRule = (judged) => {
+    if (options.average === "items") return { score: accuracy(judged), parts: {} };
     const parts: Record<string, number> = {};
-    for (const [category, members] of byCategory(items)) parts[category] = creditedAccuracy(members, decisions, options.undecided);
+    for (const [category, members] of byCategory(judged)) parts[category] = accuracy(members);
     return { score: mean(Object.values(parts)), parts };
   };
-  rule.summed = (decisions) => itemCreditSums((item) => verdictCredit(decisionFor(decisions, item).verdict, item.label, options.undecided), options.average);
+  rule.summed = itemCreditSums(credit, options.average);
   return rule;
 }

@@ -1,6 +1,6 @@
 import { deriveSeed } from "../../core/seed.js";
 import { Draws } from "./draws.js";
-import type { ScoredItem } from "../types.js";
+import type { JudgedItem } from "./credit.js";
 
 /** mulberry32: a small, fast, well-mixed 32-bit generator; plenty for resampling indices. */
 export function seededRandom(seed: number): () => number {
@@ -47,7 +47,7 @@ export interface BootstrapOptions {
 export interface SummedRule {
   terms: number;
   /** The numbers of one unit (its items, all of one category), or undefined where only the rule can score it. */
-  unit(items: readonly ScoredItem[]): readonly number[] | undefined;
+  unit(members: readonly JudgedItem[]): readonly number[] | undefined;
   /** A resample's score from its strata (in the strata's order, which is the resample's category order). */
   score(strata: readonly SummedStratum[]): number;
   /**
@@ -71,42 +71,43 @@ export const bootstrapWork = { intervals: 0, resamples: 0, draws: 0, itemsScored
  * A unit of resampling: an item alone, or all items of a group (a RewardMATH problem, an RM-Bench prompt),
  * since the official rule scores a group as a whole and its items are not independent. `copies[k]` is the
  * unit as drawn for the (k+1)-th time within one resample: the same items under the group name
- * "<group>#k", so the rule sees two problems, not one with twice the pairs. Copies are made once and
- * reused across resamples.
+ * "<group>#k", each with its decision, so the rule sees two problems, not one with twice the pairs.
+ * Copies are made once and reused across resamples.
  */
 class Unit {
-  readonly copies: ScoredItem[][];
+  readonly copies: JudgedItem[][];
 
-  constructor(readonly items: ScoredItem[]) {
-    this.copies = [items];
+  constructor(readonly members: JudgedItem[]) {
+    this.copies = [members];
   }
 
-  copy(occurrence: number): ScoredItem[] {
+  copy(occurrence: number): JudgedItem[] {
     while (this.copies.length <= occurrence) {
       const index = this.copies.length;
-      this.copies.push(this.items.map((item) => (item.group === undefined ? item : { ...item, group: `${item.group}#${index}` })));
+      this.copies.push(this.members.map((entry) => (entry.item.group === undefined ? entry : { item: { ...entry.item, group: `${entry.item.group}#${index}` }, decision: entry.decision })));
     }
     return this.copies[occurrence];
   }
 }
 
 /** The units (each its items) of each category, in order of first appearance. */
-function unitsByCategory(items: readonly ScoredItem[]): ScoredItem[][][] {
-  const strata = new Map<string, ScoredItem[][]>();
-  const groups = new Map<string, ScoredItem[]>();
-  for (const item of items) {
-    if (item.group !== undefined) {
-      const members = groups.get(item.group);
+function unitsByCategory(judged: readonly JudgedItem[]): JudgedItem[][][] {
+  const strata = new Map<string, JudgedItem[][]>();
+  const groups = new Map<string, JudgedItem[]>();
+  for (const entry of judged) {
+    const { group, category } = entry.item;
+    if (group !== undefined) {
+      const members = groups.get(group);
       if (members) {
-        members.push(item);
+        members.push(entry);
         continue;
       }
     }
-    const members = [item];
-    if (item.group !== undefined) groups.set(item.group, members);
-    const units = strata.get(item.category);
+    const members = [entry];
+    if (group !== undefined) groups.set(group, members);
+    const units = strata.get(category);
     if (units) units.push(members);
-    else strata.set(item.category, [members]);
+    else strata.set(category, [members]);
   }
   return [...strata.values()];
 }
@@ -117,19 +118,15 @@ function unitsByCategory(items: readonly ScoredItem[]): ScoredItem[][][] {
  * categories (RewardBench subsets, RM-Bench domains) and a resample missing one would change the rule,
  * not just the sample. Deterministic for a given seed.
  */
-export function bootstrapInterval(
-  items: readonly ScoredItem[],
-  officialScore: (sample: readonly ScoredItem[]) => number,
-  options: BootstrapOptions = {},
-): [number, number] {
-  return intervalOf(bootstrapScores(items, officialScore, options), options.level ?? 0.95);
+export function bootstrapInterval(judged: readonly JudgedItem[], officialScore: (sample: readonly JudgedItem[]) => number, options: BootstrapOptions = {}): [number, number] {
+  return intervalOf(bootstrapScores(judged, officialScore, options), options.level ?? 0.95);
 }
 
 /** The official score of each resample, in the order drawn (what bootstrapInterval takes the quantiles of). */
-export function bootstrapScores(items: readonly ScoredItem[], officialScore: (sample: readonly ScoredItem[]) => number, options: Omit<BootstrapOptions, "level"> = {}): number[] {
+export function bootstrapScores(judged: readonly JudgedItem[], officialScore: (sample: readonly JudgedItem[]) => number, options: Omit<BootstrapOptions, "level"> = {}): number[] {
   const resamples = options.resamples ?? 1000;
   const seed = deriveSeed(options.seed ?? 0, "bootstrap");
-  const strata = unitsByCategory(items);
+  const strata = unitsByCategory(judged);
   bootstrapWork.intervals++;
   bootstrapWork.resamples += resamples;
   const summed = options.summed && summedStrata(strata, options.summed);
@@ -138,12 +135,12 @@ export function bootstrapScores(items: readonly ScoredItem[], officialScore: (sa
   const scores: number[] = [];
   const unitsOf = strata.map((stratum) => stratum.map((members) => new Unit(members)));
   for (let draw = 0; draw < resamples; draw++) {
-    const sample: ScoredItem[] = [];
+    const sample: JudgedItem[] = [];
     for (const units of unitsOf) {
       const drawn = new Uint32Array(units.length);
       for (let pick = 0; pick < units.length; pick++) {
         const index = Math.floor(random() * units.length);
-        for (const item of units[index].copy(drawn[index]++)) sample.push(item);
+        for (const entry of units[index].copy(drawn[index]++)) sample.push(entry);
       }
       bootstrapWork.draws += units.length;
     }
@@ -162,8 +159,6 @@ function intervalOf(scores: number[], level: number): [number, number] {
 interface NumberStratum {
   category: string;
   units: number;
-  /** Unit u's numbers at [u * terms, (u + 1) * terms). */
-  numbers: Float64Array;
   /** With SummedRule.distinctUngrouped: 1 for a unit counted once per resample (an item without a group). */
   once?: Uint8Array;
   /** How the stratum's draws are summed (see planOf). */
@@ -172,15 +167,24 @@ interface NumberStratum {
 
 /**
  * A stratum's terms split by what their sums need. A term with one whole value v for every unit sums to
- * v x (units added) (exact: integers); the others are added draw by draw. One varying term of quarters
- * between 0 and 63.75 (a credit: 1, 0.5, 0.25, 0) is added as bytes of 4 x its value, an integer sum
- * divided by 4 at the end: the same number (sums of quarters are exact in floating point), from a table an
- * eighth the size, which the random reads find in cache (a quarter less time at 100k units).
+ * v x (units added) (exact: integers); the others are added draw by draw, from a table of their values
+ * alone, unit after unit (`varying.length` numbers each), which the random reads find in cache where the
+ * rule's whole rows would not (RM-Bench's 18 terms: 1.6 MB at 100k items, of which 9 vary).
+ *
+ * Varying terms that are all quarters between 0 and 63.75 (credits: 1, 0.5, 0.25, 0; counts of wins) are
+ * kept as bytes of 4 x their value and summed as integers, divided by 4 at the end: the same numbers,
+ * since sums of quarters are exact in floating point whatever their order. So their draws need not be
+ * added one by one: a resample counts how often each distinct row of bytes was drawn (`rows`; RM-Bench's
+ * rows of 9 wins take at most 512 values, a credit 3 or 4) and sums count x row. Other values are added in
+ * the order drawn, as the rule adds them.
  */
 interface Plan {
   fixed: Array<[number, number]>;
   varying: number[];
-  bytes?: Uint8Array;
+  /** The varying terms' values, unit u's at [u x varying.length, (u + 1) x varying.length): as bytes (4 x each), or as doubles. */
+  table: Uint8Array | Float64Array;
+  /** For a byte table: its distinct rows (`count` of them, in `bytes`) and each unit's row. */
+  rows?: { count: number; bytes: Uint8Array; of: Uint32Array };
 }
 
 function planOf(numbers: Float64Array, units: number, terms: number): Plan {
@@ -193,36 +197,143 @@ function planOf(numbers: Float64Array, units: number, terms: number): Plan {
     if (same) fixed.push([term, first]);
     else varying.push(term);
   }
-  if (varying.length !== 1) return { fixed, varying };
-  const bytes = new Uint8Array(units);
+  const width = varying.length;
+  const values = new Float64Array(units * width);
+  let quarters = true;
   for (let index = 0; index < units; index++) {
-    const scaled = 4 * numbers[index * terms + varying[0]];
-    if (!(Number.isInteger(scaled) && scaled >= 0 && scaled <= 255)) return { fixed, varying };
-    bytes[index] = scaled;
+    for (let at = 0; at < width; at++) {
+      const value = numbers[index * terms + varying[at]];
+      values[index * width + at] = value;
+      const scaled = 4 * value;
+      if (!(Number.isInteger(scaled) && scaled >= 0 && scaled <= 255)) quarters = false;
+    }
   }
-  return { fixed, varying, bytes };
+  if (!quarters) return { fixed, varying, table: values };
+  const table = Uint8Array.from(values, (value) => 4 * value);
+  return { fixed, varying, table, rows: distinctRows(table, units, width) };
+}
+
+/** The distinct rows of a byte table (`width` bytes per unit), in order of first appearance, and each unit's. */
+function distinctRows(table: Uint8Array, units: number, width: number): NonNullable<Plan["rows"]> {
+  const seen = new Map<string, number>();
+  const of = new Uint32Array(units);
+  const bytes: number[] = [];
+  for (let index = 0; index < units; index++) {
+    const row = table.subarray(index * width, (index + 1) * width);
+    const key = String.fromCharCode(...row);
+    let at = seen.get(key);
+    if (at === undefined) {
+      seen.set(key, (at = seen.size));
+      bytes.push(...row);
+    }
+    of[index] = at;
+  }
+  return { count: seen.size, bytes: Uint8Array.from(bytes), of };
 }
 
 /** Each stratum's units as numbers, or undefined when a unit spans categories or the rule declines one. */
-function summedStrata(strata: readonly ScoredItem[][][], rule: SummedRule): NumberStratum[] | undefined {
+function summedStrata(strata: readonly JudgedItem[][][], rule: SummedRule): NumberStratum[] | undefined {
   const out: NumberStratum[] = [];
   for (const units of strata) {
-    const category = units[0][0].category;
+    const category = units[0][0].item.category;
     const numbers = new Float64Array(units.length * rule.terms);
     const once = rule.distinctUngrouped ? new Uint8Array(units.length) : undefined;
     for (let index = 0; index < units.length; index++) {
       const members = units[index];
       // A unit across categories: the resample's categories are not its strata, so only the rule can say.
-      if (members.some((item) => item.category !== category)) return undefined;
+      if (members.some((entry) => entry.item.category !== category)) return undefined;
       const terms = rule.unit(members);
       if (terms === undefined || terms.length !== rule.terms) return undefined;
       numbers.set(terms, index * rule.terms);
-      if (once && members[0].group === undefined) once[index] = 1;
+      if (once && members[0].item.group === undefined) once[index] = 1;
     }
     const counted = once?.includes(1) ? once : undefined;
-    out.push({ category, units: units.length, numbers, ...(counted ? { once: counted } : {}), plan: planOf(numbers, units.length, rule.terms) });
+    out.push({ category, units: units.length, ...(counted ? { once: counted } : {}), plan: planOf(numbers, units.length, rule.terms) });
   }
   return out;
+}
+
+/** What one bootstrap reuses across its strata and resamples: the draws' indices or tallies, the rows' counts. */
+interface Scratch {
+  picks: Int32Array;
+  hits: Uint32Array;
+  counts: Float64Array;
+}
+
+/**
+ * One stratum's draws in one resample, its varying terms' sums into `sums` (from 0), a once-only unit
+ * added at its first draw in the resample only (`last` holds the resample's `stamp` for the units added).
+ * Returns how many units were added.
+ */
+function drawnSums(draws: Draws, units: number, plan: Plan, once: Uint8Array | undefined, last: Uint32Array, stamp: number, sums: Float64Array, scratch: Scratch): number {
+  const { table, rows } = plan;
+  const width = plan.varying.length;
+  if (rows !== undefined) {
+    // Integers: sums in any order are exact, so the draws are tallied per unit, then the units are passed
+    // in order, a once-only unit weighing 1 if drawn at all. Counts of each distinct row drawn, then
+    // count x row. (A loop testing each draw against the unit's last draw cost 17 ns a draw: a random
+    // read the next draw's add waited on, and a branch taken at random, since a third of draws repeat.)
+    const hits = scratch.hits;
+    hits.fill(0, 0, units);
+    draws.tally(units, hits);
+    if (width === 1) return tallySum(units, table as Uint8Array, hits, once, sums);
+    const counts = scratch.counts;
+    counts.fill(0, 0, rows.count);
+    const of = rows.of;
+    let added = units;
+    if (once === undefined) {
+      for (let index = 0; index < units; index++) counts[of[index]] += hits[index];
+    } else {
+      added = 0;
+      for (let index = 0; index < units; index++) {
+        const drawn = hits[index];
+        const weight = once[index] === 1 && drawn > 1 ? 1 : drawn;
+        counts[of[index]] += weight;
+        added += weight;
+      }
+    }
+    for (let at = 0; at < width; at++) {
+      let sum = 0;
+      for (let row = 0; row < rows.count; row++) sum += counts[row] * rows.bytes[row * width + at];
+      sums[at] = sum / 4;
+    }
+    return added;
+  }
+  const picks = scratch.picks;
+  draws.indices(units, picks);
+  // Doubles: added in the order drawn.
+  let added = units;
+  sums.fill(0, 0, width);
+  for (let pick = 0; pick < units; pick++) {
+    const index = picks[pick];
+    if (once !== undefined && once[index] === 1) {
+      if (last[index] === stamp) {
+        added--;
+        continue;
+      }
+      last[index] = stamp;
+    }
+    for (let at = 0, from = index * width; at < width; at++) sums[at] += table[from + at];
+  }
+  return added;
+}
+
+/**
+ * One byte term's sum from a stratum's tallies, into sums[0] (an integer kept in a register: adding into
+ * a count per distinct row instead made each unit wait on the store of the one before). Returns how many
+ * units were added.
+ */
+function tallySum(units: number, bytes: Uint8Array, hits: Uint32Array, once: Uint8Array | undefined, sums: Float64Array): number {
+  let sum = 0;
+  let added = 0;
+  for (let index = 0; index < units; index++) {
+    const drawn = hits[index];
+    const weight = once !== undefined && once[index] === 1 && drawn > 1 ? 1 : drawn;
+    sum += weight * bytes[index];
+    added += weight;
+  }
+  sums[0] = sum / 4;
+  return added;
 }
 
 /**
@@ -238,38 +349,28 @@ function summedScores(strata: readonly NumberStratum[], rule: SummedRule, seed: 
   const draws = new Draws(seed);
   // The draw (+1) in which each once-only unit was last added, per stratum.
   const seen = strata.map((stratum) => (stratum.once ? new Uint32Array(stratum.units) : new Uint32Array(0)));
+  const accumulators = new Float64Array(terms);
+  const scratch: Scratch = {
+    picks: new Int32Array(Math.max(0, ...strata.map((stratum) => stratum.units))),
+    hits: new Uint32Array(Math.max(0, ...strata.map((stratum) => stratum.units))),
+    counts: new Float64Array(Math.max(0, ...strata.map((stratum) => stratum.plan.rows?.count ?? 0))),
+  };
   for (let draw = 0; draw < resamples; draw++) {
     for (let which = 0; which < strata.length; which++) {
-      const { units, numbers, once, plan } = strata[which];
-      const { varying, bytes } = plan;
-      const last = seen[which];
+      const { units, once, plan } = strata[which];
+      const { varying, table } = plan;
       const total = sums[which].sums;
       total.fill(0);
       let added = units;
       if (varying.length === 0 && once === undefined) {
         // Every unit the same: the draws change nothing, but the generator steps past them all the same.
         draws.skip(units);
-      } else if (bytes !== undefined && once === undefined) {
+      } else if (table instanceof Uint8Array && varying.length === 1 && once === undefined) {
         // The common case (one credit per item), as a loop of its own (the mixed loop below is slower).
-        total[varying[0]] = draws.sumOfBytes(bytes, units) / 4;
+        total[varying[0]] = draws.sumOfBytes(table, units) / 4;
       } else {
-        const term = varying[0];
-        const many = varying.length > 1;
-        let sum = 0;
-        for (let pick = 0; pick < units; pick++) {
-          const index = draws.index(units);
-          if (once !== undefined && once[index] === 1) {
-            if (last[index] === draw + 1) {
-              added--;
-              continue;
-            }
-            last[index] = draw + 1;
-          }
-          if (bytes !== undefined) sum += bytes[index];
-          else if (!many) sum += numbers[index * terms + term];
-          else for (let at = 0; at < varying.length; at++) total[varying[at]] += numbers[index * terms + varying[at]];
-        }
-        if (!many && term !== undefined) total[term] = bytes === undefined ? sum : sum / 4;
+        added = drawnSums(draws, units, plan, once, seen[which], draw + 1, accumulators, scratch);
+        for (let at = 0; at < varying.length; at++) total[varying[at]] = accumulators[at];
       }
       // "+ 0": a -0 term sums to +0 by additions, as the rule's sums start from 0.
       for (const [term, value] of plan.fixed) total[term] = value * added + 0;

@@ -1,6 +1,6 @@
 import { flipVerdict, type Verdict } from "../../core/judgment.js";
-import type { ItemDecision, ScoredItem } from "../types.js";
-import { byCategory, decisionFor, mean, type Decisions } from "./credit.js";
+import type { ItemDecision } from "../types.js";
+import { byCategory, meanOf, type JudgedItem } from "./credit.js";
 import type { OfficialRule } from "./official-rule.js";
 import { itemCreditSums } from "./summed-rules.js";
 
@@ -29,14 +29,16 @@ export function pairCorrect(decision: ItemDecision, label: string): boolean {
   return pairPoints(decision, label) > 0;
 }
 
-function pairAccuracy(items: readonly ScoredItem[], decisions: Decisions): number {
-  return 100 * mean(items.map((item) => (pairCorrect(decisionFor(decisions, item), item.label) ? 1 : 0)));
+const pairCredit = ({ item, decision }: JudgedItem): number => (pairCorrect(decision, item.label) ? 1 : 0);
+
+function pairAccuracy(judged: readonly JudgedItem[]): number {
+  return 100 * meanOf(judged, pairCredit);
 }
 
 /** JudgeBench's official score: the share of correct pairs over all pairs; parts per source class. */
-export const judgeBenchScore: OfficialRule = (items, decisions) => {
+export const judgeBenchScore: OfficialRule = (judged) => {
   const parts: Record<string, number> = {};
-  for (const [category, members] of byCategory(items)) parts[category] = pairAccuracy(members, decisions);
-  return { score: pairAccuracy(items, decisions), parts };
+  for (const [category, members] of byCategory(judged)) parts[category] = pairAccuracy(members);
+  return { score: pairAccuracy(judged), parts };
 };
-judgeBenchScore.summed = (decisions) => itemCreditSums((item) => (pairCorrect(decisionFor(decisions, item), item.label) ? 1 : 0), "items");
+judgeBenchScore.summed = itemCreditSums(pairCredit, "items");

@@ -1,6 +1,6 @@
 import type { Verdict } from "../../core/judgment.js";
-import type { ItemDecision, ScoredItem } from "../types.js";
-import { byCategory, decisionFor, mean, type Decisions } from "./credit.js";
+import type { ItemDecision } from "../types.js";
+import { byCategory, mean, meanOf, type JudgedItem } from "./credit.js";
 import type { OfficialResult, OfficialRule } from "./official-rule.js";
 import { itemCreditSums } from "./summed-rules.js";
 
@@ -13,21 +13,37 @@ function right(verdict: Verdict | null | undefined, label: string): number {
  * back to the item's labelling, is the label, else 0 (no verdict or a tie included); the item's credit is
  * the mean over its orders. With both orders this averages the "swap = False" and "swap = True"
  * accuracies, the official `correct_average`. A decision without per-order verdicts is its final verdict.
+ * (The mean of the orders' credits summed in order, AB then BA, without a list of them.)
  */
 export function llmBarCredit(decision: ItemDecision, label: string): number {
   const { AB, BA } = decision.orders;
-  const judged = [AB, BA].filter((verdict) => verdict !== undefined);
-  if (judged.length === 0) return right(decision.verdict, label);
-  return mean(judged.map((verdict) => right(verdict, label)));
+  let sum = 0;
+  let judged = 0;
+  if (AB !== undefined) {
+    sum += right(AB, label);
+    judged++;
+  }
+  if (BA !== undefined) {
+    sum += right(BA, label);
+    judged++;
+  }
+  return judged === 0 ? right(decision.verdict, label) : sum / judged;
 }
 
+const itemCredit = ({ item, decision }: JudgedItem): number => llmBarCredit(decision, item.label);
+
 /** Accuracy of one order alone (undefined where no item was judged in it), in points. */
-function orderAccuracy(items: readonly ScoredItem[], decisions: Decisions, order: "AB" | "BA"): number | undefined {
-  const credits = items.flatMap((item) => {
-    const verdict = decisionFor(decisions, item).orders[order];
-    return verdict === undefined ? [] : [right(verdict, item.label)];
-  });
-  return credits.length === 0 ? undefined : 100 * mean(credits);
+function orderAccuracy(judged: readonly JudgedItem[], order: "AB" | "BA"): number | undefined {
+  // The mean of the credits of the items judged in that order: summed in the items' order, over their count.
+  let sum = 0;
+  let count = 0;
+  for (const { item, decision } of judged) {
+    const verdict = decision.orders[order];
+    if (verdict === undefined) continue;
+    sum += right(verdict, item.label);
+    count++;
+  }
+  return count === 0 ? undefined : 100 * (sum / count);
 }
 
 /**
@@ -36,14 +52,14 @@ function orderAccuracy(items: readonly ScoredItem[], decisions: Decisions, order
  * of the set scores, as the paper averages its sets. Parts: each set's score; "as-given" and "swapped",
  * the one-order accuracies (mean over sets), so the as-given figure of earlier j1 versions stays visible.
  */
-export const llmBarScore: OfficialRule = (items: readonly ScoredItem[], decisions: Decisions): OfficialResult => {
+export const llmBarScore: OfficialRule = (judged: readonly JudgedItem[]): OfficialResult => {
   const parts: Record<string, number> = {};
   const given: number[] = [];
   const swapped: number[] = [];
-  for (const [set, members] of byCategory(items)) {
-    parts[set] = 100 * mean(members.map((item) => llmBarCredit(decisionFor(decisions, item), item.label)));
-    const ab = orderAccuracy(members, decisions, "AB");
-    const ba = orderAccuracy(members, decisions, "BA");
+  for (const [set, members] of byCategory(judged)) {
+    parts[set] = 100 * meanOf(members, itemCredit);
+    const ab = orderAccuracy(members, "AB");
+    const ba = orderAccuracy(members, "BA");
     if (ab !== undefined) given.push(ab);
     if (ba !== undefined) swapped.push(ba);
   }
@@ -52,4 +68,4 @@ export const llmBarScore: OfficialRule = (items: readonly ScoredItem[], decision
   if (swapped.length > 0) parts.swapped = mean(swapped);
   return { score, parts };
 };
-llmBarScore.summed = (decisions) => itemCreditSums((item) => llmBarCredit(decisionFor(decisions, item), item.label), "categories");
+llmBarScore.summed = itemCreditSums(itemCredit, "categories");

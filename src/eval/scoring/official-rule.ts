@@ -1,6 +1,6 @@
 import { J1Error } from "../../core/errors.js";
-import type { BenchmarkScore, CategoryScore, ScoredItem } from "../types.js";
-import { byCategory, decisionFor, type Decisions } from "./credit.js";
+import type { BenchmarkScore, CategoryScore, ItemDecisions, ScoredItem } from "../types.js";
+import { byCategory, judgedItems, type JudgedItem } from "./credit.js";
 import type { SummedRule } from "./bootstrap.js";
 import { uniformMetrics } from "./uniform.js";
 
@@ -11,17 +11,17 @@ export interface OfficialResult {
 }
 
 /**
- * A benchmark's official scoring rule over any set of its items. It must accept any subset (one
- * category, a bootstrap resample), so the same rule gives the total, the per-category scores and the
- * interval.
+ * A benchmark's official scoring rule over any set of its items, each beside its decision. It must accept
+ * any subset (one category, a bootstrap resample), so the same rule gives the total, the per-category
+ * scores and the interval.
  */
-export type OfficialRule = ((items: readonly ScoredItem[], decisions: Decisions) => OfficialResult) & {
+export type OfficialRule = ((judged: readonly JudgedItem[]) => OfficialResult) & {
   /**
    * The rule as sums over resampling units (bootstrap.ts, SummedRule): the bootstrap draws units and adds
    * their numbers instead of scoring each of its 1,000 resamples by the rule; the same draws and the same
    * arithmetic, so exactly the same interval, in time linear in the units.
    */
-  summed?: (decisions: Decisions) => SummedRule;
+  summed?: SummedRule;
 };
 
 /**
@@ -32,23 +32,27 @@ export function scoreBenchmark(
   benchmark: string,
   rule: OfficialRule,
   items: readonly ScoredItem[],
-  decisions: Decisions,
+  decisions: ItemDecisions,
   options: { skipped?: number; seed?: number; resamples?: number } = {},
 ): BenchmarkScore {
-  if (items.length === 0) throw new J1Error("bad-input", `${benchmark}: no items to score`);
-  for (const item of items) decisionFor(decisions, item); // fail before any work if one is missing
-  const official = rule(items, decisions);
-  const categories: CategoryScore[] = [...byCategory(items)].map(([category, members]) => ({
+  return scoreJudged(benchmark, rule, judgedItems(items, decisions), options);
+}
+
+/** scoreBenchmark of items already beside their decisions. */
+export function scoreJudged(benchmark: string, rule: OfficialRule, judged: readonly JudgedItem[], options: { skipped?: number; seed?: number; resamples?: number } = {}): BenchmarkScore {
+  if (judged.length === 0) throw new J1Error("bad-input", `${benchmark}: no items to score`);
+  const official = rule(judged);
+  const categories: CategoryScore[] = [...byCategory(judged)].map(([category, members]) => ({
     category,
     items: members.length,
-    score: rule(members, decisions).score,
+    score: rule(members).score,
   }));
   return {
     benchmark,
     score: official.score,
     parts: official.parts,
     categories,
-    metrics: uniformMetrics(items, decisions, (sample) => rule(sample, decisions).score, { seed: options.seed, resamples: options.resamples, summed: rule.summed?.(decisions) }),
+    metrics: uniformMetrics(judged, (sample) => rule(sample).score, { seed: options.seed, resamples: options.resamples, summed: rule.summed }),
     skipped: options.skipped ?? 0,
   };
 }

@@ -1,5 +1,4 @@
-import type { ScoredItem } from "../types.js";
-import { byCategory, decisionFor, mean, verdictCredit, type Decisions } from "./credit.js";
+import { byCategory, mean, meanOf, verdictCredit, type JudgedItem } from "./credit.js";
 import type { OfficialResult, OfficialRule } from "./official-rule.js";
 import { itemCreditSums, overallMean } from "./summed-rules.js";
 
@@ -44,22 +43,19 @@ export function rewardBenchSection(subset: string): string | undefined {
  * outside the official list count in no section, and items with no official subset at all (a custom
  * file in RewardBench's schema) are scored by the same per-item credit, averaged over items.
  */
-export const rewardBenchScore: OfficialRule = (items, decisions) => {
-  const credit = (members: readonly ScoredItem[]): number => 100 * mean(members.map((item) => rewardBenchCredit(decisions, item)));
+export const rewardBenchScore: OfficialRule = (judged) => {
+  const credit = (members: readonly JudgedItem[]): number => 100 * meanOf(members, rewardBenchCredit);
   const subsetAccuracy = new Map<string, number>();
-  for (const [subset, members] of byCategory(items)) subsetAccuracy.set(subset, credit(members));
-  return sectionsScore(subsetAccuracy, () => credit(items));
+  for (const [subset, members] of byCategory(judged)) subsetAccuracy.set(subset, credit(members));
+  return sectionsScore(subsetAccuracy, () => credit(judged));
 };
-rewardBenchScore.summed = (decisions) => {
-  const sums = itemCreditSums((item) => rewardBenchCredit(decisions, item), "items");
-  return {
-    ...sums,
-    score: (strata) => sectionsScore(new Map(strata.map((stratum) => [stratum.category, 100 * (stratum.sums[0] / stratum.sums[1])])), () => 100 * overallMean(strata)).score,
-  };
+rewardBenchScore.summed = {
+  ...itemCreditSums(rewardBenchCredit, "items"),
+  score: (strata) => sectionsScore(new Map(strata.map((stratum) => [stratum.category, 100 * (stratum.sums[0] / stratum.sums[1])])), () => 100 * overallMean(strata)).score,
 };
 
-function rewardBenchCredit(decisions: Decisions, item: ScoredItem): number {
-  return verdictCredit(decisionFor(decisions, item).verdict, item.label, 0.5);
+function rewardBenchCredit({ item, decision }: JudgedItem): number {
+  return verdictCredit(decision.verdict, item.label, 0.5);
 }
 
 /** The sections and the total from the subsets' accuracies (in the items' order); `overall` without a section. */

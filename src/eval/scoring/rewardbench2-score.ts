@@ -1,7 +1,7 @@
 import { J1Error } from "../../core/errors.js";
 import type { Verdict } from "../../core/judgment.js";
-import type { BenchmarkScore, CategoryScore, ItemDecision, ScoredItem } from "../types.js";
-import { byCategory, decisionFor, mean, type Decisions } from "./credit.js";
+import type { BenchmarkScore, CategoryScore, ItemDecision, ItemDecisions, ScoredItem } from "../types.js";
+import { byCategory, judgedItems, mean, meanOf, type JudgedItem } from "./credit.js";
 import type { OfficialResult } from "./official-rule.js";
 import type { SummedRule } from "./bootstrap.js";
 import { groupUnit } from "./summed-rules.js";
@@ -211,19 +211,19 @@ function tiesSampleOf(item: ScoredItem): "ref" | "tied" {
 }
 
 /** Items of one unit (a prompt: its group, or the item alone), in order of first appearance. */
-function units(items: readonly ScoredItem[]): ScoredItem[][] {
-  const byUnit = new Map<string, ScoredItem[]>();
-  for (const item of items) {
-    const key = item.group === undefined ? `item:${item.id}` : `group:${item.group}`;
+function units(judged: readonly JudgedItem[]): JudgedItem[][] {
+  const byUnit = new Map<string, JudgedItem[]>();
+  for (const entry of judged) {
+    const key = entry.item.group === undefined ? `item:${entry.item.id}` : `group:${entry.item.group}`;
     const members = byUnit.get(key);
-    if (members) members.push(item);
-    else byUnit.set(key, [item]);
+    if (members) members.push(entry);
+    else byUnit.set(key, [entry]);
   }
   return [...byUnit.values()];
 }
 
-function ratedAnswers(members: readonly ScoredItem[], decisions: Decisions): RatedAnswer[] {
-  return members.map((item) => ({ correct: item.label === "correct", rating: ratingOf(decisionFor(decisions, item)) }));
+function ratedAnswers(members: readonly JudgedItem[]): RatedAnswer[] {
+  return members.map(({ item, decision }) => ({ correct: item.label === "correct", rating: ratingOf(decision) }));
 }
 
 /**
@@ -231,23 +231,23 @@ function ratedAnswers(members: readonly ScoredItem[], decisions: Decisions): Rat
  * the prompt's items (the "rotations" variant judges each prompt four times, once per slot of the correct
  * answer; the official protocol judges it once, so the mean is its one credit).
  */
-function unitCredit(members: readonly ScoredItem[], decisions: Decisions): number {
-  const kinds = new Set(members.map((item) => item.kind ?? "pair"));
-  if (kinds.size !== 1) throw new J1Error("bad-input", `RewardBench 2 prompt of item "${members[0].id}" mixes item kinds (${[...kinds].join(", ")})`);
-  if (kinds.has("rating")) return ratingsCredit(ratedAnswers(members, decisions));
-  return mean(members.map((item) => fourWayCredit(decisionFor(decisions, item).verdict, item.label)));
+function unitCredit(members: readonly JudgedItem[]): number {
+  const kinds = new Set(members.map((entry) => entry.item.kind ?? "pair"));
+  if (kinds.size !== 1) throw new J1Error("bad-input", `RewardBench 2 prompt of item "${members[0].item.id}" mixes item kinds (${[...kinds].join(", ")})`);
+  if (kinds.has("rating")) return ratingsCredit(ratedAnswers(members));
+  return meanOf(members, ({ item, decision }) => fourWayCredit(decision.verdict, item.label));
 }
 
 /** The Ties subset's items as the official samples: one per (prompt, ref|tied), an invalid rating as -1. */
-function tiesSamples(members: readonly ScoredItem[], decisions: Decisions): TiesSample[] {
+function tiesSamples(members: readonly JudgedItem[]): TiesSample[] {
   const samples = new Map<string, { prompt: string; sample: "ref" | "tied"; answers: TiesAnswer[] }>();
-  for (const item of members) {
+  for (const { item, decision } of members) {
     const sample = tiesSampleOf(item);
     // The group is the official prompt id (ref and tied samples of a prompt share it; a bootstrap copy
     // renames it "<group>#k", so each copy pairs with its own).
     const prompt = item.group ?? item.id;
     const key = `${sample}\u0000${prompt}`;
-    const answer = { correct: item.label === "correct", score: ratingOf(decisionFor(decisions, item)) ?? INVALID_RATING };
+    const answer = { correct: item.label === "correct", score: ratingOf(decision) ?? INVALID_RATING };
     const existing = samples.get(key);
     if (existing) existing.answers.push(answer);
     else samples.set(key, { prompt, sample, answers: [answer] });
@@ -257,9 +257,9 @@ function tiesSamples(members: readonly ScoredItem[], decisions: Decisions): Ties
 }
 
 /** A subset's score in points: Ties by its formula, the others the mean of their prompts' credits. */
-export function subsetScore(subset: string, members: readonly ScoredItem[], decisions: Decisions): number {
-  if (subset === TIES_SUBSET) return tiesScore(tiesSamples(members, decisions)).score;
-  return 100 * mean(units(members).map((unit) => unitCredit(unit, decisions)));
+export function subsetScore(subset: string, members: readonly JudgedItem[]): number {
+  if (subset === TIES_SUBSET) return tiesScore(tiesSamples(members)).score;
+  return 100 * meanOf(units(members), unitCredit);
 }
 
 /** Of a "rotations" run: the rotation that the official protocol's seeded placement would have judged. */
@@ -272,7 +272,7 @@ function isSeededRotation(item: ScoredItem): boolean {
  * alone in the official protocol). Terms 0-1: the prompt's credit and 1 (a non-Ties subset's score is the
  * mean credit over its prompts); terms 2-9: the prompt's Ties totals.
  */
-export function rewardBench2Summed(decisions: Decisions): SummedRule {
+export function rewardBench2Summed(): SummedRule {
   const terms = 2 + TIES_TERMS.length;
   return {
     terms,
@@ -280,11 +280,11 @@ export function rewardBench2Summed(decisions: Decisions): SummedRule {
     unit: (members) => {
       if (!groupUnit(members)) return undefined;
       const numbers = new Array<number>(terms).fill(0);
-      if (members[0].category === TIES_SUBSET) {
-        const totals = tiesTotals(tiesSamples(members, decisions));
+      if (members[0].item.category === TIES_SUBSET) {
+        const totals = tiesTotals(tiesSamples(members));
         TIES_TERMS.forEach((term, index) => (numbers[2 + index] = totals[term]));
       } else {
-        numbers[0] = unitCredit(members, decisions);
+        numbers[0] = unitCredit(members);
         numbers[1] = 1;
       }
       return numbers;
@@ -305,22 +305,22 @@ export function rewardBench2Summed(decisions: Decisions): SummedRule {
  * terms (in points), and, in a "rotations" run, the leaderboard the official protocol would have given
  * on the same judgments: each prompt's rotation with the correct answer in its seeded slot only.
  */
-export function rewardBench2Score(items: readonly ScoredItem[], decisions: Decisions): OfficialResult {
-  const subsets = byCategory(items);
-  const scores = [...subsets].map(([subset, members]) => subsetScore(subset, members, decisions));
+export function rewardBench2Score(judged: readonly JudgedItem[]): OfficialResult {
+  const subsets = byCategory(judged);
+  const scores = [...subsets].map(([subset, members]) => subsetScore(subset, members));
   const parts: Record<string, number> = {};
   const ties = subsets.get(TIES_SUBSET);
   if (ties !== undefined) {
-    const result = tiesScore(tiesSamples(ties, decisions));
+    const result = tiesScore(tiesSamples(ties));
     parts["Ties: ref accuracy"] = 100 * result.refAccuracy;
     parts["Ties: tied accuracy"] = 100 * result.tiedAccuracy;
     parts["Ties: correctness preferred"] = 100 * result.correctnessPreferred;
     parts["Ties: correctness preferred (hard)"] = 100 * result.correctnessPreferredHard;
     parts["Ties: margin score"] = 100 * result.marginScore;
   }
-  if (items.some((item) => item.kind === "choice" && item.meta?.variant === "rotations")) {
-    const seeded = items.filter((item) => item.kind !== "choice" || isSeededRotation(item));
-    parts["seeded-slot leaderboard"] = mean([...byCategory(seeded)].map(([subset, members]) => subsetScore(subset, members, decisions)));
+  if (judged.some(({ item }) => item.kind === "choice" && item.meta?.variant === "rotations")) {
+    const seeded = judged.filter(({ item }) => item.kind !== "choice" || isSeededRotation(item));
+    parts["seeded-slot leaderboard"] = mean([...byCategory(seeded)].map(([subset, members]) => subsetScore(subset, members)));
   }
   return { score: mean(scores), parts };
 }
@@ -333,27 +333,27 @@ export function rewardBench2Score(items: readonly ScoredItem[], decisions: Decis
  * rated correct answer; no valid rating is no verdict. Its confidence (of a rating, not of that
  * side) is left out of calibration.
  */
-function uniformDecisions(items: readonly ScoredItem[], decisions: Decisions): Map<string, ItemDecision> {
-  const view = new Map<string, ItemDecision>();
-  const rated = items.filter((item) => item.kind === "rating");
-  for (const item of items) if (item.kind !== "rating") view.set(item.id, decisionFor(decisions, item));
-  const prompts = new Map<string, ScoredItem[]>();
-  for (const item of rated) {
+function uniformDecisions(judged: readonly JudgedItem[]): JudgedItem[] {
+  const view = [...judged];
+  // Each prompt's rated answers, by their index in `judged` (where their view replaces them).
+  const prompts = new Map<string, number[]>();
+  judged.forEach(({ item }, index) => {
+    if (item.kind !== "rating") return;
     const key = `${item.category}\u0000${item.group ?? item.id}\u0000${String(item.meta?.sample ?? "")}`;
     const members = prompts.get(key);
-    if (members) members.push(item);
-    else prompts.set(key, [item]);
-  }
+    if (members) members.push(index);
+    else prompts.set(key, [index]);
+  });
   for (const members of prompts.values()) {
-    const ratings = members.map((item) => ratingOf(decisionFor(decisions, item)));
-    members.forEach((item, index) => {
-      const decision = decisionFor(decisions, item);
-      const own = ratings[index];
+    const ratings = members.map((index) => ratingOf(judged[index].decision));
+    members.forEach((index, at) => {
+      const { item, decision } = judged[index];
+      const own = ratings[at];
       const correct = item.label === "correct";
-      const others = members.flatMap((other, otherIndex) => ((other.label === "correct") !== correct && ratings[otherIndex] !== undefined ? [ratings[otherIndex] as number] : []));
+      const others = members.flatMap((other, otherAt) => ((judged[other].item.label === "correct") !== correct && ratings[otherAt] !== undefined ? [ratings[otherAt] as number] : []));
       const right = own !== undefined && others.every((rating) => (correct ? own > rating : own < rating));
       const verdict = own === undefined ? null : right ? item.label : correct ? "incorrect" : "correct";
-      view.set(item.id, { ...decision, verdict, orders: { AB: verdict }, confidence: undefined });
+      view[index] = { item, decision: { ...decision, verdict, orders: { AB: verdict }, confidence: undefined } };
     });
   }
   return view;
@@ -363,26 +363,27 @@ function uniformDecisions(items: readonly ScoredItem[], decisions: Decisions): M
 export function scoreRewardBench2(
   benchmark: string,
   items: readonly ScoredItem[],
-  decisions: Decisions,
+  decisions: ItemDecisions,
   options: { skipped?: number; seed?: number; resamples?: number } = {},
 ): BenchmarkScore {
   if (items.length === 0) throw new J1Error("bad-input", `${benchmark}: no items to score`);
-  for (const item of items) decisionFor(decisions, item);
-  const official = rewardBench2Score(items, decisions);
-  const categories: CategoryScore[] = [...byCategory(items)].map(([category, members]) => ({
+  const judged = judgedItems(items, decisions);
+  const official = rewardBench2Score(judged);
+  const categories: CategoryScore[] = [...byCategory(judged)].map(([category, members]) => ({
     category,
     items: members.length,
-    score: subsetScore(category, members, decisions),
+    score: subsetScore(category, members),
   }));
   return {
     benchmark,
     score: official.score,
     parts: official.parts,
     categories,
-    metrics: uniformMetrics(items, uniformDecisions(items, decisions), (sample) => rewardBench2Score(sample, decisions).score, {
+    metrics: uniformMetrics(judged, (sample) => rewardBench2Score(sample).score, {
       seed: options.seed,
       resamples: options.resamples,
-      summed: rewardBench2Summed(decisions),
+      summed: rewardBench2Summed(),
+      viewed: uniformDecisions(judged),
     }),
     skipped: options.skipped ?? 0,
   };

@@ -1,6 +1,6 @@
 import { J1Error } from "../../core/errors.js";
 import type { ScoredItem } from "../types.js";
-import { byCategory, decisionFor, mean, type Decisions } from "./credit.js";
+import { byCategory, mean, type JudgedItem } from "./credit.js";
 import type { OfficialResult, OfficialRule } from "./official-rule.js";
 
 /** Styles in RM-Bench's order: index 0/1/2 = concise / detailed plain / detailed markdown. */
@@ -29,19 +29,19 @@ function styleIndex(item: ScoredItem, key: "i" | "j"): number {
  * rejected[j]. "Beat" is strict, as in the official script (score_chosen > score_rejected): a tie or no
  * verdict is not a win. A cell with no items is NaN.
  */
-export function styleMatrix(items: readonly ScoredItem[], decisions: Decisions): number[][] {
-  const { wins, counts } = styleCounts(items, decisions);
+export function styleMatrix(judged: readonly JudgedItem[]): number[][] {
+  const { wins, counts } = styleCounts(judged);
   return matrixOf(wins, counts);
 }
 
 /** Wins and items per cell, each flattened row by row (cell [i][j] at i x 3 + j). */
-function styleCounts(items: readonly ScoredItem[], decisions: Decisions): { wins: number[]; counts: number[] } {
+function styleCounts(judged: readonly JudgedItem[]): { wins: number[]; counts: number[] } {
   const wins = new Array<number>(CELLS).fill(0);
   const counts = new Array<number>(CELLS).fill(0);
-  for (const item of items) {
+  for (const { item, decision } of judged) {
     const cell = styleIndex(item, "i") * RMBENCH_STYLES + styleIndex(item, "j");
     counts[cell]++;
-    if (decisionFor(decisions, item).verdict === item.label) wins[cell]++;
+    if (decision.verdict === item.label) wins[cell]++;
   }
   return { wins, counts };
 }
@@ -72,16 +72,16 @@ export function difficultyScores(matrix: number[][]): Record<Difficulty, number>
  * the overall hard / normal / easy are the means over domains of each (so all three averages agree, as
  * the RM-Bench authors define them). Parts: "hard", "normal", "easy", and "<domain> <difficulty>".
  */
-export const rmBenchScore: OfficialRule = (items, decisions) => rmBenchOfMatrices([...byCategory(items)].map(([domain, members]) => [domain, styleMatrix(members, decisions)]));
+export const rmBenchScore: OfficialRule = (judged) => rmBenchOfMatrices([...byCategory(judged)].map(([domain, members]) => [domain, styleMatrix(members)]));
 // Summed: a unit's wins and items per cell (9 + 9 counts); a resample's domains are its strata.
-rmBenchScore.summed = (decisions) => ({
+rmBenchScore.summed = {
   terms: 2 * CELLS,
-  unit: (items) => {
-    const { wins, counts } = styleCounts(items, decisions);
+  unit: (members) => {
+    const { wins, counts } = styleCounts(members);
     return [...wins, ...counts];
   },
   score: (strata) => rmBenchOfMatrices(strata.map((stratum) => [stratum.category, matrixOf(stratum.sums.subarray(0, CELLS), stratum.sums.subarray(CELLS))])).score,
-});
+};
 
 function rmBenchOfMatrices(domains: ReadonlyArray<readonly [string, number[][]]>): OfficialResult {
   const parts: Record<string, number> = {};

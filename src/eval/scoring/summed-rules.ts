@@ -1,19 +1,18 @@
-import type { ScoredItem } from "../types.js";
 import type { SummedRule, SummedStratum } from "./bootstrap.js";
-import { mean } from "./credit.js";
+import { mean, type JudgedItem } from "./credit.js";
 
 /**
  * The summed form (bootstrap.ts, SummedRule) of a rule that is 100 x the mean of per-item credits, over
  * all items or as the mean of the categories' means. Credits must be quarters, halves or whole numbers (a
  * unit's credits are summed before it is drawn, which is exact only for those).
  */
-export function itemCreditSums(credit: (item: ScoredItem) => number, average: "items" | "categories"): SummedRule {
+export function itemCreditSums(credit: (entry: JudgedItem) => number, average: "items" | "categories"): SummedRule {
   return {
     terms: 2,
-    unit: (items) => {
+    unit: (members) => {
       let sum = 0;
-      for (const item of items) sum += credit(item);
-      return [sum, items.length];
+      for (const entry of members) sum += credit(entry);
+      return [sum, members.length];
     },
     score: average === "items" ? (strata) => 100 * overallMean(strata) : meanOfCategoryMeans,
   };
@@ -44,8 +43,8 @@ function meanOfCategoryMeans(strata: readonly SummedStratum[]): number {
  * Whether a unit is what a grouping rule scores as one: a whole group (no "#", which a bootstrap copy's
  * "<group>#k" could meet), or a single item without a group (see SummedRule.distinctUngrouped).
  */
-export function groupUnit(items: readonly ScoredItem[]): boolean {
-  const group = items[0].group;
-  if (group === undefined) return items.length === 1;
-  return !group.includes("#") && items.every((item) => item.group === group);
+export function groupUnit(members: readonly JudgedItem[]): boolean {
+  const group = members[0].item.group;
+  if (group === undefined) return members.length === 1;
+  return !group.includes("#") && members.every((entry) => entry.item.group === group);
 }

@@ -1,24 +1,29 @@
 import { J1Error } from "../../core/errors.js";
-import type { ScoredItem, UniformMetrics } from "../types.js";
+import type { UniformMetrics } from "../types.js";
 import { bootstrapInterval, type BootstrapOptions } from "./bootstrap.js";
 import { accuracyCoverage, expectedCalibrationError, type ConfidentDecision } from "./calibration.js";
-import { decisionFor, type Decisions } from "./credit.js";
+import type { JudgedItem } from "./credit.js";
 import { orderOutcomes } from "./order-status.js";
 
 function share(count: number, total: number): number {
   return total === 0 ? 0 : (100 * count) / total;
 }
 
+export interface UniformOptions extends BootstrapOptions {
+  /**
+   * The items with their decisions as the figures read them, where that differs from the decisions the
+   * rule scores (RewardBench 2's rated answers: right or wrong by their rating's side of the prompt), aligned
+   * with the judged items. The interval still resamples the judged items, scored by the rule.
+   */
+  viewed?: readonly JudgedItem[];
+}
+
 /**
  * The figures every benchmark reports besides its official score, computed the same way for all of them.
  * `officialScore` scores any subset (a bootstrap resample) by the benchmark's own rule.
  */
-export function uniformMetrics(
-  items: readonly ScoredItem[],
-  decisions: Decisions,
-  officialScore: (sample: readonly ScoredItem[]) => number,
-  options: BootstrapOptions = {},
-): UniformMetrics {
+export function uniformMetrics(judged: readonly JudgedItem[], officialScore: (sample: readonly JudgedItem[]) => number, options: UniformOptions = {}): UniformMetrics {
+  const { viewed, ...bootstrap } = options;
   let correct = 0;
   let ties = 0;
   let engineErrors = 0;
@@ -28,8 +33,7 @@ export function uniformMetrics(
   let bothOrders = 0;
   let consistent = 0;
   const confident: ConfidentDecision[] = [];
-  for (const item of items) {
-    const decision = decisionFor(decisions, item);
+  for (const { item, decision } of viewed ?? judged) {
     if (decision.verdict === item.label) correct++;
     // Per judged order (see UniformMetrics): an item judged in both orders counts each order, so a
     // failed order of an "inconsistent" item is counted, not hidden behind the item's status.
@@ -54,12 +58,12 @@ export function uniformMetrics(
       confident.push({ confidence: decision.confidence, correct: decision.verdict === item.label });
     }
   }
-  const total = items.length;
+  const total = judged.length;
   return {
     items: total,
     orderJudgments,
     accuracy: share(correct, total),
-    interval95: bootstrapInterval(items, officialScore, { ...options, level: 0.95 }),
+    interval95: bootstrapInterval(judged, officialScore, { ...bootstrap, level: 0.95 }),
     positionConsistency: bothOrders === 0 ? undefined : share(consistent, bothOrders),
     tieRate: share(ties, orderJudgments),
     errorRate: share(engineErrors, orderJudgments),
