@@ -18,6 +18,7 @@ import type { Engine } from "../src/engines/engine.js";
 import { nativeThinkingBudget } from "../src/engines/ai-sdk/thinking-budget.js";
 import { ensureTinyModel, TINY_TRAJECTORY } from "../src/engines/tiny/tiny-model.js";
 import { Judge } from "../src/judge/judge.js";
+import { formatJudgmentSummary } from "../src/cli/judgment-view.js";
 import { openExistingStore } from "../src/store/run-store.js";
 import { startLlamaServer, type RunningLlamaServer } from "./helpers/llama-server.js";
 import { testCacheDir } from "./helpers/tiny-engine.js";
@@ -69,6 +70,9 @@ describe("the AI SDK engine over @ai-sdk/openai-compatible against a real llama-
     assert.ok(judgment.usage.promptTokens > 100, `the provider's prompt count: ${judgment.usage.promptTokens}`);
     assert.ok(judgment.usage.evaluatedTokens > 0);
     assert.equal(judgment.confidence, undefined, "no probabilities through a chat API");
+    // ...and each run and the human summary say why (before, the engine's reason was dropped).
+    assert.deepEqual(judgment.runs.map((one) => one.confidenceNote), ["the AI SDK engine reports no token probabilities"]);
+    assert.match(formatJudgmentSummary(judgment), /^verdict A, no confidence: the AI SDK engine reports no token probabilities$/m);
   });
 
   it("keeps j1's protocols: both orders must agree, and samples vote", async () => {

@@ -26,7 +26,8 @@ export function formatJudgmentSummary(judgment: Judgment, options: { useColor?: 
   const lines: string[] = [];
   const outcome = judgment.kind === "pointwise" ? `score ${judgment.score ?? "none"}` : `verdict ${judgment.verdict ?? "none"}`;
   const status = judgment.status === "ok" ? "" : ` (${judgment.status}${judgment.error ? `: ${judgment.error}` : ""})`;
-  const confidence = judgment.confidence === undefined ? "" : `, confidence ${judgment.confidence.toFixed(3)}`;
+  const note = judgment.runs.find((run) => run.confidenceNote !== undefined)?.confidenceNote;
+  const confidence = judgment.confidence !== undefined ? `, confidence ${judgment.confidence.toFixed(3)}` : note !== undefined ? `, no confidence: ${note}` : "";
   lines.push(bold(`${outcome}${status}${confidence}`));
   lines.push(`waits used ${judgment.waitsUsed}, thinking ended: ${endText(judgment)}, ${(judgment.wallMs / 1000).toFixed(2)} s`);
   lines.push(

@@ -44,6 +44,8 @@ export interface JudgmentRun {
   confidence?: number;
   /** Probability of each possible verdict, as the model wrote them (its own order), normalised. */
   choiceProbabilities?: Record<string, number>;
+  /** Why a run with a verdict has no confidence, as the engine said (no probabilities, a failed read). */
+  confidenceNote?: string;
   waitsUsed: number;
   forcedEnd: boolean;
   /** Why thinking ended (core/scaling/policy.ts `StopReason`; absent in judgments stored before it existed). */

@@ -303,6 +303,7 @@ export class Judge {
         error: raw.parseError,
         confidence: raw.confidence,
         choiceProbabilities: raw.choiceProbabilities,
+        ...(raw.confidenceNote === undefined ? {} : { confidenceNote: raw.confidenceNote }),
         waitsUsed: raw.waitsUsed,
         forcedEnd: raw.forcedEnd,
         thinkingEnd: raw.thinkingEnd,

@@ -14,6 +14,8 @@ export interface RawRun {
   /** P(rawVerdict) among the choices, where the engine reports probabilities. */
   confidence?: number;
   choiceProbabilities?: Record<string, number>;
+  /** Why a verdict has no confidence (the engine's probabilityNote). */
+  confidenceNote?: string;
   waitsUsed: number;
   forcedEnd: boolean;
   /** Why thinking ended: see `StopReason`. */
@@ -135,11 +137,14 @@ export async function runThinking(session: EngineSession, options: ThinkingRunOp
     const parsed = region ? parseVerdict(region.text, options.choices, { open: template.answerPrefix, close: template.answerSuffix }) : ({ ok: false, reason: "thinking never ended" } as const);
     const rawVerdict = parsed.ok ? parsed.verdict : null;
     const engineUsage = session.usage();
+    const confidence = rawVerdict !== null ? answer.choiceProbabilities?.[rawVerdict] : undefined;
     return {
       rawVerdict,
       parseError: parsed.ok ? undefined : parsed.reason,
-      confidence: rawVerdict !== null ? answer.choiceProbabilities?.[rawVerdict] : undefined,
+      confidence,
       choiceProbabilities: answer.choiceProbabilities,
+      // A verdict without a confidence says why (before, the engine's reason was dropped here).
+      ...(rawVerdict !== null && confidence === undefined && answer.probabilityNote ? { confidenceNote: answer.probabilityNote } : {}),
       waitsUsed,
       forcedEnd,
       thinkingEnd: reason,
