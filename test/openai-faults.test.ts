@@ -453,6 +453,19 @@ test('answer with verdictAnswer "grammar": one request under the choices\' gramm
   assert.deepEqual(bodies[0].stop, ["]]"]);
 });
 
+test("a caller's extraBody that sets a field the verdict read relies on (post_sampling_probs, n_probs, logit_bias) sends the verdict to the grammar", async () => {
+  for (const extraBody of [{ post_sampling_probs: true }, { n_probs: 5 }, { logit_bias: [[1, -100]] }]) {
+    const { session } = await openSession({ extraBody });
+    server.requests.length = 0;
+    server.script({ kind: "ok", text: "A", stopType: "word", firstTokenLogprobs: { A: Math.log(0.6), B: Math.log(0.2) } });
+    const answer = await session.answer({ choices: ["A", "B"], suffix: "]]", maxTokens: 8, temperature: 0, seed: 3 });
+    assert.equal(answer.text, "A]]", JSON.stringify(extraBody));
+    const bodies = server.completionRequests().map((request) => request.body as Record<string, unknown>);
+    assert.equal(bodies.length, 1, JSON.stringify(extraBody));
+    assert.equal(bodies[0].grammar, 'root ::= ("A" | "B") "]]"', `${JSON.stringify(extraBody)}: the grammar, not a read`);
+  }
+});
+
 test("confidence: a choice outside the server's top-k is unknown, with the reason, never 0", async () => {
   const { session } = await openSession();
   server.script({ kind: "ok", text: "A", stopType: "limit", firstTokenLogprobs: { A: Math.log(0.6), C: Math.log(0.1) } });

@@ -69,6 +69,9 @@ interface OpenAIMark extends SessionMark {
  *
  * Text sessions (`allowTextPrompt`: an unknown server, Ollama, or the chat API) hold text and re-send it.
  */
+/** Request fields a verdict read sets and relies on: one of them in `extraBody` sends the verdict to the grammar. */
+const WALK_FIELDS = ["logit_bias", "n_probs", "post_sampling_probs", "n_predict", "grammar", "json_schema"] as const;
+
 export class OpenAISession implements EngineSession {
   readonly promptTokens: number;
   private ids: number[] = [];
@@ -409,7 +412,9 @@ export class OpenAISession implements EngineSession {
 
   /**
    * Whether the verdict is walked (walkAnswer): a token-id session on llama-server's native endpoint,
-   * whose candidates are the raw softmax; no `logit_bias` of the caller's in `extraBody` (the walk reads
+   * whose candidates are the raw softmax; none of the fields the reads rely on in the caller's `extraBody`
+   * (WALK_FIELDS: it is spread over j1's body, so `n_probs`, `post_sampling_probs` or `n_predict` would
+   * change what a read returns); in particular no `logit_bias` (the walk reads
    * raw candidates, which a bias does not change, so a banned choice could be picked; and the caller's
    * bias would replace the walk's own); every choice has tokens; and the longest answer fits in
    * `maxTokens` (a cut answer's text would need detokenizing).
@@ -417,7 +422,7 @@ export class OpenAISession implements EngineSession {
   private walks(request: AnswerRequest, tokenized: { paths: ChoicePath[]; suffix: number[] }): boolean {
     const { shape, verdictAnswer } = this.parts;
     if ((verdictAnswer ?? "walk") !== "walk" || !this.tokenMode || shape.flavor !== "llama-server" || shape.api !== "completions") return false;
-    if (shape.extraBody !== undefined && "logit_bias" in shape.extraBody) return false;
+    if (shape.extraBody !== undefined && WALK_FIELDS.some((field) => field in (shape.extraBody as object))) return false;
     if (tokenized.paths.some((path) => path.tokens.length === 0)) return false;
     const longest = Math.max(...tokenized.paths.map((path) => path.tokens.length));
     return longest + tokenized.suffix.length <= request.maxTokens;
