@@ -5,6 +5,7 @@ import { detectSpacePrefix, promptPieces, tokenizePieces, type PieceTokenizer, t
 import type { PromptSegment } from "../../core/template.js";
 import { readGgufVocabulary, type GgufVocabulary } from "../gguf-vocabulary.js";
 import type { Engine, EngineCapabilities, EngineDescription, EngineSession, EngineWarning, ModelChatTemplate, OpenOptions } from "../engine.js";
+import { sequenceOrderStrategy } from "./batch-order.js";
 import { getRuntime, runtimeBinding } from "./llama-runtime.js";
 import { LlamaCppSession } from "./llamacpp-session.js";
 import { resolveModel, type ResolveModelOptions } from "./model-source.js";
@@ -79,9 +80,11 @@ export class LlamaCppEngine implements Engine {
     const sequenceCount = Math.max(1, Math.min(256, options.sequences ?? 1));
     const threads = options.threads ?? defaultThreads();
     const contextSize = Math.min(options.contextSize ?? 8192, model.trainContextSize);
-    let context: LlamaContext;
+    let context: LlamaContext | undefined;
     try {
-      context = await model.createContext({ contextSize, sequences: sequenceCount, threads, batchSize: options.batchSize ?? 512 });
+      // Batches go to llama.cpp whole and in sequence id order, so its per-sequence KV split makes one pass over the weights, not one per run of ids (batch-order.ts).
+      const batching = { itemPrioritizationStrategy: sequenceOrderStrategy(() => context) };
+      context = await model.createContext({ contextSize, sequences: sequenceCount, threads, batchSize: options.batchSize ?? 512, batching });
     } catch (error) {
       await model.dispose();
       throw new J1Error("model-load", `cannot create a context of ${contextSize} tokens x ${sequenceCount} sequences: ${errorMessage(error)}. Try a smaller --context-size or fewer parallel sequences.`, { cause: error });
