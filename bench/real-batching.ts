@@ -29,6 +29,7 @@ import type { PromptSegment } from "../src/core/template.js";
 import type { EngineSession } from "../src/engines/engine.js";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llamacpp/llamacpp-engine.js";
 import { verifiedRealModelPath } from "../src/engines/real-models/fetch-real-models.js";
+import { batchFill } from "./batch-fill.js";
 import { median } from "./bench-args.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -86,30 +87,6 @@ function table(headers: string[], rows: Array<Array<string | number>>): string {
 function countingPrompt(start: number): PromptSegment[] {
   const numbers = Array.from({ length: 6 }, (_, i) => String(start + i)).join(", ");
   return [{ text: `Count upwards by one, separated by commas, and never stop.\n${numbers},`, trusted: true }];
-}
-
-/** Counts sequences per decodeBatch call in node-llama-cpp's native context (private; read for the figure). */
-function batchFill(engine: LlamaCppEngine): () => { batches: number; sequences: number } {
-  const native = (engine as unknown as { context: { _ctx: Record<string, (...a: unknown[]) => unknown> } }).context._ctx;
-  let batches = 0;
-  let sequences = 0;
-  const seen = new Set<number>();
-  const add = native.addToBatch.bind(native);
-  const decode = native.decodeBatch.bind(native);
-  Object.defineProperty(native, "addToBatch", { value: (...a: unknown[]) => (seen.add(a[0] as number), add(...a)) });
-  Object.defineProperty(native, "decodeBatch", {
-    value: (...a: unknown[]) => {
-      batches++;
-      sequences += seen.size;
-      seen.clear();
-      return decode(...a);
-    },
-  });
-  return () => {
-    const out = { batches, sequences };
-    batches = sequences = 0;
-    return out;
-  };
 }
 
 interface Generated {
@@ -201,7 +178,7 @@ async function measureInProcess(model: string, modelPath: string): Promise<void>
   try {
     for (const size of sizes) {
       const wide = await createLlamaCppEngine({ model: modelPath, threads, contextSize: 256 * size, sequences: size });
-      const takeFill = batchFill(wide);
+      const fill = batchFill(wide);
       const batchedRates: number[] = [];
       const sequentialRates: number[] = [];
       const fills: number[] = [];
@@ -218,15 +195,15 @@ async function measureInProcess(model: string, modelPath: string): Promise<void>
           for (const side of order) {
             if (side === "batched") {
               const sessions = await Promise.all(starts.map((start) => primed(wide, start)));
-              takeFill();
+              fill.take();
               const started = performance.now();
               batched = await Promise.all(sessions.map(({ session }) => run(session, tokens)));
               const ms = performance.now() - started;
-              const fill = takeFill();
+              const filled = fill.take();
               await Promise.all(sessions.map(({ session }) => session.close()));
               if (round >= 0) {
                 batchedRates.push(batched.reduce((sum, one) => sum + one.tokens, 0) / (ms / 1000));
-                fills.push(fill.sequences / fill.batches);
+                fills.push(filled.sequences / filled.batches);
               }
             } else {
               let ms = 0;

@@ -47,6 +47,7 @@ import { loadShapedVocabulary } from "../src/engines/shaped/shaped-model.js";
 import { Judge } from "../src/judge/judge.js";
 import { findLlamaServer, startLlamaServer } from "../test/helpers/llama-server.js";
 import { shapedModelPath } from "../test/helpers/shaped-models.js";
+import { batchFill } from "./batch-fill.js";
 import { median, numberFlag } from "./bench-args.js";
 
 const args = process.argv.slice(2);
@@ -434,43 +435,6 @@ function shortPrompt(tag: string): PromptSegment[] {
 }
 
 const poolNote = () => (process.env.UV_THREADPOOL_SIZE ? `UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE}` : "default libuv pool (4 threads)");
-
-/**
- * Counts what node-llama-cpp puts in each batch of an engine's context (its private native context, read
- * here for the figure only): sequences and tokens per decodeBatch call.
- */
-function batchFill(engine: LlamaCppEngine): { take: () => { batches: number; sequences: number; tokens: number } } {
-  const native = (engine as unknown as { context: { _ctx: Record<string, (...a: unknown[]) => unknown> } }).context._ctx;
-  let batches = 0;
-  let sequences = 0;
-  let tokens = 0;
-  const seen = new Set<number>();
-  const add = native.addToBatch.bind(native);
-  const decode = native.decodeBatch.bind(native);
-  // The native methods are read-only on the prototype: shadow them on the instance.
-  Object.defineProperty(native, "addToBatch", {
-    value: (...a: unknown[]) => {
-      seen.add(a[0] as number);
-      tokens += (a[2] as Uint32Array).length;
-      return add(...a);
-    },
-  });
-  Object.defineProperty(native, "decodeBatch", {
-    value: (...a: unknown[]) => {
-      batches++;
-      sequences += seen.size;
-      seen.clear();
-      return decode(...a);
-    },
-  });
-  return {
-    take: () => {
-      const out = { batches, sequences, tokens };
-      batches = sequences = tokens = 0;
-      return out;
-    },
-  };
-}
 
 async function sectionBatched(): Promise<void> {
   const modelPath = await shapedModelPath("qwen3", { width: 512, layers: 4 });
