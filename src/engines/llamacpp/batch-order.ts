@@ -49,7 +49,8 @@ export function sequenceOrderStrategy(context: () => LlamaContext | undefined): 
 
 /**
  * Tokens per item within `size`: an even split, and what the short items leave split again among the rest
- * (node-llama-cpp's "maximumParallelism" in effect; j1 gives every evaluation the same priority).
+ * (node-llama-cpp's "maximumParallelism" in effect, which its package exports do not reach; j1 gives
+ * every evaluation the same priority).
  */
 function evenShares(items: readonly BatchItem[], size: number): number[] {
   const amounts = items.map(() => 0);
