@@ -100,10 +100,11 @@ async function run(session: EngineSession, count: number): Promise<Generated> {
   return { text: step.text, tokens: step.tokens };
 }
 
-async function primed(engine: LlamaCppEngine, start: number): Promise<{ session: EngineSession; first: string }> {
+/** A session with its prompt fed and one token generated, so the clock that follows times generation only. */
+async function primed(engine: LlamaCppEngine, start: number): Promise<EngineSession> {
   const session = await engine.open(countingPrompt(start));
-  const first = await session.generate({ stopAt: "</think>", maxTokens: 1, temperature: 0, seed: 1 });
-  return { session, first: first.text };
+  await run(session, 1);
+  return session;
 }
 
 /** One /completion on llama-server: greedy, `count` tokens, the prompt's cached prefix reused. */
@@ -197,10 +198,10 @@ async function measureInProcess(model: string, modelPath: string): Promise<void>
               const sessions = await Promise.all(starts.map((start) => primed(wide, start)));
               fill.take();
               const started = performance.now();
-              batched = await Promise.all(sessions.map(({ session }) => run(session, tokens)));
+              batched = await Promise.all(sessions.map((session) => run(session, tokens)));
               const ms = performance.now() - started;
               const filled = fill.take();
-              await Promise.all(sessions.map(({ session }) => session.close()));
+              await Promise.all(sessions.map((session) => session.close()));
               if (round >= 0) {
                 batchedRates.push(batched.reduce((sum, one) => sum + one.tokens, 0) / (ms / 1000));
                 fills.push(filled.sequences / filled.batches);
@@ -209,7 +210,7 @@ async function measureInProcess(model: string, modelPath: string): Promise<void>
               let ms = 0;
               sequential = [];
               for (const start of starts) {
-                const { session } = await primed(narrow, start);
+                const session = await primed(narrow, start);
                 const started = performance.now();
                 sequential.push(await run(session, tokens));
                 ms += performance.now() - started;
