@@ -74,6 +74,19 @@ test("the store file is in WAL mode with the current schema version", () => {
   openRunStore(store.file).close();
 });
 
+test("runs started in the same millisecond are listed newest first, not by their random id suffix", () => {
+  const store = freshStore();
+  const created = Array.from({ length: 8 }, (_, index) => store.createRun({ benchmark: "rewardbench", label: `run ${index}`, settings: {} }).id);
+  store.close();
+  // One creation time for all: only the order they were started in can tell them apart.
+  const db = new Database(store.file);
+  db.prepare("UPDATE runs SET created_at = '2026-12-07T16:46:08.123Z'").run();
+  db.close();
+  const reopened = openRunStore(store.file);
+  assert.deepEqual(reopened.listRuns().map((run) => run.id), [...created].reverse());
+  reopened.close();
+});
+
 test("runs round-trip; listed newest first with their counts; found by unique prefix", () => {
   const store = freshStore();
   const settings = { engine: { kind: "llamacpp", model: "tiny.gguf" }, template: { name: "default", hash: "cafe" }, scaling: { waits: 2 }, samples: 1, swap: false, seed: 7, limit: null };

@@ -109,13 +109,14 @@ class SqliteRunStore implements RunStore {
     });
   }
 
+  /** Newest first; runs started in the same millisecond in the order they were started (rowid), not by their ids' random suffix. */
   listRuns(): RunListing[] {
     return this.guard("list runs", () => {
       const rows = this.statement(
         `SELECT r.*,
            (SELECT COUNT(*) FROM judgments j WHERE j.run_id = r.id) AS judgments,
            (SELECT COUNT(DISTINCT j.item_id) FROM judgments j WHERE j.run_id = r.id) AS items_judged
-         FROM runs r ORDER BY r.created_at DESC, r.id DESC`,
+         FROM runs r ORDER BY r.created_at DESC, r.rowid DESC`,
       ).all() as Array<RunRow & { judgments: number; items_judged: number }>;
       return rows.map((row) => ({ ...runFromRow(row), judgments: row.judgments, itemsJudged: row.items_judged }));
     });
